@@ -1,0 +1,5 @@
+//go:build !race
+
+package celigotest
+
+const raceOn = false
