@@ -1,0 +1,289 @@
+// Package celigo is a small client for Celigo integrator.io's REST API and the access rules Celigo applies.
+// It knows nothing of Baton beyond the SDK's HTTP and rate-limit types: one call per API page, typed errors.
+package celigo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/conductorone/baton-sdk/pkg/uhttp"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+)
+
+const (
+	// DefaultTimeout bounds one HTTP exchange, so a server that accepts and never answers cannot hang a sync.
+	DefaultTimeout = 30 * time.Second
+	// DefaultRetryBudget is how long one call keeps retrying throttling and transient faults before it
+	// gives up with an error the SDK does not retry again (its syncer would otherwise retry forever).
+	DefaultRetryBudget = 2 * time.Minute
+	// maxBody caps what is read from one answer; a page of 1000 users is about 1 MB.
+	maxBody = 64 << 20
+	// maxRetryWait caps a single Retry-After so one odd header cannot stall a run past its budget's sense.
+	maxRetryWait = 60 * time.Second
+)
+
+// Config holds what a Client needs. Token is never logged nor put in an error.
+type Config struct {
+	Region      string // "us" (default) or "eu"
+	BaseURL     string // optional override of the region's host
+	Token       string
+	UserAgent   string
+	HTTPClient  *http.Client  // optional; built with uhttp when nil
+	Timeout     time.Duration // per request; DefaultTimeout when 0
+	RetryBudget time.Duration // DefaultRetryBudget when 0; negative disables retries
+}
+
+// Client talks to one Celigo environment with one token.
+type Client struct {
+	base        *url.URL
+	region      string
+	token       string
+	http        *http.Client
+	retryBudget time.Duration
+	sleep       func(ctx context.Context, d time.Duration) error
+}
+
+// New checks the configuration (no network call) and builds a client.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New("the Celigo access token is empty: set --celigo-access-token or BATON_CELIGO_ACCESS_TOKEN")
+	}
+	base, err := ResolveBaseURL(cfg.Region, cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		ua := cfg.UserAgent
+		if ua == "" {
+			ua = "baton-celigo"
+		}
+		httpClient, err = uhttp.NewClient(ctx,
+			uhttp.WithLogger(true, ctxzap.Extract(ctx)),
+			uhttp.WithUserAgent(ua),
+			uhttp.WithTimeout(timeout),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("celigo: creating HTTP client: %w", err)
+		}
+	}
+	budget := cfg.RetryBudget
+	if budget == 0 {
+		budget = DefaultRetryBudget
+	}
+	return &Client{
+		base:        base,
+		region:      NormalizeRegion(cfg.Region),
+		token:       cfg.Token,
+		http:        httpClient,
+		retryBudget: budget,
+		sleep:       sleepCtx,
+	}, nil
+}
+
+// BaseURL is the API host this client talks to (never carries the token).
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// Host is the API host name, for messages.
+func (c *Client) Host() string { return c.base.Host }
+
+// Region is the configured region.
+func (c *Client) Region() string { return c.region }
+
+// endpoint builds an absolute URL under the base for a /v1 path.
+func (c *Client) endpoint(path string) string {
+	u := *c.base
+	u.Path = c.base.Path + path
+	return u.String()
+}
+
+// request describes one call. Idempotent calls are retried on any transient fault; the others
+// (a toggle, an invite) only when Celigo said 429, which means it did not act on them.
+type request struct {
+	method     string
+	url        string
+	path       string // for messages and errors: no host, no query
+	body       any
+	idempotent bool
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends req, retrying throttling and transient faults within the retry budget.
+func (c *Client) do(ctx context.Context, req request) (*response, error) {
+	var payload []byte
+	if req.body != nil {
+		var err error
+		if payload, err = json.Marshal(req.body); err != nil {
+			return nil, fmt.Errorf("celigo: %s %s: encoding body: %w", req.method, req.path, err)
+		}
+	}
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		resp, err := c.once(ctx, req, payload)
+		if err == nil {
+			return resp, nil
+		}
+		wait, retry := c.retryDecision(req, err, attempt)
+		if !retry {
+			return nil, err
+		}
+		if c.retryBudget < 0 || time.Since(start)+wait > c.retryBudget {
+			return nil, giveUp(req, err, time.Since(start), attempt)
+		}
+		ctxzap.Extract(ctx).Warn("celigo: transient failure, retrying",
+			zap.String("method", req.method), zap.String("path", req.path),
+			zap.Int("attempt", attempt), zap.Duration("wait", wait), zap.Error(err))
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("celigo: %s %s: %w", req.method, req.path, err)
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, req request, payload []byte) (*response, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, req.method, req.url, body)
+	if err != nil {
+		return nil, fmt.Errorf("celigo: %s %s: %w", req.method, req.path, err)
+	}
+	hreq.Header.Set("Authorization", "Bearer "+c.token)
+	hreq.Header.Set("Accept", "application/json")
+	if payload != nil {
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+	hresp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, &transportError{method: req.method, path: req.path, err: scrubURL(err)}
+	}
+	defer hresp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody+1))
+	if err != nil {
+		return nil, &transportError{method: req.method, path: req.path, err: scrubURL(err)}
+	}
+	if len(data) > maxBody {
+		return nil, withCode(codes.Internal, "celigo: %s %s: answer larger than %d bytes", req.method, req.path, maxBody)
+	}
+	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
+		return nil, newAPIError(req.method, req.path, hresp, data)
+	}
+	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, nil
+}
+
+// retryDecision says whether err is worth another attempt and how long to wait first.
+func (c *Client) retryDecision(req request, err error, attempt int) (time.Duration, bool) {
+	var apiErr *APIError
+	switch {
+	case errors.As(err, &apiErr):
+		switch {
+		case apiErr.StatusCode == http.StatusTooManyRequests:
+		case req.idempotent && (apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusRequestTimeout):
+		default:
+			return 0, false
+		}
+		if apiErr.RateLimit != nil && apiErr.RateLimit.GetResetAt() != nil {
+			if d := time.Until(apiErr.RateLimit.GetResetAt().AsTime()); d > 0 {
+				return min(d, maxRetryWait), true
+			}
+		}
+		return backoff(attempt), true
+	case isTransport(err):
+		if !req.idempotent {
+			return 0, false
+		}
+		return backoff(attempt), true
+	}
+	return 0, false
+}
+
+// backoff is exponential with jitter: 0.5s, 1s, 2s ... capped at 15s.
+func backoff(attempt int) time.Duration {
+	d := 500 * time.Millisecond << min(attempt-1, 5)
+	d = min(d, 15*time.Second)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// giveUp turns a persisting transient failure into an error the SDK does not retry, so a Celigo outage
+// ends a run with a clear message instead of hanging it.
+func giveUp(req request, err error, elapsed time.Duration, attempts int) error {
+	code := codes.Aborted
+	if IsStatus(err, http.StatusTooManyRequests) {
+		code = codes.ResourceExhausted
+	}
+	return &codedError{code: code, err: fmt.Errorf("celigo: %s %s still failing after %d attempts in %s, giving up: %w",
+		req.method, req.path, attempts, elapsed.Round(time.Second), err)}
+}
+
+// transportError is a failure to get any answer (refused connection, timeout, reset).
+type transportError struct {
+	method, path string
+	err          error
+}
+
+func (e *transportError) Error() string {
+	return fmt.Sprintf("celigo: %s %s: no answer from Celigo: %v", e.method, e.path, e.err)
+}
+func (e *transportError) Unwrap() error { return e.err }
+
+func isTransport(err error) bool {
+	var t *transportError
+	return errors.As(err, &t)
+}
+
+// scrubURL drops the query of a *url.Error's URL: a cursor is harmless but noisy, and nothing
+// secret may ever ride along in an error.
+func scrubURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		if u, perr := url.Parse(uerr.URL); perr == nil {
+			u.RawQuery = ""
+			u.User = nil
+			return &url.Error{Op: uerr.Op, URL: u.String(), Err: uerr.Err}
+		}
+	}
+	return err
+}
+
+// decode parses a JSON answer into out, naming the endpoint when Celigo sent something unexpected.
+func decode(req request, resp *response, out any) error {
+	if !uhttp.IsJSONContentType(resp.header.Get("Content-Type")) {
+		return withCode(codes.Internal, "celigo: %s %s: expected JSON, got %q (HTTP %d): %s",
+			req.method, req.path, resp.header.Get("Content-Type"), resp.status, snippet(resp.body))
+	}
+	if err := json.Unmarshal(resp.body, out); err != nil {
+		return withCode(codes.Internal, "celigo: %s %s: malformed JSON answer: %v", req.method, req.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package celigo
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/ratelimit"
+	"github.com/conductorone/baton-sdk/pkg/uhttp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// APIError is a non-2xx answer from Celigo. It carries the gRPC code uhttp would give the status
+// (so 429/5xx stay Unavailable and the SDK's retry logic and C1 see the usual codes) and, for
+// throttling, the rate-limit description built from Retry-After.
+type APIError struct {
+	Method     string
+	Path       string // path only: never the query, which may hold a cursor
+	StatusCode int
+	Code       string // Celigo's error code, e.g. access_restricted; "" for bare 401 bodies
+	Message    string
+	Field      string
+	RateLimit  *v2.RateLimitDescription
+	grpcCode   codes.Code
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "celigo: %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, " (field %s)", e.Field)
+	}
+	return b.String()
+}
+
+// GRPCStatus lets status.Code and status.FromError see through the error.
+func (e *APIError) GRPCStatus() *status.Status {
+	st := status.New(e.grpcCode, e.Error())
+	if e.RateLimit != nil {
+		if withDetails, err := st.WithDetails(e.RateLimit); err == nil {
+			return withDetails
+		}
+	}
+	return st
+}
+
+// GRPCCode is the code callers should surface.
+func (e *APIError) GRPCCode() codes.Code { return e.grpcCode }
+
+// IsStatus reports whether err is an APIError with the given HTTP status.
+func IsStatus(err error, statusCode int) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == statusCode
+}
+
+// envelope is Celigo's error body; 401s use the bare {"message": ...} shape instead.
+type envelope struct {
+	Errors []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field"`
+	} `json:"errors"`
+	Message string `json:"message"`
+}
+
+const maxErrorBodyInMessage = 200
+
+func newAPIError(method, path string, resp *http.Response, body []byte) *APIError {
+	e := &APIError{
+		Method:     method,
+		Path:       path,
+		StatusCode: resp.StatusCode,
+		grpcCode:   uhttp.GrpcCodeFromHTTPStatus(resp.StatusCode),
+	}
+	var env envelope
+	if uhttp.IsJSONContentType(resp.Header.Get("Content-Type")) && json.Unmarshal(body, &env) == nil && (len(env.Errors) > 0 || env.Message != "") {
+		msgs := make([]string, 0, len(env.Errors))
+		for i, item := range env.Errors {
+			if i == 0 {
+				e.Code, e.Field = item.Code, item.Field
+			}
+			if item.Message != "" {
+				msgs = append(msgs, item.Message)
+			}
+		}
+		if env.Message != "" {
+			msgs = append(msgs, env.Message)
+		}
+		e.Message = strings.Join(msgs, "; ")
+	} else {
+		// An HTML page from a load balancer or a proxy: name it, quote a little of it.
+		e.Message = fmt.Sprintf("unexpected %s body: %s", contentTypeName(resp), snippet(body))
+	}
+	// Retry-After becomes a rate-limit detail: the SDK's retryer waits exactly that long.
+	if resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode >= 500 && resp.Header.Get("Retry-After") != "") {
+		if rl, err := ratelimit.ExtractRateLimitData(resp.StatusCode, &resp.Header); err == nil {
+			e.RateLimit = rl
+		}
+	}
+	return e
+}
+
+func contentTypeName(resp *http.Response) string {
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		return "untyped"
+	}
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return ct
+}
+
+func snippet(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > maxErrorBodyInMessage {
+		s = s[:maxErrorBodyInMessage] + "..."
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// errorf wraps err with a gRPC code of its own (decode failures, refused links), keeping the chain.
+type codedError struct {
+	code codes.Code
+	err  error
+}
+
+func (e *codedError) Error() string              { return e.err.Error() }
+func (e *codedError) Unwrap() error              { return e.err }
+func (e *codedError) GRPCStatus() *status.Status { return status.New(e.code, e.err.Error()) }
+
+func withCode(code codes.Code, format string, args ...any) error {
+	return &codedError{code: code, err: fmt.Errorf(format, args...)}
+}

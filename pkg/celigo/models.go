@@ -1,0 +1,174 @@
+package celigo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Account-wide access levels as the API sends them. The owner is not an ashare; "owner" here is ours.
+const (
+	LevelOwner         = "owner"
+	LevelAdministrator = "administrator"
+	LevelManage        = "manage"
+	LevelMonitor       = "monitor"
+)
+
+// TokenInfo is GET /v1/tokenInfo.
+type TokenInfo struct {
+	UserID string `json:"_userId"`
+}
+
+// Profile is GET /v1/profile: the token's own user.
+type Profile struct {
+	ID    string `json:"_id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// SharedUser is the person behind an access record.
+type SharedUser struct {
+	ID                string `json:"_id"`
+	Email             string `json:"email"`
+	Name              string `json:"name"`
+	AllowedToResetMFA bool   `json:"allowedToResetMFA"`
+	AccountSSOLinked  string `json:"accountSSOLinked"`
+}
+
+// IntegrationAccess is one integrationAccessLevel entry.
+type IntegrationAccess struct {
+	IntegrationID string `json:"_integrationId"`
+	AccessLevel   string `json:"accessLevel"`
+}
+
+// Timestamp accepts Celigo's ISO times and tolerates absent, null or odd values (they are informative only).
+type Timestamp struct{ time.Time }
+
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("timestamp: want a string, got %s", b)
+	}
+	if parsed, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		t.Time = parsed
+	}
+	return nil
+}
+
+// User is one /v1/ashares record: one person's access to the account.
+// Fields this code does not know are kept in extra and sent back on update, so a PUT (which replaces
+// the record) never erases them.
+type User struct {
+	ID                     string              `json:"_id"`
+	Accepted               *bool               `json:"accepted"`
+	Dismissed              bool                `json:"dismissed"`
+	Disabled               bool                `json:"disabled"`
+	AccessLevel            string              `json:"accessLevel"`
+	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel"`
+	AccountSSORequired     bool                `json:"accountSSORequired"`
+	AccountMFARequired     bool                `json:"accountMFARequired"`
+	LastSignIn             Timestamp           `json:"lastSignIn"`
+	CreatedAt              Timestamp           `json:"createdAt"`
+	LastModified           Timestamp           `json:"lastModified"`
+	SharedWithUser         SharedUser          `json:"sharedWithUser"`
+
+	// fields holds every field of the record as Celigo sent it.
+	fields map[string]json.RawMessage
+}
+
+// readOnlyFields are record fields Celigo sets itself; everything else is sent back on a PUT.
+var readOnlyFields = map[string]bool{
+	"_id": true, "accepted": true, "dismissed": true, "sharedWithUser": true, "createdAt": true,
+	"lastModified": true, "lastSignIn": true, "createdVia": true,
+}
+
+// userFields is User without its methods, so decoding does not recurse.
+type userFields User
+
+func (u *User) UnmarshalJSON(b []byte) error {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	var f userFields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*u = User(f)
+	u.fields = all
+	return nil
+}
+
+// IsPending reports an invitation not yet accepted.
+func (u *User) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
+
+// Email is the person's address.
+func (u *User) Email() string { return u.SharedWithUser.Email }
+
+// Clone copies the record deeply enough that changing the copy leaves u alone.
+func (u *User) Clone() *User {
+	cp := *u
+	cp.IntegrationAccessLevel = append([]IntegrationAccess(nil), u.IntegrationAccessLevel...)
+	cp.fields = make(map[string]json.RawMessage, len(u.fields))
+	for k, v := range u.fields {
+		cp.fields[k] = v
+	}
+	return &cp
+}
+
+// Field returns a raw field as Celigo sent it (nil when absent).
+func (u *User) Field(name string) json.RawMessage { return u.fields[name] }
+
+// writableBody is what a PUT must carry: every field Celigo sent except the ones it sets itself, with
+// the access fields taken from u (which the caller may have changed). An empty accessLevel is omitted,
+// which is how Celigo's own UI takes the account-wide role away.
+func (u *User) writableBody() map[string]json.RawMessage {
+	body := make(map[string]json.RawMessage, len(u.fields)+2)
+	for k, v := range u.fields {
+		if !readOnlyFields[k] {
+			body[k] = v
+		}
+	}
+	delete(body, "accessLevel")
+	if u.AccessLevel != "" {
+		body["accessLevel"] = mustJSON(u.AccessLevel)
+	}
+	_, had := u.fields["integrationAccessLevel"]
+	if len(u.IntegrationAccessLevel) > 0 || had {
+		entries := u.IntegrationAccessLevel
+		if entries == nil {
+			entries = []IntegrationAccess{}
+		}
+		body["integrationAccessLevel"] = mustJSON(entries)
+	}
+	return body
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only strings and slices of plain structs go through here
+	}
+	return b
+}
+
+// Integration is one /v1/integrations item; other fields are not needed.
+type Integration struct {
+	ID           string    `json:"_id"`
+	Name         string    `json:"name"`
+	Description  string    `json:"description"`
+	Sandbox      bool      `json:"sandbox"`
+	CreatedAt    Timestamp `json:"createdAt"`
+	LastModified Timestamp `json:"lastModified"`
+}
+
+// Invitation is the body of POST /v1/invite. Empty AccessLevel invites with no account-wide role.
+type Invitation struct {
+	Email                  string              `json:"email"`
+	AccessLevel            string              `json:"accessLevel,omitempty"`
+	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel,omitempty"`
+}

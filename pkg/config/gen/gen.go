@@ -1,0 +1,11 @@
+// Command gen writes conf.gen.go, the typed configuration struct, from the field definitions.
+package main
+
+import (
+	cfg "github.com/conductorone/baton-celigo/pkg/config"
+	"github.com/conductorone/baton-sdk/pkg/config"
+)
+
+func main() {
+	config.Generate("celigo", cfg.Config)
+}
