@@ -1,0 +1,131 @@
+// Package connector maps Celigo integrator.io onto Baton's model: users, account roles and integrations,
+// with the grants Celigo's access rules imply, and the provisioning that changes them.
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/cli"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/config"
+)
+
+// Connector is the Baton connector for one Celigo environment.
+type Connector struct {
+	client *celigo.Client
+	walk   *walk
+
+	tokenMu   sync.Mutex
+	tokenInfo *celigo.TokenInfo // the token's user never changes, so it is read once
+
+	ownerHiddenOnce sync.Once
+}
+
+// Version is reported in the user agent; main sets it from the build.
+var Version = "dev"
+
+// New builds the connector from its configuration. It makes no network call: Validate does.
+func New(ctx context.Context, cfg *config.Celigo, _ *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
+	if err := config.Validate(cfg.CeligoAccessToken, cfg.Region, cfg.BaseUrl); err != nil {
+		return nil, nil, status.Error(codes.InvalidArgument, "baton-celigo: "+err.Error())
+	}
+	client, err := celigo.New(ctx, celigo.Config{
+		Region:    cfg.Region,
+		BaseURL:   cfg.BaseUrl,
+		Token:     cfg.CeligoAccessToken,
+		UserAgent: "baton-celigo/" + Version,
+	})
+	if err != nil {
+		return nil, nil, status.Error(codes.InvalidArgument, "baton-celigo: "+err.Error())
+	}
+	return NewWithClient(client), nil, nil
+}
+
+// NewWithClient wires a connector around an existing client (tests and benchmarks use it).
+func NewWithClient(client *celigo.Client) *Connector {
+	return &Connector{client: client, walk: newWalk()}
+}
+
+// ForCapabilities is a connector with no client: enough to describe types and capabilities offline.
+func ForCapabilities() *Connector { return &Connector{walk: newWalk()} }
+
+func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
+	return []connectorbuilder.ResourceSyncerV2{
+		&userBuilder{conn: c},
+		&roleBuilder{conn: c},
+		&integrationBuilder{conn: c},
+	}
+}
+
+func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
+	return v2.ConnectorMetadata_builder{
+		DisplayName: "Celigo",
+		Description: "Users, account roles and integration access in Celigo integrator.io.",
+	}.Build(), nil
+}
+
+// Validate proves the token works and can read users, before a sync or a provisioning call.
+func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, error) {
+	if _, err := c.token(ctx); err != nil {
+		return nil, c.credentialError(err)
+	}
+	if _, _, err := c.client.ListUsers(ctx, ""); err != nil {
+		return nil, c.credentialError(err)
+	}
+	return nil, nil
+}
+
+// credentialError turns 401/403 into messages that say what to fix.
+func (c *Connector) credentialError(err error) error {
+	switch {
+	case celigo.IsStatus(err, http.StatusUnauthorized):
+		return status.Errorf(codes.Unauthenticated,
+			"baton-celigo: Celigo rejected the access token at %s; check the token and that the region (us/eu) is the one the token was created in (%v)",
+			c.client.Host(), err)
+	case celigo.IsStatus(err, http.StatusForbidden):
+		return status.Errorf(codes.PermissionDenied,
+			"baton-celigo: the access token may not read users at %s: use a Full access API token created by the account owner or an administrator (%v)",
+			c.client.Host(), err)
+	}
+	return wrapErr(err, "validate credentials at "+c.client.Host())
+}
+
+// token returns the token's own user, read once.
+func (c *Connector) token(ctx context.Context) (*celigo.TokenInfo, error) {
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	if c.tokenInfo != nil {
+		return c.tokenInfo, nil
+	}
+	ti, err := c.client.TokenInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.tokenInfo = ti
+	return ti, nil
+}
+
+// wrapErr prefixes an error with what was being done, keeping its gRPC code for the SDK and C1.
+func wrapErr(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("baton-celigo: %s: %w", doing, err)
+	}
+	return status.Errorf(codes.Unknown, "baton-celigo: %s: %v", doing, err)
+}
+
+func logger(ctx context.Context) *zap.Logger { return ctxzap.Extract(ctx) }

@@ -1,0 +1,175 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// integrationLevels are the entitlement slugs of an integration, as Celigo names the levels.
+var integrationLevels = []string{celigo.LevelManage, celigo.LevelMonitor}
+
+// integrationBuilder syncs integrations and who can manage or monitor each.
+type integrationBuilder struct {
+	conn *Connector
+}
+
+func (b *integrationBuilder) ResourceType(_ context.Context) *v2.ResourceType {
+	return integrationResourceType
+}
+
+func integrationID(id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: integrationTypeID, Resource: id}.Build()
+}
+
+func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Resource, error) {
+	link := celigo.UIURL(b.conn.client.Region()) + "/integrations/" + url.PathEscape(it.ID) + "/flows"
+	profile := map[string]any{
+		"integration_id": it.ID,
+		"description":    it.Description,
+		"sandbox":        it.Sandbox,
+		"url":            link,
+	}
+	if !it.CreatedAt.IsZero() {
+		profile["created_at"] = it.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+	}
+	if !it.LastModified.IsZero() {
+		profile["last_modified"] = it.LastModified.UTC().Format("2006-01-02T15:04:05Z07:00")
+	}
+	name := it.Name
+	if name == "" {
+		name = it.ID
+	}
+	opts := []rs.ResourceOption{rs.WithExternalID(v2.ExternalId_builder{Id: it.ID, Link: link}.Build())}
+	if it.Description != "" {
+		opts = append(opts, rs.WithDescription(it.Description))
+	}
+	if !it.CreatedAt.IsZero() {
+		opts = append(opts, rs.WithResourceCreatedAt(it.CreatedAt.Time))
+	}
+	return rs.NewAppResource(name, integrationResourceType, it.ID,
+		[]rs.AppTraitOption{rs.WithAppProfile(profile), rs.WithAppHelpURL(link)}, opts...)
+}
+
+// List reads one page of integrations and keeps their ids for the grants.
+func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	token := opts.PageToken.Token
+	page, next, err := b.conn.client.ListIntegrations(ctx, token)
+	if err != nil {
+		return nil, nil, wrapErr(err, "list integrations")
+	}
+	b.conn.walk.addIntegrations(opts.SyncID, page, token == "", next == "")
+	out := make([]*v2.Resource, 0, len(page))
+	for _, it := range page {
+		r, err := b.integrationResource(it)
+		if err != nil {
+			return nil, nil, wrapErr(err, "describe integration "+it.ID)
+		}
+		out = append(out, r)
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+// Get reads one integration for a targeted sync.
+func (b *integrationBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	it, err := b.conn.client.GetIntegration(ctx, id.GetResource())
+	if err != nil {
+		return nil, nil, wrapErr(err, "get integration "+id.GetResource())
+	}
+	r, err := b.integrationResource(it)
+	return r, nil, err
+}
+
+func (b *integrationBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
+	name := res.GetDisplayName()
+	return []*v2.Entitlement{
+		entitlement.NewPermissionEntitlement(res, celigo.LevelManage,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(fmt.Sprintf("Manage %s", name)),
+			entitlement.WithDescription(fmt.Sprintf("Can edit and run the Celigo integration %s.", name))),
+		entitlement.NewPermissionEntitlement(res, celigo.LevelMonitor,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(fmt.Sprintf("Monitor %s", name)),
+			entitlement.WithDescription(fmt.Sprintf("Can view and run the Celigo integration %s and retry its errors, without editing it.", name))),
+	}, &rs.SyncOpResults{}, nil
+}
+
+// Grants serves one integration's grants (targeted syncs); a full sync uses GrantsForResourceType.
+func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	id := res.GetId().GetResource()
+	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*v2.Grant
+	if opts.PageToken.Token == "" {
+		out = inheritedGrants(id)
+	}
+	offset, err := parseOffset(opts.PageToken.Token)
+	if err != nil {
+		return nil, nil, err
+	}
+	start, end, next := window(offset, len(users))
+	for _, u := range users[start:end] {
+		if level, ok := u.direct[id]; ok {
+			out = append(out, directGrant(id, level, u.recordID))
+		}
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+// GrantsForResourceType serves every integration grant: first the users' direct entries, then for each
+// integration the grants each role passes on to its holders. Nothing is read from Celigo here.
+func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	offset, err := parseOffset(opts.PageToken.Token)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	integrations, err := b.conn.walkedIntegrations(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	// One virtual list: users, then integrations; the offset walks through both.
+	start, end, next := window(offset, len(users)+len(integrations))
+	var out []*v2.Grant
+	for i := start; i < end; i++ {
+		if i < len(users) {
+			u := users[i]
+			for intID, level := range u.direct {
+				out = append(out, directGrant(intID, level, u.recordID))
+			}
+			continue
+		}
+		out = append(out, inheritedGrants(integrations[i-len(users)])...)
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+func directGrant(integration, level, recordID string) *v2.Grant {
+	return grant.NewGrant(v2.Resource_builder{Id: integrationID(integration)}.Build(), level, userID(recordID))
+}
+
+// inheritedGrants gives each role the integration entitlement its holders get, marked expandable so the
+// SDK (and C1) pass it on to every holder of the role: no user × integration rows from the connector.
+func inheritedGrants(integration string) []*v2.Grant {
+	res := v2.Resource_builder{Id: integrationID(integration)}.Build()
+	out := make([]*v2.Grant, 0, len(roles))
+	for _, r := range roles {
+		roleEnt := fmt.Sprintf("%s:%s:%s", roleTypeID, r.id, roleEntitlement)
+		out = append(out, grant.NewGrant(res, celigo.RoleIntegrationLevel(r.id), roleID(r.id),
+			grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEnt}}.Build())))
+	}
+	return out
+}

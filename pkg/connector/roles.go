@@ -1,0 +1,137 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// roleInfo describes the account-wide roles; the owner is not a value of accessLevel but is a role here,
+// so reviewers see who holds everything.
+type roleInfo struct {
+	id, name, description string
+}
+
+var roles = []roleInfo{
+	{celigo.LevelOwner, "Account owner", "Owns the Celigo account: every permission, including ownership. Transferred only in Celigo itself."},
+	{celigo.LevelAdministrator, "Administrator", "Everything but ownership: manages all integrations, account settings and users."},
+	{celigo.LevelManage, "Manage all", "Creates and edits every integration; no account settings or user management."},
+	{celigo.LevelMonitor, "Monitor all", "Views and runs every integration, retries errors; no edits."},
+}
+
+func roleByID(id string) (roleInfo, bool) {
+	for _, r := range roles {
+		if r.id == id {
+			return r, true
+		}
+	}
+	return roleInfo{}, false
+}
+
+func roleID(role string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: roleTypeID, Resource: role}.Build()
+}
+
+func userID(id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: userTypeID, Resource: id}.Build()
+}
+
+func roleResource(r roleInfo) (*v2.Resource, error) {
+	return rs.NewRoleResource(r.name, roleResourceType, r.id,
+		[]rs.RoleTraitOption{rs.WithRoleProfile(map[string]any{"access_level": r.id})},
+		rs.WithDescription(r.description))
+}
+
+// roleBuilder syncs the four fixed roles; their grants come from the users walk.
+type roleBuilder struct {
+	conn *Connector
+}
+
+func (b *roleBuilder) ResourceType(_ context.Context) *v2.ResourceType { return roleResourceType }
+
+func (b *roleBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	out := make([]*v2.Resource, 0, len(roles))
+	for _, r := range roles {
+		res, err := roleResource(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, res)
+	}
+	return out, &rs.SyncOpResults{}, nil
+}
+
+func (b *roleBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	r, ok := roleByID(id.GetResource())
+	if !ok {
+		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist (roles: owner, administrator, manage, monitor)", id.GetResource())
+	}
+	res, err := roleResource(r)
+	return res, nil, err
+}
+
+func (b *roleBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
+	r, ok := roleByID(res.GetId().GetResource())
+	if !ok {
+		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist", res.GetId().GetResource())
+	}
+	ent := entitlement.NewAssignmentEntitlement(res, roleEntitlement,
+		entitlement.WithGrantableTo(userResourceType),
+		entitlement.WithDisplayName(fmt.Sprintf("%s role", r.name)),
+		entitlement.WithDescription(fmt.Sprintf("Holds the Celigo %q account role. %s", r.id, r.description)),
+	)
+	return []*v2.Entitlement{ent}, &rs.SyncOpResults{}, nil
+}
+
+// Grants serves one role's holders (targeted syncs); a full sync uses GrantsForResourceType.
+func (b *roleBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	return b.roleGrants(ctx, res.GetId().GetResource(), opts)
+}
+
+// GrantsForResourceType serves every role grant from the users walk, without calling Celigo again.
+func (b *roleBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	return b.roleGrants(ctx, "", opts)
+}
+
+// roleGrants lists grants of role `only` ("" for all roles).
+func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	offset, err := parseOffset(opts.PageToken.Token)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	start, end, next := window(offset, len(users))
+	out := make([]*v2.Grant, 0, end-start+1)
+	if offset == 0 && (only == "" || only == celigo.LevelOwner) {
+		ownerID, err := b.conn.ownerUserID(ctx, users)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ownerID != "" {
+			out = append(out, roleGrant(celigo.LevelOwner, userID(ownerID)))
+		}
+	}
+	for _, u := range users[start:end] {
+		if !celigo.IsAccountRole(u.role) || (only != "" && u.role != only) {
+			continue
+		}
+		out = append(out, roleGrant(u.role, userID(u.recordID)))
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+func roleGrant(role string, principal *v2.ResourceId) *v2.Grant {
+	return grant.NewGrant(v2.Resource_builder{Id: roleID(role)}.Build(), roleEntitlement, principal)
+}

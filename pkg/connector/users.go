@@ -1,0 +1,264 @@
+package connector
+
+import (
+	"context"
+	"net/http"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// userBuilder syncs people: one per access record, plus the account owner when the token can see it.
+type userBuilder struct {
+	conn *Connector
+}
+
+func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
+
+// List reads one page of access records. The last page also yields the account owner, which Celigo does
+// not list: it is known only once every record has been seen.
+func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	token := opts.PageToken.Token
+	page, next, err := b.conn.client.ListUsers(ctx, token)
+	if err != nil {
+		return nil, nil, wrapErr(err, "list users")
+	}
+	b.conn.walk.addUsers(opts.SyncID, page, token == "", next == "")
+
+	out := make([]*v2.Resource, 0, len(page)+1)
+	for _, u := range page {
+		r, err := userResource(u)
+		if err != nil {
+			return nil, nil, wrapErr(err, "describe user "+u.ID)
+		}
+		out = append(out, r)
+	}
+	if next == "" {
+		users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+		if err != nil {
+			return nil, nil, err
+		}
+		owner, err := b.conn.ownerResource(ctx, users)
+		if err != nil {
+			return nil, nil, err
+		}
+		if owner != nil {
+			out = append(out, owner)
+		}
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+func (b *userBuilder) Entitlements(_ context.Context, _ *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
+	return nil, &rs.SyncOpResults{}, nil
+}
+
+func (b *userBuilder) Grants(_ context.Context, _ *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	return nil, &rs.SyncOpResults{}, nil
+}
+
+// Get reads one user for a targeted sync: an access record by id, or the owner by its user id.
+func (b *userBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	u, err := b.conn.client.GetUser(ctx, id.GetResource())
+	if err == nil {
+		r, err := userResource(u)
+		return r, nil, wrapErr(err, "describe user "+u.ID)
+	}
+	if !celigo.IsStatus(err, http.StatusNotFound) {
+		return nil, nil, wrapErr(err, "get user "+id.GetResource())
+	}
+	ti, tiErr := b.conn.token(ctx)
+	if tiErr != nil || ti.UserID != id.GetResource() {
+		return nil, nil, wrapErr(err, "get user "+id.GetResource())
+	}
+	users, err := b.conn.readAllUsers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	owner, err := b.conn.ownerResource(ctx, users)
+	if err != nil {
+		return nil, nil, err
+	}
+	if owner == nil {
+		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: user %s not found", id.GetResource())
+	}
+	return owner, nil, nil
+}
+
+// userResource describes one access record.
+func userResource(u *celigo.User) (*v2.Resource, error) {
+	email := u.SharedWithUser.Email
+	name := u.SharedWithUser.Name
+	if name == "" {
+		name = email
+	}
+	if name == "" {
+		name = u.ID
+	}
+	st, details := userStatus(u)
+
+	traits := []rs.UserTraitOption{
+		rs.WithAccountType(v2.UserTrait_ACCOUNT_TYPE_HUMAN),
+		rs.WithDetailedStatus(v2.UserTrait_Status_Status(st), details),
+		rs.WithMFAStatus(v2.UserTrait_MFAStatus_builder{MfaEnabled: u.AccountMFARequired}.Build()),
+		rs.WithSSOStatus(v2.UserTrait_SSOStatus_builder{SsoEnabled: u.SharedWithUser.AccountSSOLinked == "this_account"}.Build()),
+		rs.WithUserProfile(userProfile(u, st, details)),
+	}
+	if email != "" {
+		traits = append(traits, rs.WithEmail(email, true), rs.WithUserLogin(email))
+	}
+	if !u.LastSignIn.IsZero() {
+		traits = append(traits, rs.WithLastLogin(u.LastSignIn.Time))
+	}
+	opts := []rs.ResourceOption{
+		rs.WithExternalID(v2.ExternalId_builder{Id: u.ID}.Build()),
+		rs.WithResourceStatus(st, details),
+	}
+	if !u.CreatedAt.IsZero() {
+		traits = append(traits, rs.WithCreatedAt(u.CreatedAt.Time))
+		opts = append(opts, rs.WithResourceCreatedAt(u.CreatedAt.Time))
+	}
+	return rs.NewUserResource(name, userResourceType, u.ID, traits, opts...)
+}
+
+// userStatus: a disabled user cannot sign in; a declined invitation gives no access either; a pending one
+// is an account Celigo already counts.
+func userStatus(u *celigo.User) (v2.Status_ResourceStatus, string) {
+	switch {
+	case u.Disabled:
+		return v2.Status_RESOURCE_STATUS_DISABLED, "disabled in Celigo"
+	case u.Dismissed:
+		return v2.Status_RESOURCE_STATUS_DISABLED, "invitation declined"
+	case u.IsPending():
+		return v2.Status_RESOURCE_STATUS_ENABLED, "invitation pending"
+	}
+	return v2.Status_RESOURCE_STATUS_ENABLED, ""
+}
+
+func invitationState(u *celigo.User) string {
+	switch {
+	case u.Dismissed:
+		return "declined"
+	case u.IsPending():
+		return "pending"
+	}
+	return "accepted"
+}
+
+// userProfile has the same keys for every user so C1 policies can rely on them.
+func userProfile(u *celigo.User, st v2.Status_ResourceStatus, details string) map[string]any {
+	accessLevel := u.AccessLevel
+	if accessLevel == "" {
+		accessLevel = "none"
+	}
+	return map[string]any{
+		"email":             u.SharedWithUser.Email,
+		"name":              u.SharedWithUser.Name,
+		"user_id":           u.SharedWithUser.ID,
+		"access_record_id":  u.ID,
+		"access_level":      accessLevel,
+		"integration_count": float64(len(u.IntegrationAccessLevel)),
+		"invitation":        invitationState(u),
+		"disabled":          u.Disabled,
+		"status":            statusName(st, details),
+		"mfa_required":      u.AccountMFARequired,
+		"sso_required":      u.AccountSSORequired,
+		"sso_linked":        u.SharedWithUser.AccountSSOLinked,
+		"is_owner":          false,
+	}
+}
+
+func statusName(st v2.Status_ResourceStatus, details string) string {
+	if details != "" {
+		return details
+	}
+	if st == v2.Status_RESOURCE_STATUS_DISABLED {
+		return "disabled"
+	}
+	return "active"
+}
+
+// ownerUserID returns the account owner's user id when the token is the owner's, else "". Celigo does not
+// list the owner among access records, so the token's user is the owner exactly when no record is theirs.
+func (c *Connector) ownerUserID(ctx context.Context, users []userAccess) (string, error) {
+	ti, err := c.token(ctx)
+	if err != nil {
+		return "", wrapErr(err, "read token info")
+	}
+	for _, u := range users {
+		if u.personID == ti.UserID {
+			c.ownerHiddenOnce.Do(func() {
+				logger(ctx).Info("baton-celigo: the access token belongs to a user who is not the account owner; "+
+					"Celigo's API does not list the owner, so the owner will be missing from this sync. Use a token created by the owner to include it.",
+					zap.String("token_user_access_record_id", u.recordID))
+			})
+			return "", nil
+		}
+	}
+	return ti.UserID, nil
+}
+
+// ownerResource describes the account owner, or returns nil when the token cannot see it.
+func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.Resource, error) {
+	ownerID, err := c.ownerUserID(ctx, users)
+	if err != nil || ownerID == "" {
+		return nil, err
+	}
+	name, email, profileName := "Account owner", "", ""
+	p, err := c.client.Profile(ctx)
+	switch {
+	case err == nil:
+		email, profileName = p.Email, p.Name
+		if p.Name != "" {
+			name = p.Name
+		} else if p.Email != "" {
+			name = p.Email
+		}
+	case celigo.IsStatus(err, http.StatusForbidden) || celigo.IsStatus(err, http.StatusNotFound) || celigo.IsStatus(err, http.StatusUnauthorized):
+		logger(ctx).Info("baton-celigo: Celigo refused the token's profile; the account owner is named \"Account owner\"", zap.Error(err))
+	default:
+		return nil, wrapErr(err, "read the owner's profile")
+	}
+	traits := []rs.UserTraitOption{
+		rs.WithAccountType(v2.UserTrait_ACCOUNT_TYPE_HUMAN),
+		rs.WithStatus(v2.UserTrait_Status_STATUS_ENABLED),
+		rs.WithUserProfile(map[string]any{
+			"email": email, "name": profileName, "user_id": ownerID, "access_record_id": "",
+			"access_level": celigo.LevelOwner, "integration_count": float64(0), "invitation": "accepted",
+			"disabled": false, "status": "active", "mfa_required": false, "sso_required": false,
+			"sso_linked": "", "is_owner": true,
+		}),
+	}
+	if email != "" {
+		traits = append(traits, rs.WithEmail(email, true), rs.WithUserLogin(email))
+	}
+	return rs.NewUserResource(name, userResourceType, ownerID, traits,
+		rs.WithExternalID(v2.ExternalId_builder{Id: ownerID}.Build()),
+		rs.WithResourceStatus(v2.Status_RESOURCE_STATUS_ENABLED, "account owner"),
+	)
+}
+
+// readAllUsers walks every page of users without touching the sync's walk (targeted reads).
+func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
+	var out []userAccess
+	token := ""
+	for {
+		page, next, err := c.client.ListUsers(ctx, token)
+		if err != nil {
+			return nil, wrapErr(err, "list users")
+		}
+		for _, u := range page {
+			out = append(out, accessOf(u))
+		}
+		if next == "" {
+			return out, nil
+		}
+		token = next
+	}
+}

@@ -1,0 +1,173 @@
+package connector
+
+import (
+	"context"
+	"sync"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// A sync reads /v1/ashares and /v1/integrations once each, while listing users and integrations. The walk
+// keeps what grants need from those pages (a few strings per user), scoped to one sync id, so role and
+// integration grants come from memory instead of a second read or one call per resource.
+//
+// A walk is complete only when this process saw the list from its first page to its last. A sync resumed
+// from a checkpoint in another process, or a targeted sync, finds it incomplete and reads the list again
+// (readAll) rather than emit grants from half the data.
+
+// userAccess is what grants need of one access record.
+type userAccess struct {
+	recordID string
+	personID string
+	role     string            // accessLevel; "" when absent
+	direct   map[string]string // integration id → level, only entries Celigo honours
+}
+
+type listState struct {
+	started, done bool
+}
+
+type walk struct {
+	fill         sync.Mutex // serialises re-reads, so two grant calls never walk the same list at once
+	mu           sync.Mutex
+	syncID       string
+	users        []userAccess
+	userIndex    map[string]int
+	usersState   listState
+	integrations []string
+	intIndex     map[string]struct{}
+	intState     listState
+}
+
+func newWalk() *walk { return &walk{} }
+
+// forSync switches the walk to syncID, dropping any other sync's data. Caller holds mu.
+func (w *walk) forSync(syncID string) {
+	if w.syncID == syncID && w.userIndex != nil {
+		return
+	}
+	w.syncID = syncID
+	w.users, w.userIndex, w.usersState = nil, map[string]int{}, listState{}
+	w.integrations, w.intIndex, w.intState = nil, map[string]struct{}{}, listState{}
+}
+
+func accessOf(u *celigo.User) userAccess {
+	return userAccess{recordID: u.ID, personID: u.SharedWithUser.ID, role: u.AccessLevel, direct: celigo.DirectAccess(u)}
+}
+
+// addUsers records one page of the users list. first: the page was requested without a token;
+// last: it had no next page.
+func (w *walk) addUsers(syncID string, page []*celigo.User, first, last bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.forSync(syncID)
+	if first {
+		w.users, w.userIndex, w.usersState = nil, map[string]int{}, listState{started: true}
+	} else if w.usersState.done {
+		return // a page read again after the walk completed adds nothing new
+	}
+	for _, u := range page {
+		ua := accessOf(u)
+		if i, ok := w.userIndex[u.ID]; ok {
+			w.users[i] = ua // the same page read twice (a retry): keep one copy
+			continue
+		}
+		w.userIndex[u.ID] = len(w.users)
+		w.users = append(w.users, ua)
+	}
+	if last && w.usersState.started {
+		w.usersState.done = true
+	}
+}
+
+func (w *walk) addIntegrations(syncID string, page []*celigo.Integration, first, last bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.forSync(syncID)
+	if first {
+		w.integrations, w.intIndex, w.intState = nil, map[string]struct{}{}, listState{started: true}
+	} else if w.intState.done {
+		return
+	}
+	for _, it := range page {
+		if _, ok := w.intIndex[it.ID]; ok {
+			continue
+		}
+		w.intIndex[it.ID] = struct{}{}
+		w.integrations = append(w.integrations, it.ID)
+	}
+	if last && w.intState.started {
+		w.intState.done = true
+	}
+}
+
+// completeUsers returns the users of syncID's walk, or false when the walk did not see the whole list.
+func (w *walk) completeUsers(syncID string) ([]userAccess, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.syncID != syncID || !w.usersState.done {
+		return nil, false
+	}
+	return w.users, true
+}
+
+func (w *walk) completeIntegrations(syncID string) ([]string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.syncID != syncID || !w.intState.done {
+		return nil, false
+	}
+	return w.integrations, true
+}
+
+// walkedUsers returns the complete users list of syncID, reading it from Celigo when this process did not see it all.
+func (c *Connector) walkedUsers(ctx context.Context, syncID string) ([]userAccess, error) {
+	if users, ok := c.walk.completeUsers(syncID); ok {
+		return users, nil
+	}
+	c.walk.fill.Lock()
+	defer c.walk.fill.Unlock()
+	if users, ok := c.walk.completeUsers(syncID); ok {
+		return users, nil
+	}
+	token := ""
+	for first := true; ; first = false {
+		page, next, err := c.client.ListUsers(ctx, token)
+		if err != nil {
+			return nil, wrapErr(err, "list users")
+		}
+		c.walk.addUsers(syncID, page, first, next == "")
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	users, _ := c.walk.completeUsers(syncID)
+	return users, nil
+}
+
+// walkedIntegrations is walkedUsers for integrations.
+func (c *Connector) walkedIntegrations(ctx context.Context, syncID string) ([]string, error) {
+	if ids, ok := c.walk.completeIntegrations(syncID); ok {
+		return ids, nil
+	}
+	c.walk.fill.Lock()
+	defer c.walk.fill.Unlock()
+	if ids, ok := c.walk.completeIntegrations(syncID); ok {
+		return ids, nil
+	}
+	token := ""
+	for first := true; ; first = false {
+		page, next, err := c.client.ListIntegrations(ctx, token)
+		if err != nil {
+			return nil, wrapErr(err, "list integrations")
+		}
+		c.walk.addIntegrations(syncID, page, first, next == "")
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	ids, _ := c.walk.completeIntegrations(syncID)
+	return ids, nil
+}
