@@ -5,11 +5,14 @@ package celigo
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -82,6 +85,21 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("celigo: creating HTTP client: %w", err)
 		}
 	}
+	// Go's client re-sends Authorization on a redirect to the same host name, whatever the port or
+	// scheme (https -> http included). Follow redirects only within the configured origin; any other
+	// redirect is returned as is (a 3xx error) so the token goes nowhere else. The caller's client is
+	// copied, not changed.
+	cp := *httpClient
+	cp.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if !strings.EqualFold(r.URL.Scheme, base.Scheme) || !sameHost(r.URL, base) || r.URL.User != nil {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	httpClient = &cp
 	budget := cfg.RetryBudget
 	if budget == 0 {
 		budget = DefaultRetryBudget
@@ -138,6 +156,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		}
 	}
 	start := time.Now()
+	var slept time.Duration // what c.sleep was asked to wait; equals wall time unless sleep is replaced
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, req, payload)
 		if err == nil {
@@ -147,9 +166,11 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		if !retry {
 			return nil, err
 		}
-		if c.retryBudget < 0 || time.Since(start)+wait > c.retryBudget {
-			return nil, giveUp(req, err, time.Since(start), attempt)
+		elapsed := max(time.Since(start), slept)
+		if c.retryBudget < 0 || elapsed+wait > c.retryBudget {
+			return nil, giveUp(req, err, elapsed, attempt)
 		}
+		slept += wait
 		ctxzap.Extract(ctx).Warn("celigo: transient failure, retrying",
 			zap.String("method", req.method), zap.String("path", req.path),
 			zap.Int("attempt", attempt), zap.Duration("wait", wait), zap.Error(err))
@@ -209,7 +230,7 @@ func (c *Client) retryDecision(req request, err error, attempt int) (time.Durati
 		}
 		return backoff(attempt), true
 	case isTransport(err):
-		if !req.idempotent {
+		if !req.idempotent || permanentTransportError(err) {
 			return 0, false
 		}
 		return backoff(attempt), true
@@ -256,6 +277,17 @@ func (e *transportError) Error() string {
 	return fmt.Sprintf("celigo: %s %s: no answer from Celigo: %v", e.method, e.path, e.err)
 }
 func (e *transportError) Unwrap() error { return e.err }
+
+// permanentTransportError is a failure no retry can cure: a certificate that does not verify, a host that
+// does not exist.
+func permanentTransportError(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	var dnsErr *net.DNSError
+	return errors.As(err, &certErr) || errors.As(err, &hostErr) || errors.As(err, &authErr) ||
+		(errors.As(err, &dnsErr) && dnsErr.IsNotFound)
+}
 
 func isTransport(err error) bool {
 	var t *transportError

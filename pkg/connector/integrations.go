@@ -141,6 +141,7 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 	if err != nil {
 		return nil, nil, err
 	}
+	known := b.conn.walk.integrationSet(opts.SyncID)
 	// One virtual list: users, then integrations; the offset walks through both.
 	start, end, next := window(offset, len(users)+len(integrations))
 	var out []*v2.Grant
@@ -148,7 +149,10 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 		if i < len(users) {
 			u := users[i]
 			for intID, level := range u.direct {
-				out = append(out, directGrant(intID, level, u.recordID))
+				// An entry can outlive its integration; a grant on a missing resource would be noise.
+				if _, ok := known[intID]; ok {
+					out = append(out, directGrant(intID, level, u.recordID))
+				}
 			}
 			continue
 		}

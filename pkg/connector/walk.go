@@ -120,6 +120,16 @@ func (w *walk) completeIntegrations(syncID string) ([]string, bool) {
 	return w.integrations, true
 }
 
+// integrationSet returns the ids of a complete integrations walk (callers only read it).
+func (w *walk) integrationSet(syncID string) map[string]struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.syncID != syncID || !w.intState.done {
+		return nil
+	}
+	return w.intIndex
+}
+
 // walkedUsers returns the complete users list of syncID, reading it from Celigo when this process did not see it all.
 func (c *Connector) walkedUsers(ctx context.Context, syncID string) ([]userAccess, error) {
 	if users, ok := c.walk.completeUsers(syncID); ok {
