@@ -113,6 +113,10 @@ func (u *User) Email() string { return u.SharedWithUser.Email }
 func (u *User) Clone() *User {
 	cp := *u
 	cp.IntegrationAccessLevel = append([]IntegrationAccess(nil), u.IntegrationAccessLevel...)
+	if u.Accepted != nil {
+		accepted := *u.Accepted
+		cp.Accepted = &accepted
+	}
 	cp.fields = make(map[string]json.RawMessage, len(u.fields))
 	for k, v := range u.fields {
 		cp.fields[k] = v
@@ -123,10 +127,10 @@ func (u *User) Clone() *User {
 // Field returns a raw field as Celigo sent it (nil when absent).
 func (u *User) Field(name string) json.RawMessage { return u.fields[name] }
 
-// writableBody is what a PUT must carry: every field Celigo sent except the ones it sets itself, with
+// WritableBody is what a PUT must carry: every field Celigo sent except the ones it sets itself, with
 // the access fields taken from u (which the caller may have changed). An empty accessLevel is omitted,
 // which is how Celigo's own UI takes the account-wide role away.
-func (u *User) writableBody() map[string]json.RawMessage {
+func (u *User) WritableBody() map[string]json.RawMessage {
 	body := make(map[string]json.RawMessage, len(u.fields)+2)
 	for k, v := range u.fields {
 		if !readOnlyFields[k] {

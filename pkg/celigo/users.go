@@ -45,6 +45,9 @@ func (c *Client) ListUsers(ctx context.Context, pageToken string) ([]*User, stri
 	if err != nil {
 		return nil, "", err
 	}
+	if users == nil { // JSON null (an empty list decodes to a non-nil slice): never an empty success
+		return nil, "", withCode(codes.Internal, "celigo: GET %s: answer is null, not a list", pathUsers)
+	}
 	for i, u := range users {
 		if u == nil || u.ID == "" {
 			return nil, "", withCode(codes.Internal, "celigo: GET %s: record %d has no _id", pathUsers, i)
@@ -76,7 +79,7 @@ func (c *Client) UpdateUser(ctx context.Context, u *User) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.do(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path, body: u.writableBody(), idempotent: true})
+	_, err = c.do(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path, body: u.WritableBody(), idempotent: true})
 	return err
 }
 
@@ -128,6 +131,9 @@ func (c *Client) ListIntegrations(ctx context.Context, pageToken string) ([]*Int
 	if err != nil {
 		return nil, "", err
 	}
+	if items == nil { // JSON null: never an empty success
+		return nil, "", withCode(codes.Internal, "celigo: GET %s: answer is null, not a list", pathIntegrations)
+	}
 	for i, it := range items {
 		if it == nil || it.ID == "" {
 			return nil, "", withCode(codes.Internal, "celigo: GET %s: item %d has no _id", pathIntegrations, i)
@@ -138,7 +144,7 @@ func (c *Client) ListIntegrations(ctx context.Context, pageToken string) ([]*Int
 
 // GetIntegration reads one integration.
 func (c *Client) GetIntegration(ctx context.Context, id string) (*Integration, error) {
-	if id == "" || strings.ContainsAny(id, "/?#") {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/?#") {
 		return nil, withCode(codes.InvalidArgument, "celigo: %q is not a Celigo integration id", id)
 	}
 	path := pathIntegrations + "/" + url.PathEscape(id)
@@ -163,7 +169,7 @@ func (c *Client) getJSON(ctx context.Context, path string, out any) error {
 
 // userPath escapes an id into /v1/ashares/{id}; ids come from C1 requests, so they are not trusted.
 func userPath(id, suffix string) (string, error) {
-	if id == "" || strings.ContainsAny(id, "/?#") || strings.TrimSpace(id) != id {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/?#") || strings.TrimSpace(id) != id {
 		return "", withCode(codes.InvalidArgument, "celigo: %q is not a Celigo user record id", id)
 	}
 	return pathUsers + "/" + url.PathEscape(id) + suffix, nil

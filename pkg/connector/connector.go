@@ -71,8 +71,9 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 
 func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 	return v2.ConnectorMetadata_builder{
-		DisplayName: "Celigo",
-		Description: "Users, account roles and integration access in Celigo integrator.io.",
+		DisplayName:           "Celigo",
+		Description:           "Users, account roles and integration access in Celigo integrator.io.",
+		AccountCreationSchema: accountCreationSchema(),
 	}.Build(), nil
 }
 
@@ -129,3 +130,20 @@ func wrapErr(err error, doing string) error {
 }
 
 func logger(ctx context.Context) *zap.Logger { return ctxzap.Extract(ctx) }
+
+// The SDK finds capabilities by interface; these make a missing method a compile error instead.
+var (
+	_ connectorbuilder.ResourceSyncerV2              = (*userBuilder)(nil)
+	_ connectorbuilder.AccountManagerLimited         = (*userBuilder)(nil)
+	_ connectorbuilder.ResourceDeleterV2Limited      = (*userBuilder)(nil)
+	_ connectorbuilder.ResourceActionProvider        = (*userBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*userBuilder)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*roleBuilder)(nil)
+	_ connectorbuilder.ResourceProvisionerV2Limited  = (*roleBuilder)(nil)
+	_ connectorbuilder.TypeScopedGrantsSyncer        = (*roleBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*roleBuilder)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*integrationBuilder)(nil)
+	_ connectorbuilder.ResourceProvisionerV2Limited  = (*integrationBuilder)(nil)
+	_ connectorbuilder.TypeScopedGrantsSyncer        = (*integrationBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*integrationBuilder)(nil)
+)
