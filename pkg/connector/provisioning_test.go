@@ -1,0 +1,510 @@
+package connector_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/conductorone/baton-celigo/internal/synctest"
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
+	"github.com/conductorone/baton-celigo/pkg/connector"
+)
+
+// The provisioning account: one user of each shape, ids easy to read in failures.
+const (
+	ownerID = "6500000000000000000000f0"
+	intA    = "6500000000000000000000a1"
+	intB    = "6500000000000000000000a2"
+	admin   = "6500000000000000000000u1" // administrator, with an ignored monitor entry on A and extra fields
+	manager = "6500000000000000000000u2" // manage
+	monitor = "6500000000000000000000u3" // monitor + manage entry on A
+	chosen  = "6500000000000000000000u4" // no role, monitor entry on B
+	nobody  = "6500000000000000000000u5" // no role, no entries
+)
+
+func provAccount() celigotest.Account {
+	person := func(n string) celigotest.Person {
+		return celigotest.Person{ID: "6500000000000000000000p" + n, Email: "user" + n + "@example.com", Name: "User " + n}
+	}
+	a := celigotest.NewShare(admin, person("1"), "administrator", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "monitor"})
+	a["futureFlag"] = true
+	a["mcpServerAccessLevel"] = "monitor"
+	a["allowToEditRetryData"] = true
+	a["accountMFARequired"] = true
+	return celigotest.Account{
+		Owner: celigotest.Person{ID: ownerID, Email: "owner@example.com", Name: "Olive Owner"},
+		Shares: []map[string]any{
+			a,
+			celigotest.NewShare(manager, person("2"), "manage"),
+			celigotest.NewShare(monitor, person("3"), "monitor", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "manage"}),
+			celigotest.NewShare(chosen, person("4"), "", celigotest.IntegrationAccess{IntegrationID: intB, AccessLevel: "monitor"}),
+			celigotest.NewShare(nobody, person("5"), ""),
+		},
+		Integrations: []celigotest.Integration{{ID: intA, Name: "Orders"}, {ID: intB, Name: "Invoices"}},
+	}
+}
+
+type fixture struct {
+	fake *celigotest.Server
+	cc   types.ConnectorClient
+	ctx  context.Context
+}
+
+func newFixture(t *testing.T, retryBudget int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	fake := celigotest.NewServer(token, provAccount())
+	t.Cleanup(fake.Close)
+	cfg := celigo.Config{BaseURL: fake.URL, Token: token}
+	if retryBudget < 0 {
+		cfg.RetryBudget = -1
+	}
+	client, err := celigo.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, stop, err := synctest.Serve(ctx, connector.NewWithClient(client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	fake.ResetRequests()
+	return &fixture{fake: fake, cc: cc, ctx: ctx}
+}
+
+func res(typ, id string) *v2.Resource {
+	return v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: typ, Resource: id}.Build()}.Build()
+}
+
+func ent(typ, id, slug string) *v2.Entitlement {
+	return v2.Entitlement_builder{Id: typ + ":" + id + ":" + slug, Resource: res(typ, id), Slug: slug}.Build()
+}
+
+func (f *fixture) grant(user string, e *v2.Entitlement) (*v2.GrantManagerServiceGrantResponse, error) {
+	return f.cc.Grant(f.ctx, v2.GrantManagerServiceGrantRequest_builder{Principal: res("user", user), Entitlement: e}.Build())
+}
+
+func (f *fixture) revoke(user string, e *v2.Entitlement) (*v2.GrantManagerServiceRevokeResponse, error) {
+	g := v2.Grant_builder{Id: e.GetId() + ":user:" + user, Entitlement: e, Principal: res("user", user)}.Build()
+	return f.cc.Revoke(f.ctx, v2.GrantManagerServiceRevokeRequest_builder{Grant: g}.Build())
+}
+
+// writes counts requests that change state.
+func (f *fixture) writes() []string {
+	var out []string
+	for _, r := range f.fake.Requests() {
+		if r.Method != http.MethodGet {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	return out
+}
+
+// record returns a user record as plain JSON values, without lastModified (Celigo sets it on each write).
+func (f *fixture) record(t *testing.T, id string) map[string]any {
+	t.Helper()
+	rec, ok := f.fake.Share(id)
+	if !ok {
+		t.Fatalf("record %s missing", id)
+	}
+	return plain(t, rec)
+}
+
+func plain(t *testing.T, rec map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	delete(out, "lastModified")
+	return out
+}
+
+func entries(list ...string) []any {
+	out := []any{}
+	for i := 0; i+1 < len(list); i += 2 {
+		out = append(out, map[string]any{"_integrationId": list[i], "accessLevel": list[i+1]})
+	}
+	return out
+}
+
+func alreadyExists(resp *v2.GrantManagerServiceGrantResponse) bool {
+	a := annotations.Annotations(resp.GetAnnotations())
+	return a.Contains(&v2.GrantAlreadyExists{})
+}
+
+func alreadyRevoked(resp *v2.GrantManagerServiceRevokeResponse) bool {
+	a := annotations.Annotations(resp.GetAnnotations())
+	return a.Contains(&v2.GrantAlreadyRevoked{})
+}
+
+func TestProvisioningTable(t *testing.T) {
+	roleEnt := func(r string) *v2.Entitlement { return ent("role", r, "assigned") }
+	intEnt := func(i, l string) *v2.Entitlement { return ent("integration", i, l) }
+
+	cases := []struct {
+		name   string
+		op     func(f *fixture) (noop bool, err error)
+		user   string
+		change func(rec map[string]any) // expected record change; nil: unchanged
+	}{
+		{"grant role monitor to a user with none", func(f *fixture) (bool, error) {
+			r, err := f.grant(nobody, roleEnt("monitor"))
+			return alreadyExists(r), err
+		}, nobody, func(rec map[string]any) { rec["accessLevel"] = "monitor" }},
+		{"grant administrator replaces monitor and keeps entries", func(f *fixture) (bool, error) {
+			r, err := f.grant(monitor, roleEnt("administrator"))
+			return alreadyExists(r), err
+		}, monitor, func(rec map[string]any) { rec["accessLevel"] = "administrator" }},
+		{"grant the role already held", func(f *fixture) (bool, error) {
+			r, err := f.grant(manager, roleEnt("manage"))
+			return alreadyExists(r), err
+		}, manager, nil},
+		{"grant a role keeps unknown and optional fields", func(f *fixture) (bool, error) {
+			r, err := f.grant(admin, roleEnt("manage"))
+			return alreadyExists(r), err
+		}, admin, func(rec map[string]any) { rec["accessLevel"] = "manage" }},
+		{"revoke the held role removes accessLevel, keeps entries", func(f *fixture) (bool, error) {
+			r, err := f.revoke(monitor, roleEnt("monitor"))
+			return alreadyRevoked(r), err
+		}, monitor, func(rec map[string]any) { delete(rec, "accessLevel") }},
+		{"revoke a role not held", func(f *fixture) (bool, error) {
+			r, err := f.revoke(monitor, roleEnt("manage"))
+			return alreadyRevoked(r), err
+		}, monitor, nil},
+		{"grant manage on an integration to a monitor user", func(f *fixture) (bool, error) {
+			r, err := f.grant(monitor, intEnt(intB, "manage"))
+			return alreadyExists(r), err
+		}, monitor, func(rec map[string]any) { rec["integrationAccessLevel"] = entries(intA, "manage", intB, "manage") }},
+		{"grant manage to an administrator", func(f *fixture) (bool, error) {
+			r, err := f.grant(admin, intEnt(intB, "manage"))
+			return alreadyExists(r), err
+		}, admin, nil},
+		{"grant manage to a manager", func(f *fixture) (bool, error) {
+			r, err := f.grant(manager, intEnt(intA, "manage"))
+			return alreadyExists(r), err
+		}, manager, nil},
+		{"grant manage raises a monitor entry, one entry left", func(f *fixture) (bool, error) {
+			r, err := f.grant(chosen, intEnt(intB, "manage"))
+			return alreadyExists(r), err
+		}, chosen, func(rec map[string]any) { rec["integrationAccessLevel"] = entries(intB, "manage") }},
+		{"grant manage already held by entry", func(f *fixture) (bool, error) {
+			r, err := f.grant(monitor, intEnt(intA, "manage"))
+			return alreadyExists(r), err
+		}, monitor, nil},
+		{"grant monitor to a user whose role covers it", func(f *fixture) (bool, error) {
+			r, err := f.grant(monitor, intEnt(intB, "monitor"))
+			return alreadyExists(r), err
+		}, monitor, nil},
+		{"grant monitor to a user with an entry for it", func(f *fixture) (bool, error) {
+			r, err := f.grant(chosen, intEnt(intB, "monitor"))
+			return alreadyExists(r), err
+		}, chosen, nil},
+		{"grant monitor adds an entry", func(f *fixture) (bool, error) {
+			r, err := f.grant(chosen, intEnt(intA, "monitor"))
+			return alreadyExists(r), err
+		}, chosen, func(rec map[string]any) { rec["integrationAccessLevel"] = entries(intB, "monitor", intA, "monitor") }},
+		{"revoke an entry at its level", func(f *fixture) (bool, error) {
+			r, err := f.revoke(monitor, intEnt(intA, "manage"))
+			return alreadyRevoked(r), err
+		}, monitor, func(rec map[string]any) { rec["integrationAccessLevel"] = entries() }},
+		{"revoke the last entry of a user with no role", func(f *fixture) (bool, error) {
+			r, err := f.revoke(chosen, intEnt(intB, "monitor"))
+			return alreadyRevoked(r), err
+		}, chosen, func(rec map[string]any) { rec["integrationAccessLevel"] = entries() }},
+		{"revoke a level the entry does not have", func(f *fixture) (bool, error) {
+			r, err := f.revoke(chosen, intEnt(intB, "manage"))
+			return alreadyRevoked(r), err
+		}, chosen, nil},
+		{"revoke access nobody gave", func(f *fixture) (bool, error) {
+			r, err := f.revoke(nobody, intEnt(intA, "monitor"))
+			return alreadyRevoked(r), err
+		}, nobody, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, 0)
+			before := f.record(t, tc.user)
+			noop, err := tc.op(f)
+			if err != nil {
+				t.Fatalf("error: %v", err)
+			}
+			want := plain(t, before)
+			if tc.change != nil {
+				tc.change(want)
+			}
+			if got := f.record(t, tc.user); !reflect.DeepEqual(got, want) {
+				t.Errorf("record after write:\n got  %v\n want %v", got, want)
+			}
+			writes := f.writes()
+			switch {
+			case tc.change == nil && (!noop || len(writes) != 0):
+				t.Errorf("a no-op must say so and write nothing: already=%v writes=%v", noop, writes)
+			case tc.change != nil && (noop || len(writes) != 1):
+				t.Errorf("want exactly one write: already=%v writes=%v", noop, writes)
+			}
+			// Nobody else was touched.
+			for _, other := range []string{admin, manager, monitor, chosen, nobody} {
+				if other == tc.user {
+					continue
+				}
+				orig, _ := provShare(other)
+				if got := f.record(t, other); !reflect.DeepEqual(got, plain(t, orig)) {
+					t.Errorf("user %s changed", other)
+				}
+			}
+		})
+	}
+}
+
+func provShare(id string) (map[string]any, bool) {
+	for _, s := range provAccount().Shares {
+		if s["_id"] == id {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+func TestGrantReturnsTheGrant(t *testing.T) {
+	f := newFixture(t, 0)
+	r, err := f.grant(chosen, ent("integration", intA, "manage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.GetGrants()) != 1 || r.GetGrants()[0].GetId() != "integration:"+intA+":manage:user:"+chosen {
+		t.Fatalf("grants: %v", r.GetGrants())
+	}
+}
+
+func TestProvisioningRefusals(t *testing.T) {
+	cases := []struct {
+		name string
+		op   func(f *fixture) error
+		code codes.Code
+		msg  string
+	}{
+		{"grant the owner role", func(f *fixture) error { _, err := f.grant(nobody, ent("role", "owner", "assigned")); return err }, codes.FailedPrecondition, "ownership"},
+		{"revoke the owner role", func(f *fixture) error { _, err := f.revoke(ownerID, ent("role", "owner", "assigned")); return err }, codes.FailedPrecondition, "ownership"},
+		{"change the owner's role", func(f *fixture) error { _, err := f.grant(ownerID, ent("role", "monitor", "assigned")); return err }, codes.FailedPrecondition, "owner"},
+		{"revoke access that comes from the role", func(f *fixture) error { _, err := f.revoke(manager, ent("integration", intA, "manage")); return err }, codes.FailedPrecondition, `"manage"`},
+		{"revoke monitor that comes from the monitor role", func(f *fixture) error { _, err := f.revoke(monitor, ent("integration", intB, "monitor")); return err }, codes.FailedPrecondition, `"monitor"`},
+		{"administrator's ignored entry", func(f *fixture) error { _, err := f.revoke(admin, ent("integration", intA, "manage")); return err }, codes.FailedPrecondition, `"administrator"`},
+		{"grant on an unknown integration", func(f *fixture) error {
+			_, err := f.grant(nobody, ent("integration", "6500000000000000000000ff", "manage"))
+			return err
+		}, codes.NotFound, "does not exist"},
+		{"grant to an unknown user", func(f *fixture) error {
+			_, err := f.grant("6500000000000000000000ee", ent("role", "monitor", "assigned"))
+			return err
+		}, codes.NotFound, "no access record"},
+		{"delete the owner", func(f *fixture) error {
+			_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", ownerID).GetId()}.Build())
+			return err
+		}, codes.FailedPrecondition, "owner"},
+		{"invite an owner", func(f *fixture) error {
+			_, err := f.createAccount("new@example.com", "owner")
+			return err
+		}, codes.FailedPrecondition, "ownership"},
+		{"invite with a bad role", func(f *fixture) error {
+			_, err := f.createAccount("new@example.com", "superuser")
+			return err
+		}, codes.InvalidArgument, "administrator, manage, monitor"},
+		{"invite without an email", func(f *fixture) error {
+			_, err := f.createAccount("", "monitor")
+			return err
+		}, codes.InvalidArgument, "email"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, 0)
+			err := tc.op(f)
+			if status.Code(err) != tc.code || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("got %v (%v), want %v containing %q", status.Code(err), err, tc.code, tc.msg)
+			}
+			if w := f.writes(); len(w) != 0 {
+				t.Errorf("refused request wrote: %v", w)
+			}
+			if strings.Contains(err.Error(), token) {
+				t.Error("error leaks the token")
+			}
+		})
+	}
+}
+
+func (f *fixture) createAccount(email, level string) (*v2.CreateAccountResponse, error) {
+	profile, _ := structpb.NewStruct(map[string]any{"email": email, "access_level": level})
+	return f.cc.CreateAccount(f.ctx, v2.CreateAccountRequest_builder{
+		AccountInfo: v2.AccountInfo_builder{Profile: profile, Login: email}.Build(),
+		CredentialOptions: v2.CredentialOptions_builder{
+			RandomPassword: v2.CredentialOptions_RandomPassword_builder{Length: 20}.Build(),
+		}.Build(),
+	}.Build())
+}
+
+func TestCreateAccountInvites(t *testing.T) {
+	f := newFixture(t, 0)
+	resp, err := f.createAccount("new.person@example.com", "monitor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.GetSuccess().GetResource()
+	if r == nil || r.GetStatus().GetDetails() != "invitation pending" {
+		t.Fatalf("result: %v", resp)
+	}
+	rec, ok := f.fake.Share(r.GetId().GetResource())
+	if !ok || rec["accessLevel"] != "monitor" || rec["accepted"] != false {
+		t.Fatalf("record: %v", rec)
+	}
+	if len(resp.GetEncryptedData()) != 0 {
+		t.Error("no credential may be returned: Celigo emails an invitation")
+	}
+
+	// Inviting the same address again is not an error: C1 gets the existing user.
+	again, err := f.createAccount("NEW.person@example.com", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GetAlreadyExists().GetResource().GetId().GetResource() != r.GetId().GetResource() {
+		t.Fatalf("duplicate: %v", again)
+	}
+
+	noRole, err := f.createAccount("plain@example.com", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = f.fake.Share(noRole.GetSuccess().GetResource().GetId().GetResource())
+	if _, has := rec["accessLevel"]; has {
+		t.Errorf("an invitation without a role must not carry accessLevel: %v", rec)
+	}
+}
+
+func TestDeleteUser(t *testing.T) {
+	f := newFixture(t, 0)
+	del := func(id string) error {
+		_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", id).GetId()}.Build())
+		return err
+	}
+	if err := del(nobody); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.fake.Share(nobody); ok {
+		t.Fatal("still there")
+	}
+	if err := del(nobody); err != nil {
+		t.Fatalf("already gone must succeed: %v", err)
+	}
+	if w := f.writes(); len(w) != 1 || w[0] != "DELETE /v1/ashares/"+nobody {
+		t.Fatalf("writes: %v", w)
+	}
+}
+
+func (f *fixture) action(name, user string) error {
+	args, _ := structpb.NewStruct(map[string]any{"user_id": map[string]any{"resource_type_id": "user", "resource_id": user}})
+	_, err := f.cc.InvokeAction(f.ctx, v2.InvokeActionRequest_builder{Name: name, ResourceTypeId: "user", Args: args}.Build())
+	return err
+}
+
+func TestDisableEnableAreIdempotent(t *testing.T) {
+	f := newFixture(t, 0)
+	toggles := func() int {
+		n := 0
+		for _, w := range f.writes() {
+			if strings.HasSuffix(w, "/disable") {
+				n++
+			}
+		}
+		return n
+	}
+	steps := []struct {
+		action   string
+		disabled bool
+		toggles  int
+	}{
+		{"disable_user", true, 1},
+		{"disable_user", true, 1}, // already disabled: no toggle
+		{"enable_user", false, 2},
+		{"enable_user", false, 2},
+	}
+	for i, s := range steps {
+		if err := f.action(s.action, admin); err != nil {
+			t.Fatalf("step %d %s: %v", i, s.action, err)
+		}
+		rec, _ := f.fake.Share(admin)
+		if rec["disabled"] != s.disabled || toggles() != s.toggles {
+			t.Fatalf("step %d %s: disabled=%v toggles=%d", i, s.action, rec["disabled"], toggles())
+		}
+	}
+	orig, _ := provShare(admin)
+	if got := f.record(t, admin); !reflect.DeepEqual(got, plain(t, orig)) {
+		t.Errorf("disable/enable changed other fields:\n got  %v\n want %v", got, plain(t, orig))
+	}
+}
+
+func TestFailedWriteIsAnError(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		code   codes.Code
+	}{{500, codes.Aborted}, {503, codes.Aborted}, {422, codes.InvalidArgument}} {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			f := newFixture(t, -1)
+			f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+				if r.Method == http.MethodPut {
+					return &celigotest.Fault{Status: tc.status}
+				}
+				return nil
+			})
+			before := f.record(t, nobody)
+			_, err := f.grant(nobody, ent("role", "monitor", "assigned"))
+			if err == nil || status.Code(err) != tc.code {
+				t.Fatalf("got %v (%v), want %v", status.Code(err), err, tc.code)
+			}
+			if got := f.record(t, nobody); !reflect.DeepEqual(got, before) {
+				t.Errorf("record changed by a failed write")
+			}
+		})
+	}
+}
+
+// TestConcurrentChangeIsNotLost: another writer, working from the record as it was before our write, puts
+// its own change after ours (erasing ours). The read-back sees it; the write is redone on top of theirs.
+func TestConcurrentChangeIsNotLost(t *testing.T) {
+	f := newFixture(t, 0)
+	theirs, _ := f.fake.Share(nobody)
+	theirs["allowToEditRetryData"] = true
+	reads := 0
+	f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/ashares/"+nobody {
+			reads++
+			if reads == 2 { // our read-back after our PUT: the other writer lands first
+				f.fake.SetShare(theirs)
+			}
+		}
+		return nil
+	})
+	if _, err := f.grant(nobody, ent("role", "manage", "assigned")); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.record(t, nobody)
+	if rec["accessLevel"] != "manage" || rec["allowToEditRetryData"] != true {
+		t.Fatalf("a change was lost: %v", rec)
+	}
+	if w := f.writes(); len(w) != 2 {
+		t.Errorf("want the write redone once, got %v", w)
+	}
+}
