@@ -90,7 +90,12 @@ func Key(typ, id string) string { return typ + "/" + id }
 
 // Read loads every resource, entitlement and grant of the latest sync in the c1z at path.
 func Read(ctx context.Context, path string) (*Dump, error) {
-	store, err := dotc1z.NewStore(ctx, path, dotc1z.WithReadOnly(true), dotc1z.WithTmpDir(filepath.Join(filepath.Dir(path), "tmp")))
+	tmp, err := os.MkdirTemp("", "c1z-read")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	store, err := dotc1z.NewStore(ctx, path, dotc1z.WithReadOnly(true), dotc1z.WithTmpDir(tmp))
 	if err != nil {
 		return nil, err
 	}
