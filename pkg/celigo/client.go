@@ -123,11 +123,10 @@ func (c *Client) Host() string { return c.base.Host }
 // Region is the configured region.
 func (c *Client) Region() string { return c.region }
 
-// endpoint builds an absolute URL under the base for a /v1 path.
+// endpoint builds an absolute URL under the base for a /v1 path that is already escaped (ids go through
+// url.PathEscape): setting it as url.URL.Path would escape it a second time.
 func (c *Client) endpoint(path string) string {
-	u := *c.base
-	u.Path = c.base.Path + path
-	return u.String()
+	return c.base.String() + path
 }
 
 // request describes one call. Idempotent calls are retried on any transient fault; the others

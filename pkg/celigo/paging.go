@@ -35,23 +35,26 @@ func NextLink(header string) string {
 }
 
 // splitLinks splits on commas that are outside <...> and quotes: a URL may itself hold commas.
-func splitLinks(header string) []string {
+func splitLinks(header string) []string { return splitOutside(header, ',') }
+
+// splitOutside splits s on sep where sep is outside <...> and quoted strings.
+func splitOutside(s string, sep byte) []string {
 	var out []string
 	inURL, inQuote, start := false, false, 0
-	for i := 0; i < len(header); i++ {
-		switch c := header[i]; {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
 		case c == '<' && !inQuote:
 			inURL = true
 		case c == '>' && !inQuote:
 			inURL = false
 		case c == '"' && !inURL:
 			inQuote = !inQuote
-		case c == ',' && !inURL && !inQuote:
-			out = append(out, header[start:i])
+		case c == sep && !inURL && !inQuote:
+			out = append(out, s[start:i])
 			start = i + 1
 		}
 	}
-	return append(out, header[start:])
+	return append(out, s[start:])
 }
 
 func parseLink(link string) (string, []string, bool) {
@@ -65,7 +68,8 @@ func parseLink(link string) (string, []string, bool) {
 	}
 	target := strings.TrimSpace(link[1:end])
 	var params []string
-	for _, p := range strings.Split(link[end+1:], ";") {
+	// A quoted parameter value may hold ';' (title="a; rel=next"): split outside quotes only.
+	for _, p := range splitOutside(link[end+1:], ';') {
 		if p = strings.TrimSpace(p); p != "" {
 			params = append(params, p)
 		}
@@ -129,7 +133,7 @@ func (c *Client) pageRequest(path, pageToken string) (request, error) {
 		return req, nil
 	}
 	u, err := url.Parse(pageToken)
-	if err != nil || !u.IsAbs() || !strings.EqualFold(u.Scheme, c.base.Scheme) || !sameHost(u, c.base) ||
+	if err != nil || !u.IsAbs() || u.User != nil || !strings.EqualFold(u.Scheme, c.base.Scheme) || !sameHost(u, c.base) ||
 		strings.TrimSuffix(u.Path, "/") != strings.TrimSuffix(c.base.Path+path, "/") {
 		return request{}, withCode(codes.InvalidArgument, "celigo: GET %s: page token is not a next link of this endpoint on %s", path, c.base.Host)
 	}

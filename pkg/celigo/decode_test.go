@@ -1,0 +1,201 @@
+package celigo
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func serveOnce(t *testing.T, contentType, body string) *fakeAPI {
+	t.Helper()
+	return newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(body))
+	})
+}
+
+func TestDecodeErrorsNameTheEndpoint(t *testing.T) {
+	const jsonCT = "application/json; charset=utf-8"
+	type result struct {
+		n    int
+		next string
+		err  error
+	}
+	listUsers := func(c *Client) result {
+		us, next, err := c.ListUsers(context.Background(), "")
+		return result{len(us), next, err}
+	}
+	listIntegs := func(c *Client) result {
+		is, next, err := c.ListIntegrations(context.Background(), "")
+		return result{len(is), next, err}
+	}
+	getUser := func(c *Client) result {
+		u, err := c.GetUser(context.Background(), "abc")
+		if u != nil {
+			return result{1, "", err}
+		}
+		return result{0, "", err}
+	}
+	getInteg := func(c *Client) result {
+		it, err := c.GetIntegration(context.Background(), "i1")
+		if it != nil {
+			return result{1, "", err}
+		}
+		return result{0, "", err}
+	}
+	tokenInfo := func(c *Client) result {
+		ti, err := c.TokenInfo(context.Background())
+		if ti != nil {
+			return result{1, "", err}
+		}
+		return result{0, "", err}
+	}
+	cases := []struct {
+		name, ct, body, path string
+		call                 func(*Client) result
+	}{
+		{"users: malformed", jsonCT, `not json`, "/v1/ashares", listUsers},
+		{"users: truncated", jsonCT, `[{"_id":"a","accessLevel":"mon`, "/v1/ashares", listUsers},
+		{"users: truncated array", jsonCT, `[{"_id":"a"},`, "/v1/ashares", listUsers},
+		{"users: empty body", jsonCT, ``, "/v1/ashares", listUsers},
+		{"users: object instead of array", jsonCT, `{"_id":"a"}`, "/v1/ashares", listUsers},
+		{"users: envelope with 200", jsonCT, `{"errors":[{"code":"x","message":"y"}]}`, "/v1/ashares", listUsers},
+		{"users: string instead of array", jsonCT, `"[]"`, "/v1/ashares", listUsers},
+		{"users: null", jsonCT, `null`, "/v1/ashares", listUsers},
+		{"users: null item", jsonCT, `[{"_id":"a"},null]`, "/v1/ashares", listUsers},
+		{"users: accessLevel number", jsonCT, `[{"_id":"a","accessLevel":5}]`, "/v1/ashares", listUsers},
+		{"users: entries a string", jsonCT, `[{"_id":"a","integrationAccessLevel":"x"}]`, "/v1/ashares", listUsers},
+		{"users: entries an object", jsonCT, `[{"_id":"a","integrationAccessLevel":{"_integrationId":"i","accessLevel":"manage"}}]`, "/v1/ashares", listUsers},
+		{"users: entry level number", jsonCT, `[{"_id":"a","integrationAccessLevel":[{"_integrationId":"i","accessLevel":3}]}]`, "/v1/ashares", listUsers},
+		{"users: disabled a string", jsonCT, `[{"_id":"a","disabled":"yes"}]`, "/v1/ashares", listUsers},
+		{"users: sharedWithUser an array", jsonCT, `[{"_id":"a","sharedWithUser":[]}]`, "/v1/ashares", listUsers},
+		{"users: id a number", jsonCT, `[{"_id":12}]`, "/v1/ashares", listUsers},
+		{"users: record without _id", jsonCT, `[{"_id":"a"},{"accessLevel":"monitor"}]`, "/v1/ashares", listUsers},
+		{"users: record with empty _id", jsonCT, `[{"_id":""}]`, "/v1/ashares", listUsers},
+		{"users: HTML with 200", "text/html", `<html><body>Login</body></html>`, "/v1/ashares", listUsers},
+		{"users: no content type", "", `[{"_id":"a"}]`, "/v1/ashares", listUsers},
+		{"integrations: malformed", jsonCT, `[{`, "/v1/integrations", listIntegs},
+		{"integrations: object", jsonCT, `{"integrations":[]}`, "/v1/integrations", listIntegs},
+		{"integrations: null", jsonCT, `null`, "/v1/integrations", listIntegs},
+		{"integrations: no _id", jsonCT, `[{"name":"x"}]`, "/v1/integrations", listIntegs},
+		{"integrations: name a number", jsonCT, `[{"_id":"i","name":1}]`, "/v1/integrations", listIntegs},
+		{"integrations: sandbox a string", jsonCT, `[{"_id":"i","sandbox":"no"}]`, "/v1/integrations", listIntegs},
+		{"integrations: text/plain", "text/plain", `[]`, "/v1/integrations", listIntegs},
+		{"user: array", jsonCT, `[{"_id":"abc"}]`, "/v1/ashares/abc", getUser},
+		{"user: no _id", jsonCT, `{"accessLevel":"monitor"}`, "/v1/ashares/abc", getUser},
+		{"user: null", jsonCT, `null`, "/v1/ashares/abc", getUser},
+		{"user: truncated", jsonCT, `{"_id":"abc",`, "/v1/ashares/abc", getUser},
+		{"user: wrong type", jsonCT, `{"_id":"abc","accessLevel":["monitor"]}`, "/v1/ashares/abc", getUser},
+		{"user: HTML", "text/html", `<html></html>`, "/v1/ashares/abc", getUser},
+		{"integration: no _id", jsonCT, `{}`, "/v1/integrations/i1", getInteg},
+		{"tokenInfo: no _userId", jsonCT, `{"scope":"*"}`, "/v1/tokenInfo", tokenInfo},
+		{"tokenInfo: malformed", jsonCT, `{"_userId":`, "/v1/tokenInfo", tokenInfo},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := serveOnce(t, tc.ct, tc.body)
+			c, _ := newTestClient(t, api.URL)
+			r := tc.call(c)
+			require.Error(t, r.err, "a bad answer must never decode into an empty success")
+			assert.Zero(t, r.n, "no data alongside an error")
+			assert.Empty(t, r.next)
+			assert.Contains(t, r.err.Error(), tc.path)
+			assert.NotEqual(t, codes.OK, status.Code(r.err))
+			assert.NotEqual(t, codes.NotFound, status.Code(r.err), "NotFound would be skipped by the SDK")
+			assert.Equal(t, 1, api.Count(), "a decode failure is not retried")
+			requireNoToken(t, r.err)
+		})
+	}
+}
+
+func TestDecodeNonJSONNamesContentType(t *testing.T) {
+	api := serveOnce(t, "text/html; charset=utf-8", "<html><body>Please sign in</body></html>")
+	c, _ := newTestClient(t, api.URL)
+	_, _, err := c.ListUsers(context.Background(), "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "text/html")
+	assert.Contains(t, err.Error(), "Please sign in")
+	assert.Contains(t, err.Error(), "HTTP 200")
+}
+
+func TestEmptyListIsNotAnError(t *testing.T) {
+	api := serveOnce(t, "application/json", `[]`)
+	c, _ := newTestClient(t, api.URL)
+	users, next, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	assert.Empty(t, users)
+	assert.Empty(t, next)
+}
+
+func TestTimestampsTolerated(t *testing.T) {
+	body := `[
+	 {"_id":"a","lastSignIn":"2026-05-02T17:02:59.370Z","createdAt":"2025-11-01T09:00:00Z","lastModified":"2026-01-05T10:00:01.000+01:00"},
+	 {"_id":"b","lastSignIn":null,"createdAt":null,"lastModified":null},
+	 {"_id":"c"},
+	 {"_id":"d","lastSignIn":"","createdAt":"yesterday","lastModified":"2026-13-45"},
+	 {"_id":"e","lastSignIn":"Sat, 02 May 2026 17:02:59 GMT"}
+	]`
+	api := serveOnce(t, "application/json", body)
+	c, _ := newTestClient(t, api.URL)
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, users, 5)
+	assert.True(t, users[0].LastSignIn.Equal(time.Date(2026, 5, 2, 17, 2, 59, 370e6, time.UTC)), "%v", users[0].LastSignIn)
+	assert.True(t, users[0].CreatedAt.Equal(time.Date(2025, 11, 1, 9, 0, 0, 0, time.UTC)))
+	assert.True(t, users[0].LastModified.Equal(time.Date(2026, 1, 5, 9, 0, 1, 0, time.UTC)))
+	for _, u := range users[1:] {
+		assert.True(t, u.LastSignIn.IsZero(), "%s lastSignIn", u.ID)
+		assert.True(t, u.CreatedAt.IsZero(), "%s createdAt", u.ID)
+		assert.True(t, u.LastModified.IsZero(), "%s lastModified", u.ID)
+	}
+
+	api = serveOnce(t, "application/json", `[{"_id":"i","name":"Ünïcødé ✓ 集成","createdAt":null,"lastModified":"odd"}]`)
+	c, _ = newTestClient(t, api.URL)
+	items, _, err := c.ListIntegrations(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Equal(t, "Ünïcødé ✓ 集成", items[0].Name)
+	assert.True(t, items[0].CreatedAt.IsZero())
+	assert.True(t, items[0].LastModified.IsZero())
+}
+
+func TestDecodeFullRecord(t *testing.T) {
+	api := serveOnce(t, "application/json", `[`+sampleRecord+`]`)
+	c, _ := newTestClient(t, api.URL)
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	u := users[0]
+	assert.Equal(t, "6798f4dc43db9184f4bc8ee0", u.ID)
+	require.NotNil(t, u.Accepted)
+	assert.True(t, *u.Accepted)
+	assert.False(t, u.IsPending())
+	assert.False(t, u.Dismissed)
+	assert.False(t, u.Disabled)
+	assert.Equal(t, "monitor", u.AccessLevel)
+	assert.Equal(t, []IntegrationAccess{{IntegrationID: "65a0c0ffee0000000000b001", AccessLevel: "manage"}}, u.IntegrationAccessLevel)
+	assert.False(t, u.AccountSSORequired)
+	assert.True(t, u.AccountMFARequired)
+	assert.Equal(t, "jane@example.com", u.Email())
+	assert.Equal(t, SharedUser{ID: "624774a6a7574d3ed9f9a5cc", Email: "jane@example.com", Name: "Jane Doe",
+		AllowedToResetMFA: true, AccountSSOLinked: "not_linked"}, u.SharedWithUser)
+	assert.JSONEq(t, `{"a":1}`, string(u.Field("futureThing")))
+	assert.Nil(t, u.Field("nope"))
+
+	api = serveOnce(t, "application/json", `[{"_id":"x"},{"_id":"y","accepted":false},{"_id":"z","accepted":null}]`)
+	c, _ = newTestClient(t, api.URL)
+	users, _, err = c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	assert.False(t, users[0].IsPending(), "absent accepted is not pending")
+	assert.True(t, users[1].IsPending())
+	assert.False(t, users[2].IsPending())
+}

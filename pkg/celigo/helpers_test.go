@@ -1,0 +1,149 @@
+package celigo
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/status"
+)
+
+// testToken is distinctive so a leak into any error text is easy to spot.
+const testToken = "tok-S3CRET-7f3a9c-do-not-leak"
+
+const testUserAgent = "celigo-unit-test/1.0"
+
+// hit is one request a fake server received.
+type hit struct {
+	Method   string
+	Path     string // r.URL.Path
+	RawPath  string // r.URL.EscapedPath()
+	RawQuery string
+	Header   http.Header
+	Body     []byte
+}
+
+// fakeAPI is an httptest server that records every request and delegates the answer to handle.
+type fakeAPI struct {
+	*httptest.Server
+	mu     sync.Mutex
+	hits   []hit
+	handle func(w http.ResponseWriter, r *http.Request, n int, body []byte)
+}
+
+func newFakeAPI(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int, body []byte)) *fakeAPI {
+	t.Helper()
+	f := &fakeAPI{handle: handle}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func newTLSFakeAPI(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int, body []byte)) *fakeAPI {
+	t.Helper()
+	f := &fakeAPI{handle: handle}
+	f.Server = httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.hits = append(f.hits, hit{
+		Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
+		Header: r.Header.Clone(), Body: body,
+	})
+	n := len(f.hits)
+	f.mu.Unlock()
+	if f.handle != nil {
+		f.handle(w, r, n, body)
+	}
+}
+
+func (f *fakeAPI) Hits() []hit {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]hit(nil), f.hits...)
+}
+
+func (f *fakeAPI) Count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.hits)
+}
+
+// sleepRecorder replaces Client.sleep: no real waiting, every wait recorded.
+type sleepRecorder struct {
+	mu    sync.Mutex
+	waits []time.Duration
+	hook  func(ctx context.Context) // optional, runs before returning
+}
+
+func (s *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.waits = append(s.waits, d)
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(ctx)
+	}
+	return ctx.Err()
+}
+
+func (s *sleepRecorder) Waits() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.waits...)
+}
+
+func (s *sleepRecorder) Total() time.Duration {
+	var sum time.Duration
+	for _, d := range s.Waits() {
+		sum += d
+	}
+	return sum
+}
+
+// newTestClient builds a client on baseURL with a small retry budget and a recording sleep.
+func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client, *sleepRecorder) {
+	t.Helper()
+	cfg := Config{
+		BaseURL:     baseURL,
+		Token:       testToken,
+		UserAgent:   testUserAgent,
+		Timeout:     5 * time.Second,
+		RetryBudget: 3 * time.Second,
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	c, err := New(context.Background(), cfg)
+	require.NoError(t, err)
+	rec := &sleepRecorder{}
+	c.sleep = rec.sleep
+	return c, rec
+}
+
+func writeJSONBody(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// requireNoToken asserts the token appears nowhere in err's texts (Error() and its gRPC status).
+func requireNoToken(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	require.NotContains(t, err.Error(), testToken, "error text leaks the token")
+	require.NotContains(t, status.Convert(err).Message(), testToken, "gRPC status leaks the token")
+	require.NotContains(t, strings.ToLower(err.Error()), "bearer "+strings.ToLower(testToken))
+}

@@ -1,0 +1,416 @@
+package celigo
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestNextLink(t *testing.T) {
+	cases := []struct {
+		name, header, want string
+	}{
+		{"empty", "", ""},
+		{"quoted", `<https://api.integrator.io/v1/ashares?after=abc>; rel="next"`, "https://api.integrator.io/v1/ashares?after=abc"},
+		{"unquoted", `<https://h/v1/ashares?after=abc>; rel=next`, "https://h/v1/ashares?after=abc"},
+		{"no spaces", `<https://h/n>;rel=next`, "https://h/n"},
+		{"spaces around =", `<https://h/n> ;  rel = "next" `, "https://h/n"},
+		{"case-insensitive rel value", `<https://h/n>; rel="NEXT"`, "https://h/n"},
+		{"case-insensitive rel name", `<https://h/n>; REL=Next`, "https://h/n"},
+		{"several rels, next first", `<https://h/n>; rel="next last"`, "https://h/n"},
+		{"several rels, next second", `<https://h/n>; rel="last next"`, "https://h/n"},
+		{"prev before", `<https://h/p>; rel="prev", <https://h/n>; rel="next"`, "https://h/n"},
+		{"last after", `<https://h/n>; rel="next", <https://h/l>; rel="last"`, "https://h/n"},
+		{"prev and last around", `<https://h/p>; rel=prev, <https://h/n>; rel=next, <https://h/l>; rel=last`, "https://h/n"},
+		{"commas inside the URL", `<https://h/p?a=1,2>; rel="prev", <https://h/n?after=x,y,z>; rel="next"`, "https://h/n?after=x,y,z"},
+		{"semicolon inside the URL", `<https://h/n;v=1?a=b>; rel="next"`, "https://h/n;v=1?a=b"},
+		{"quoted param holding a comma", `<https://h/p>; title="a, <https://h/evil>; rel=next"; rel="prev", <https://h/n>; rel="next"`, "https://h/n"},
+		{"quoted param holding '; rel=next'", `<https://h/p>; title="x; rel=next"; rel="prev"`, ""},
+		{"other param before rel", `<https://h/n>; type="application/json"; rel="next"`, "https://h/n"},
+		{"title named next is not a rel", `<https://h/p>; rel="prev"; title="next"`, ""},
+		{"only prev", `<https://h/p>; rel="prev"`, ""},
+		{"nextpage is not next", `<https://h/n>; rel="nextpage"`, ""},
+		{"rel missing", `<https://h/n>`, ""},
+		{"empty target", `<>; rel="next"`, ""},
+		{"unterminated target", `<https://h/n; rel="next"`, ""},
+		{"no angle brackets", `https://h/n; rel="next"`, ""},
+		{"garbage", `;;;,,,<<>>"""`, ""},
+		{"garbage then valid", `nonsense, <https://h/n>; rel="next"`, "https://h/n"},
+		{"first next wins", `<https://h/1>; rel="next", <https://h/2>; rel="next"`, "https://h/1"},
+		{"relative target", `</v1/ashares?after=2>; rel="next"`, "/v1/ashares?after=2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, NextLink(tc.header), "header %s", tc.header)
+		})
+	}
+}
+
+// pagedUsers serves n records at page size 1 on /v1/ashares; the page index rides in ?after=.
+// links turns the next (and prev/last) URLs into the Link header values to send.
+func pagedUsers(t *testing.T, n int, links func(next, prev, last string) []string) *fakeAPI {
+	t.Helper()
+	var api *fakeAPI
+	api = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
+		if r.URL.Path != "/v1/ashares" {
+			http.NotFound(w, r)
+			return
+		}
+		i := 0
+		if a := r.URL.Query().Get("after"); a != "" {
+			var err error
+			if i, err = strconv.Atoi(a); err != nil || i < 0 || i >= n {
+				writeJSONBody(w, 400, `{"errors":[{"code":"invalid_query_params","message":"bad after"}]}`)
+				return
+			}
+		}
+		pageURL := func(k int) string {
+			// Extra opaque parameters with commas and escapes: they must be followed verbatim.
+			return fmt.Sprintf("%s/v1/ashares?after=%d&sig=a,b%%2Cc&z=%%7E", api.URL, k)
+		}
+		var next, prev string
+		if i+1 < n {
+			next = pageURL(i + 1)
+		}
+		if i > 0 {
+			prev = pageURL(i - 1)
+		}
+		for _, l := range links(next, prev, pageURL(n-1)) {
+			w.Header().Add("Link", l)
+		}
+		writeJSONBody(w, 200, fmt.Sprintf(`[{"_id":"u%02d","accessLevel":"monitor","sharedWithUser":{"email":"u%02d@example.com"}}]`, i, i))
+	})
+	return api
+}
+
+func walkUsers(t *testing.T, c *Client) ([]string, []string) {
+	t.Helper()
+	var ids, tokens []string
+	token := ""
+	for range 100 {
+		users, next, err := c.ListUsers(context.Background(), token)
+		require.NoError(t, err)
+		for _, u := range users {
+			ids = append(ids, u.ID)
+		}
+		if next == "" {
+			return ids, tokens
+		}
+		require.NotEqual(t, token, next, "a page token must never repeat (the SDK treats it as an error)")
+		tokens = append(tokens, next)
+		token = next
+	}
+	t.Fatal("paging did not end")
+	return nil, nil
+}
+
+func TestListUsersWalksAllPagesOfOne(t *testing.T) {
+	const n = 5
+	want := []string{"u00", "u01", "u02", "u03", "u04"}
+	variants := map[string]func(next, prev, last string) []string{
+		"quoted rel": func(next, _, _ string) []string {
+			if next == "" {
+				return nil
+			}
+			return []string{`<` + next + `>; rel="next"`}
+		},
+		"unquoted rel": func(next, _, _ string) []string {
+			if next == "" {
+				return nil
+			}
+			return []string{`<` + next + `>; rel=next`}
+		},
+		"prev and last around next in one header": func(next, prev, last string) []string {
+			var parts []string
+			if prev != "" {
+				parts = append(parts, `<`+prev+`>; rel="prev"`)
+			}
+			if next != "" {
+				parts = append(parts, `<`+next+`>; rel="next"`)
+			}
+			parts = append(parts, `<`+last+`>; rel="last"`)
+			return []string{strings.Join(parts, ", ")}
+		},
+		"next before prev": func(next, prev, _ string) []string {
+			var parts []string
+			if next != "" {
+				parts = append(parts, `<`+next+`>; rel=next`)
+			}
+			if prev != "" {
+				parts = append(parts, `<`+prev+`>; rel=prev`)
+			}
+			if len(parts) == 0 {
+				return nil
+			}
+			return []string{strings.Join(parts, ",")}
+		},
+		"several Link headers": func(next, prev, last string) []string {
+			var out []string
+			if prev != "" {
+				out = append(out, `<`+prev+`>; rel="prev"`)
+			}
+			if next != "" {
+				out = append(out, `<`+next+`>; rel="next"`)
+			}
+			return append(out, `<`+last+`>; rel="last"`)
+		},
+	}
+	for name, links := range variants {
+		t.Run(name, func(t *testing.T) {
+			api := pagedUsers(t, n, links)
+			c, _ := newTestClient(t, api.URL)
+			ids, tokens := walkUsers(t, c)
+			assert.Equal(t, want, ids)
+			require.Len(t, tokens, n-1)
+			hits := api.Hits()
+			require.Len(t, hits, n, "one request per page, no more")
+			assert.Empty(t, hits[0].RawQuery)
+			for i, h := range hits[1:] {
+				// The absolute next URL is followed verbatim: the opaque query is not rebuilt.
+				assert.Equal(t, fmt.Sprintf("after=%d&sig=a,b%%2Cc&z=%%7E", i+1), h.RawQuery)
+				assert.Equal(t, api.URL+"/v1/ashares?"+h.RawQuery, tokens[i])
+				assert.Equal(t, "Bearer "+testToken, h.Header.Get("Authorization"))
+			}
+		})
+	}
+}
+
+func TestListUsersRelativeNextLink(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
+		if r.URL.RawQuery == "" {
+			w.Header().Set("Link", `</v1/ashares?after=1>; rel="next"`)
+			writeJSONBody(w, 200, `[{"_id":"a"}]`)
+			return
+		}
+		writeJSONBody(w, 200, `[{"_id":"b"}]`)
+	})
+	c, _ := newTestClient(t, api.URL)
+	_, next, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	assert.Equal(t, api.URL+"/v1/ashares?after=1", next, "a relative link is resolved to an absolute token")
+	users, next, err := c.ListUsers(context.Background(), next)
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	assert.Equal(t, "b", users[0].ID)
+	assert.Empty(t, next)
+}
+
+// Both list endpoints against the strict fake, page size 1 and both rel spellings.
+func TestListAgainstFakeAllPages(t *testing.T) {
+	for _, unquoted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unquoted=%v", unquoted), func(t *testing.T) {
+			acct := celigotest.Generate(7, 6, 4)
+			srv := celigotest.NewServer(testToken, acct)
+			t.Cleanup(srv.Close)
+			srv.SetPageSize(1)
+			srv.SetUnquotedRel(unquoted)
+			c, _ := newTestClient(t, srv.URL)
+			ctx := context.Background()
+
+			var gotUsers []string
+			for token, first := "", true; first || token != ""; first = false {
+				users, next, err := c.ListUsers(ctx, token)
+				require.NoError(t, err)
+				require.LessOrEqual(t, len(users), 1)
+				for _, u := range users {
+					gotUsers = append(gotUsers, u.ID)
+				}
+				token = next
+			}
+			var wantUsers []string
+			for _, rec := range srv.Shares() {
+				wantUsers = append(wantUsers, rec["_id"].(string))
+			}
+			require.NotEmpty(t, wantUsers)
+			assert.Equal(t, wantUsers, gotUsers)
+
+			var gotIntegs []string
+			for token, first := "", true; first || token != ""; first = false {
+				items, next, err := c.ListIntegrations(ctx, token)
+				require.NoError(t, err)
+				for _, it := range items {
+					gotIntegs = append(gotIntegs, it.ID)
+					assert.NotEmpty(t, it.Name)
+				}
+				token = next
+			}
+			var wantIntegs []string
+			for _, in := range srv.Integrations() {
+				wantIntegs = append(wantIntegs, in.ID)
+			}
+			assert.Equal(t, wantIntegs, gotIntegs)
+
+			reqs := srv.Requests()
+			assert.Len(t, reqs, len(wantUsers)+len(wantIntegs), "one request per record at page size 1")
+			for _, r := range reqs {
+				assert.True(t, r.Authorized, "%s %s?%s", r.Method, r.Path, r.RawQuery)
+				assert.Equal(t, http.StatusOK, r.Status)
+			}
+		})
+	}
+}
+
+// A next link that leaves the configured origin is refused, and nothing is sent there.
+func TestNextLinkToAnotherOriginRefused(t *testing.T) {
+	type setup struct {
+		base    *fakeAPI
+		other   *fakeAPI
+		options []func(*Config)
+	}
+	plain := func(t *testing.T, link func(base, other *fakeAPI) string) setup {
+		other := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { writeJSONBody(w, 200, `[]`) })
+		var base *fakeAPI
+		base = newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+			w.Header().Set("Link", "<"+link(base, other)+`>; rel="next"`)
+			writeJSONBody(w, 200, `[{"_id":"a"}]`)
+		})
+		return setup{base: base, other: other}
+	}
+	port := func(f *fakeAPI) string { u, _ := url.Parse(f.URL); return u.Port() }
+
+	cases := map[string]func(t *testing.T) setup{
+		"another port": func(t *testing.T) setup {
+			return plain(t, func(_, other *fakeAPI) string { return other.URL + "/v1/ashares?after=1" })
+		},
+		"another host name, other server": func(t *testing.T) setup {
+			return plain(t, func(_, other *fakeAPI) string { return "http://localhost:" + port(other) + "/v1/ashares?after=1" })
+		},
+		"another host name, same port": func(t *testing.T) setup {
+			return plain(t, func(base, _ *fakeAPI) string { return "http://localhost:" + port(base) + "/v1/ashares?after=1" })
+		},
+		"a remote host": func(t *testing.T) setup {
+			return plain(t, func(_, _ *fakeAPI) string { return "https://evil.example.com/v1/ashares?after=1" })
+		},
+		"credentials in the link": func(t *testing.T) setup {
+			return plain(t, func(base, _ *fakeAPI) string {
+				return "http://user:pw@127.0.0.1:" + port(base) + "/v1/ashares?after=1"
+			})
+		},
+		"https to http downgrade, other server": func(t *testing.T) setup {
+			other := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { writeJSONBody(w, 200, `[]`) })
+			base := newTLSFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+				w.Header().Set("Link", "<"+other.URL+`/v1/ashares?after=1>; rel="next"`)
+				writeJSONBody(w, 200, `[{"_id":"a"}]`)
+			})
+			return setup{base: base, other: other, options: []func(*Config){func(c *Config) { c.HTTPClient = base.Client() }}}
+		},
+		"https to http downgrade, same host and port": func(t *testing.T) setup {
+			other := newFakeAPI(t, nil)
+			var base *fakeAPI
+			base = newTLSFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+				w.Header().Set("Link", "<http://"+strings.TrimPrefix(base.URL, "https://")+`/v1/ashares?after=1>; rel="next"`)
+				writeJSONBody(w, 200, `[{"_id":"a"}]`)
+			})
+			return setup{base: base, other: other, options: []func(*Config){func(c *Config) { c.HTTPClient = base.Client() }}}
+		},
+	}
+	for name, mk := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := mk(t)
+			c, _ := newTestClient(t, s.base.URL, s.options...)
+			users, next, err := c.ListUsers(context.Background(), "")
+			require.Error(t, err)
+			assert.Equal(t, codes.PermissionDenied, status.Code(err), "error: %v", err)
+			assert.Nil(t, users, "no partial page with an error")
+			assert.Empty(t, next)
+			requireNoToken(t, err)
+			assert.Equal(t, 1, s.base.Count(), "only the first page was requested")
+			assert.Zero(t, s.other.Count(), "the other server must not be contacted")
+		})
+	}
+}
+
+func TestNextLinkLoopsAndOtherEndpointsRefused(t *testing.T) {
+	cases := map[string]struct {
+		link  func(base string, r *http.Request) string
+		token func(base string) string
+	}{
+		"first page repeated": {
+			link: func(base string, _ *http.Request) string { return base + "/v1/ashares" },
+		},
+		"later page repeated": {
+			link:  func(base string, r *http.Request) string { return base + "/v1/ashares?" + r.URL.RawQuery },
+			token: func(base string) string { return base + "/v1/ashares?after=3" },
+		},
+		"another endpoint": {
+			link: func(base string, _ *http.Request) string { return base + "/v1/integrations?after=1" },
+		},
+		"a sub-resource": {
+			link: func(base string, _ *http.Request) string { return base + "/v1/ashares/abc/disable" },
+		},
+		"dot segments out of the endpoint": {
+			link: func(base string, _ *http.Request) string { return base + "/v1/ashares/../tokenInfo?after=1" },
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var api *fakeAPI
+			api = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
+				w.Header().Set("Link", "<"+tc.link(api.URL, r)+`>; rel="next"`)
+				writeJSONBody(w, 200, `[{"_id":"a"}]`)
+			})
+			c, _ := newTestClient(t, api.URL)
+			token := ""
+			if tc.token != nil {
+				token = tc.token(api.URL)
+			}
+			users, next, err := c.ListUsers(context.Background(), token)
+			require.Error(t, err)
+			assert.NotEqual(t, codes.OK, status.Code(err))
+			assert.Nil(t, users)
+			assert.Empty(t, next)
+			assert.Contains(t, err.Error(), "/v1/ashares")
+			assert.Equal(t, 1, api.Count(), "exactly one request: the bad link is not followed")
+			requireNoToken(t, err)
+		})
+	}
+}
+
+func TestForgedPageTokenRefusedBeforeAnyRequest(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { writeJSONBody(w, 200, `[]`) })
+	other := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { writeJSONBody(w, 200, `[]`) })
+	u, _ := url.Parse(api.URL)
+	tokens := []string{
+		"https://evil.example.com/v1/ashares?after=1",
+		other.URL + "/v1/ashares?after=1",
+		"http://localhost:" + u.Port() + "/v1/ashares?after=1",
+		"https://" + u.Host + "/v1/ashares?after=1",
+		"http://user:pw@" + u.Host + "/v1/ashares?after=1",
+		api.URL + "/v1/integrations?after=1",
+		api.URL + "/v1/ashares/abc",
+		"/v1/ashares?after=1",
+		"after=1",
+		"::not a url::",
+		"%zz",
+	}
+	c, _ := newTestClient(t, api.URL)
+	for _, tok := range tokens {
+		users, next, err := c.ListUsers(context.Background(), tok)
+		require.Error(t, err, "token %q", tok)
+		assert.Equal(t, codes.InvalidArgument, status.Code(err), "token %q: %v", tok, err)
+		assert.Nil(t, users)
+		assert.Empty(t, next)
+		requireNoToken(t, err)
+		_, _, err = c.ListIntegrations(context.Background(), strings.Replace(tok, "/v1/integrations", "/v1/ashares", 1))
+		require.Error(t, err, "integrations token %q", tok)
+		assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	}
+	assert.Zero(t, api.Count(), "nothing is sent for a forged token")
+	assert.Zero(t, other.Count())
+
+	// A genuine token of this endpoint is accepted.
+	_, _, err := c.ListUsers(context.Background(), api.URL+"/v1/ashares?after=1")
+	require.NoError(t, err)
+	require.Equal(t, 1, api.Count())
+	assert.Equal(t, "after=1", api.Hits()[0].RawQuery)
+}

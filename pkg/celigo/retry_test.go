@@ -1,0 +1,246 @@
+package celigo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// scripted answers request n with statuses[n-1] (the last one repeats); 2xx answers carry ok.
+func scripted(t *testing.T, ok string, retryAfter string, statuses ...int) *fakeAPI {
+	t.Helper()
+	return newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, n int, _ []byte) {
+		st := statuses[min(n, len(statuses))-1]
+		switch {
+		case st == http.StatusNoContent:
+			w.WriteHeader(st)
+		case st >= 200 && st < 300:
+			writeJSONBody(w, st, ok)
+		case st == http.StatusTooManyRequests:
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			writeJSONBody(w, st, `{"errors":[{"code":"rate_limited","message":"Too many requests"}]}`)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(st)
+			_, _ = w.Write([]byte("<html><body>" + http.StatusText(st) + "</body></html>"))
+		}
+	})
+}
+
+func TestRetry429HonoursRetryAfter(t *testing.T) {
+	api := scripted(t, `[{"_id":"a"}]`, "2", 429, 200)
+	c, sl := newTestClient(t, api.URL)
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	assert.Equal(t, 2, api.Count())
+	waits := sl.Waits()
+	require.Len(t, waits, 1)
+	assert.Greater(t, waits[0], 1500*time.Millisecond, "waited about Retry-After")
+	assert.LessOrEqual(t, waits[0], 2*time.Second)
+}
+
+func TestRetry503ThenSuccess(t *testing.T) {
+	api := scripted(t, `[{"_id":"a"},{"_id":"b"}]`, "", 503, 503, 200)
+	c, sl := newTestClient(t, api.URL)
+	users, next, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	assert.Len(t, users, 2)
+	assert.Empty(t, next)
+	assert.Equal(t, 3, api.Count())
+	waits := sl.Waits()
+	require.Len(t, waits, 2)
+	for _, w := range waits {
+		assert.Positive(t, w)
+		assert.LessOrEqual(t, w, c.retryBudget)
+	}
+	for _, h := range api.Hits() {
+		assert.Equal(t, "Bearer "+testToken, h.Header.Get("Authorization"), "every attempt is authenticated")
+	}
+}
+
+func TestRetryPersistent503GivesUp(t *testing.T) {
+	api := scripted(t, `[]`, "", 503)
+	c, sl := newTestClient(t, api.URL)
+	_, err := c.GetUser(context.Background(), "rec1")
+	require.Error(t, err)
+	assert.Equal(t, codes.Aborted, status.Code(err), "%v", err)
+	assert.Contains(t, err.Error(), "/v1/ashares/rec1")
+	assert.Contains(t, err.Error(), "giving up")
+	assert.Contains(t, err.Error(), "Service Unavailable")
+	assert.Greater(t, api.Count(), 1)
+	assert.LessOrEqual(t, sl.Total(), 3*time.Second)
+	assert.True(t, IsStatus(err, 503), "the last answer stays in the chain")
+	requireNoToken(t, err)
+}
+
+func TestRetryPersistent429GivesUp(t *testing.T) {
+	api := scripted(t, `[]`, "1", 429)
+	c, sl := newTestClient(t, api.URL)
+	_, _, err := c.ListIntegrations(context.Background(), "")
+	require.Error(t, err)
+	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	assert.Contains(t, err.Error(), "/v1/integrations")
+	assert.Contains(t, err.Error(), "giving up")
+	assert.GreaterOrEqual(t, api.Count(), 3, "Retry-After 1s in a 3s budget allows several attempts")
+	for _, w := range sl.Waits() {
+		assert.LessOrEqual(t, w, time.Second)
+	}
+	assert.LessOrEqual(t, sl.Total(), 3*time.Second)
+	requireNoToken(t, err)
+}
+
+func TestRetryAfterLongerThanBudgetGivesUpAtOnce(t *testing.T) {
+	api := scripted(t, `[]`, "30", 429)
+	c, sl := newTestClient(t, api.URL)
+	_, _, err := c.ListUsers(context.Background(), "")
+	require.Error(t, err)
+	assert.Equal(t, codes.ResourceExhausted, status.Code(err))
+	assert.Equal(t, 1, api.Count())
+	assert.Empty(t, sl.Waits(), "no point waiting past the budget")
+}
+
+func TestNegativeBudgetDisablesRetries(t *testing.T) {
+	for _, st := range []int{429, 500, 503} {
+		api := scripted(t, `[]`, "1", st, 200)
+		c, sl := newTestClient(t, api.URL, func(cfg *Config) { cfg.RetryBudget = -1 })
+		_, _, err := c.ListUsers(context.Background(), "")
+		require.Error(t, err, "status %d", st)
+		assert.Equal(t, 1, api.Count(), "status %d: exactly one request", st)
+		assert.Empty(t, sl.Waits())
+		want := codes.Aborted
+		if st == 429 {
+			want = codes.ResourceExhausted
+		}
+		assert.Equal(t, want, status.Code(err), "status %d", st)
+	}
+}
+
+func TestNonIdempotentCallsNotRetriedOnServerErrors(t *testing.T) {
+	calls := map[string]func(c *Client) error{
+		"ToggleDisabled": func(c *Client) error { return c.ToggleDisabled(context.Background(), "rec1") },
+		"Invite": func(c *Client) error {
+			_, err := c.Invite(context.Background(), Invitation{Email: "a@example.com", AccessLevel: "monitor"})
+			return err
+		},
+	}
+	for name, call := range calls {
+		for _, st := range []int{500, 502, 503, 504} {
+			api := scripted(t, `{"_id":"x"}`, "", st, 200)
+			c, sl := newTestClient(t, api.URL)
+			err := call(c)
+			require.Error(t, err, "%s on %d", name, st)
+			assert.Equal(t, 1, api.Count(), "%s on %d: a second attempt could act twice", name, st)
+			assert.Empty(t, sl.Waits())
+			assert.True(t, IsStatus(err, st))
+			requireNoToken(t, err)
+		}
+	}
+}
+
+func TestNonIdempotentCallsRetriedOn429(t *testing.T) {
+	t.Run("ToggleDisabled", func(t *testing.T) {
+		api := scripted(t, "", "1", 429, 204)
+		c, sl := newTestClient(t, api.URL)
+		require.NoError(t, c.ToggleDisabled(context.Background(), "rec1"))
+		hits := api.Hits()
+		require.Len(t, hits, 2)
+		for _, h := range hits {
+			assert.Equal(t, http.MethodPut, h.Method)
+			assert.Equal(t, "/v1/ashares/rec1/disable", h.Path)
+		}
+		assert.Len(t, sl.Waits(), 1)
+	})
+	t.Run("Invite", func(t *testing.T) {
+		api := scripted(t, `{"_id":"new1","accepted":false,"accessLevel":"monitor","sharedWithUser":{"email":"a@example.com"}}`, "1", 429, 201)
+		c, _ := newTestClient(t, api.URL)
+		u, err := c.Invite(context.Background(), Invitation{Email: "a@example.com", AccessLevel: "monitor"})
+		require.NoError(t, err)
+		require.NotNil(t, u)
+		assert.Equal(t, "new1", u.ID)
+		assert.True(t, u.IsPending())
+		hits := api.Hits()
+		require.Len(t, hits, 2)
+		for _, h := range hits {
+			assert.Equal(t, http.MethodPost, h.Method)
+			assert.Equal(t, "application/json", h.Header.Get("Content-Type"))
+			assert.JSONEq(t, `{"email":"a@example.com","accessLevel":"monitor"}`, string(h.Body), "the whole body is sent again")
+		}
+	})
+}
+
+func TestIdempotentWritesRetriedOn5xx(t *testing.T) {
+	api := scripted(t, "", "", 503, 204)
+	c, _ := newTestClient(t, api.URL)
+	require.NoError(t, c.DeleteUser(context.Background(), "rec1"))
+	require.Equal(t, 2, api.Count())
+
+	api = scripted(t, "", "", 502, 200)
+	c, _ = newTestClient(t, api.URL)
+	require.NoError(t, c.UpdateUser(context.Background(), &User{ID: "rec1", AccessLevel: "manage"}))
+	hits := api.Hits()
+	require.Len(t, hits, 2)
+	assert.Equal(t, string(hits[0].Body), string(hits[1].Body))
+	assert.JSONEq(t, `{"accessLevel":"manage"}`, string(hits[1].Body))
+}
+
+func TestServerThatNeverAnswers(t *testing.T) {
+	stop := make(chan struct{})
+	api := newFakeAPI(t, func(_ http.ResponseWriter, r *http.Request, _ int, _ []byte) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	})
+	t.Cleanup(func() { close(stop) }) // runs before the server's Close
+	c, _ := newTestClient(t, api.URL, func(cfg *Config) {
+		cfg.Timeout = 200 * time.Millisecond
+		cfg.RetryBudget = 500 * time.Millisecond
+	})
+
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.ListUsers(context.Background(), "")
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second): // a guard against a hang, not a timing assertion
+		t.Fatal("the call hung on a server that never answers")
+	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no answer")
+	assert.Contains(t, err.Error(), "/v1/ashares")
+	assert.Equal(t, codes.Aborted, status.Code(err))
+	assert.GreaterOrEqual(t, api.Count(), 1)
+	requireNoToken(t, err)
+
+	// A toggle that gets no answer is never retried: Celigo may have flipped it already.
+	before := api.Count()
+	err = c.ToggleDisabled(context.Background(), "rec1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no answer")
+	assert.Equal(t, before+1, api.Count())
+}
+
+func TestCancelledContextStopsRetrying(t *testing.T) {
+	api := scripted(t, `[]`, "", 503)
+	c, sl := newTestClient(t, api.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sl.hook = func(context.Context) { cancel() }
+	_, _, err := c.ListUsers(ctx, "")
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
+	assert.Equal(t, 1, api.Count())
+}
