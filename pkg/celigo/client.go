@@ -45,6 +45,8 @@ type Config struct {
 	HTTPClient  *http.Client  // optional; built with uhttp when nil
 	Timeout     time.Duration // per request; DefaultTimeout when 0
 	RetryBudget time.Duration // DefaultRetryBudget when 0; negative disables retries
+	// Sleep waits between retries; tests replace it to record waits without spending them.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client talks to one Celigo environment with one token.
@@ -104,14 +106,18 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if budget == 0 {
 		budget = DefaultRetryBudget
 	}
-	return &Client{
+	c := &Client{
 		base:        base,
 		region:      NormalizeRegion(cfg.Region),
 		token:       cfg.Token,
 		http:        httpClient,
 		retryBudget: budget,
 		sleep:       sleepCtx,
-	}, nil
+	}
+	if cfg.Sleep != nil {
+		c.sleep = cfg.Sleep
+	}
+	return c, nil
 }
 
 // BaseURL is the API host this client talks to (never carries the token).
@@ -222,10 +228,8 @@ func (c *Client) retryDecision(req request, err error, attempt int) (time.Durati
 		default:
 			return 0, false
 		}
-		if apiErr.RateLimit != nil && apiErr.RateLimit.GetResetAt() != nil {
-			if d := time.Until(apiErr.RateLimit.GetResetAt().AsTime()); d > 0 {
-				return min(d, maxRetryWait), true
-			}
+		if apiErr.RetryAfter > 0 {
+			return min(apiErr.RetryAfter, maxRetryWait), true
 		}
 		return backoff(attempt), true
 	case isTransport(err):

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/ratelimit"
@@ -25,6 +28,7 @@ type APIError struct {
 	Message    string
 	Field      string
 	RateLimit  *v2.RateLimitDescription
+	RetryAfter time.Duration // Celigo's Retry-After, 0 when absent
 	grpcCode   codes.Code
 }
 
@@ -101,6 +105,7 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 		// An HTML page from a load balancer or a proxy: name it, quote a little of it.
 		e.Message = fmt.Sprintf("unexpected %s body: %s", contentTypeName(resp), snippet(body))
 	}
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	// Retry-After becomes a rate-limit detail: the SDK's retryer waits exactly that long.
 	if resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode >= 500 && resp.Header.Get("Retry-After") != "") {
 		if rl, err := ratelimit.ExtractRateLimitData(resp.StatusCode, &resp.Header); err == nil {
@@ -108,6 +113,24 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 		}
 	}
 	return e
+}
+
+// parseRetryAfter reads RFC 9110 Retry-After: delay seconds or an HTTP date. 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || math.IsNaN(secs) || math.IsInf(secs, 0) {
+			return 0
+		}
+		return time.Duration(min(secs, 3600) * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 func contentTypeName(resp *http.Response) string {

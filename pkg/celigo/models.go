@@ -1,9 +1,7 @@
 package celigo
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -42,19 +40,21 @@ type IntegrationAccess struct {
 	AccessLevel   string `json:"accessLevel"`
 }
 
-// Timestamp accepts Celigo's ISO times and tolerates absent, null or odd values (they are informative only).
+// Timestamp accepts Celigo's ISO times and tolerates absent, null or odd values: they are informative only,
+// and one odd date must not fail a whole page of users. A number is read as epoch milliseconds.
 type Timestamp struct{ time.Time }
 
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		if parsed, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			t.Time = parsed
+		}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("timestamp: want a string, got %s", b)
-	}
-	if parsed, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		t.Time = parsed
+	var ms float64
+	if err := json.Unmarshal(b, &ms); err == nil && ms > 0 && ms < 1e15 {
+		t.Time = time.UnixMilli(int64(ms)).UTC()
 	}
 	return nil
 }

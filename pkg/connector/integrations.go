@@ -66,7 +66,9 @@ func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs
 	if err != nil {
 		return nil, nil, wrapErr(err, "list integrations")
 	}
-	b.conn.walk.addIntegrations(opts.SyncID, page, token == "", next == "")
+	if err := b.conn.walk.addIntegrations(opts.SyncID, page, token, next); err != nil {
+		return nil, nil, err
+	}
 	out := make([]*v2.Resource, 0, len(page))
 	for _, it := range page {
 		r, err := b.integrationResource(it)

@@ -134,6 +134,7 @@ func invitationFrom(info *v2.AccountInfo) (string, string, error) {
 
 // findUserByEmail walks the users for one address (case-insensitive); nil when nobody has it.
 func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Resource, error) {
+	var pages listState
 	token := ""
 	for {
 		page, next, err := c.client.ListUsers(ctx, token)
@@ -147,6 +148,9 @@ func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Reso
 		}
 		if next == "" {
 			return nil, nil
+		}
+		if pages.loops(token, next) {
+			return nil, loopError("users")
 		}
 		token = next
 	}

@@ -29,7 +29,9 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 	if err != nil {
 		return nil, nil, wrapErr(err, "list users")
 	}
-	b.conn.walk.addUsers(opts.SyncID, page, token == "", next == "")
+	if err := b.conn.walk.addUsers(opts.SyncID, page, token, next); err != nil {
+		return nil, nil, err
+	}
 
 	out := make([]*v2.Resource, 0, len(page)+1)
 	for _, u := range page {
@@ -247,6 +249,7 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 // readAllUsers walks every page of users without touching the sync's walk (targeted reads).
 func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
 	var out []userAccess
+	var pages listState
 	token := ""
 	for {
 		page, next, err := c.client.ListUsers(ctx, token)
@@ -258,6 +261,9 @@ func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
 		}
 		if next == "" {
 			return out, nil
+		}
+		if pages.loops(token, next) {
+			return nil, loopError("users")
 		}
 		token = next
 	}

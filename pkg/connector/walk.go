@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
@@ -25,6 +28,26 @@ type userAccess struct {
 
 type listState struct {
 	started, done bool
+	read          map[string]struct{} // page tokens already read in this walk, to catch a paging loop
+}
+
+// loops records that the page at token was read and reports whether its next link points back at a page
+// already read: a server whose links cycle (A → B → A) would otherwise keep a sync busy forever. Reading
+// the same page twice (a retry) is not a loop.
+func (l *listState) loops(token, next string) bool {
+	if l.read == nil {
+		l.read = map[string]struct{}{}
+	}
+	l.read[token] = struct{}{}
+	if next == "" {
+		return false
+	}
+	_, seen := l.read[next]
+	return seen
+}
+
+func loopError(list string) error {
+	return status.Errorf(codes.Internal, "baton-celigo: list %s: Celigo's next-page links lead back to a page already read; stopping instead of looping", list)
 }
 
 type walk struct {
@@ -57,14 +80,18 @@ func accessOf(u *celigo.User) userAccess {
 
 // addUsers records one page of the users list. first: the page was requested without a token;
 // last: it had no next page.
-func (w *walk) addUsers(syncID string, page []*celigo.User, first, last bool) {
+func (w *walk) addUsers(syncID string, page []*celigo.User, token, next string) error {
+	first, last := token == "", next == ""
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.forSync(syncID)
 	if first {
 		w.users, w.userIndex, w.usersState = nil, map[string]int{}, listState{started: true}
 	} else if w.usersState.done {
-		return // a page read again after the walk completed adds nothing new
+		return nil // a page read again after the walk completed adds nothing new
+	}
+	if w.usersState.loops(token, next) {
+		return loopError("users")
 	}
 	for _, u := range page {
 		ua := accessOf(u)
@@ -78,16 +105,21 @@ func (w *walk) addUsers(syncID string, page []*celigo.User, first, last bool) {
 	if last && w.usersState.started {
 		w.usersState.done = true
 	}
+	return nil
 }
 
-func (w *walk) addIntegrations(syncID string, page []*celigo.Integration, first, last bool) {
+func (w *walk) addIntegrations(syncID string, page []*celigo.Integration, token, next string) error {
+	first, last := token == "", next == ""
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.forSync(syncID)
 	if first {
 		w.integrations, w.intIndex, w.intState = nil, map[string]struct{}{}, listState{started: true}
 	} else if w.intState.done {
-		return
+		return nil
+	}
+	if w.intState.loops(token, next) {
+		return loopError("integrations")
 	}
 	for _, it := range page {
 		if _, ok := w.intIndex[it.ID]; ok {
@@ -99,6 +131,7 @@ func (w *walk) addIntegrations(syncID string, page []*celigo.Integration, first,
 	if last && w.intState.started {
 		w.intState.done = true
 	}
+	return nil
 }
 
 // completeUsers returns the users of syncID's walk, or false when the walk did not see the whole list.
@@ -141,12 +174,14 @@ func (c *Connector) walkedUsers(ctx context.Context, syncID string) ([]userAcces
 		return users, nil
 	}
 	token := ""
-	for first := true; ; first = false {
+	for {
 		page, next, err := c.client.ListUsers(ctx, token)
 		if err != nil {
 			return nil, wrapErr(err, "list users")
 		}
-		c.walk.addUsers(syncID, page, first, next == "")
+		if err := c.walk.addUsers(syncID, page, token, next); err != nil {
+			return nil, err
+		}
 		if next == "" {
 			break
 		}
@@ -167,12 +202,14 @@ func (c *Connector) walkedIntegrations(ctx context.Context, syncID string) ([]st
 		return ids, nil
 	}
 	token := ""
-	for first := true; ; first = false {
+	for {
 		page, next, err := c.client.ListIntegrations(ctx, token)
 		if err != nil {
 			return nil, wrapErr(err, "list integrations")
 		}
-		c.walk.addIntegrations(syncID, page, first, next == "")
+		if err := c.walk.addIntegrations(syncID, page, token, next); err != nil {
+			return nil, err
+		}
 		if next == "" {
 			break
 		}
