@@ -155,3 +155,22 @@ func Read(ctx context.Context, path string) (*Dump, error) {
 	}
 	return d, nil
 }
+
+// FinishedSync returns the id of the latest finished full sync in the c1z at path, "" when none finished.
+func FinishedSync(ctx context.Context, path string) (string, error) {
+	tmp, err := os.MkdirTemp("", "c1z-read")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	store, err := dotc1z.NewStore(ctx, path, dotc1z.WithReadOnly(true), dotc1z.WithTmpDir(tmp))
+	if err != nil {
+		return "", err
+	}
+	defer store.Close(ctx)
+	resp, err := store.GetLatestFinishedSync(ctx, reader_v2.SyncsReaderServiceGetLatestFinishedSyncRequest_builder{SyncType: "full"}.Build())
+	if err != nil {
+		return "", err
+	}
+	return resp.GetSync().GetId(), nil
+}

@@ -14,6 +14,7 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/pagination"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 
 	"github.com/conductorone/baton-celigo/internal/synctest"
@@ -46,6 +47,9 @@ func syncClient(t *testing.T, client *celigo.Client) *synctest.Dump {
 	path := filepath.Join(t.TempDir(), "sync.c1z")
 	if err := synctest.Sync(ctx, cc, path); err != nil {
 		t.Fatalf("sync: %v", err)
+	}
+	if id, err := synctest.FinishedSync(ctx, path); err != nil || id == "" {
+		t.Fatalf("sync not recorded as finished: %q %v", id, err)
 	}
 	d, err := synctest.Read(ctx, path)
 	if err != nil {
@@ -444,3 +448,5 @@ func keys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+func paginationToken(tok string) pagination.Token { return pagination.Token{Token: tok} }

@@ -1,0 +1,302 @@
+package connector_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/internal/synctest"
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
+	"github.com/conductorone/baton-celigo/pkg/connector"
+)
+
+// waits records what the client was told to wait, without waiting.
+type waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (w *waits) sleep(_ context.Context, d time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.d = append(w.d, d)
+	return nil
+}
+
+// summary reduces a dump to comparable strings: every resource with its traits, every entitlement, every grant.
+func summary(d *synctest.Dump) map[string]bool {
+	out := map[string]bool{}
+	for k, r := range d.Resources {
+		out["resource "+k+" "+r.GetDisplayName()+" "+r.GetStatus().String()] = true
+	}
+	for id := range d.Entitlements {
+		out["entitlement "+id] = true
+	}
+	for _, g := range d.Grants {
+		out["grant "+g.GetId()] = true
+	}
+	return out
+}
+
+func TestThrottledSyncEqualsCleanSync(t *testing.T) {
+	acct := celigotest.Generate(21, 60, 12)
+	clean := celigotest.NewServer(token, acct)
+	defer clean.Close()
+	clean.SetPageSize(5)
+	want := summary(syncFake(t, clean))
+
+	flaky := celigotest.NewServer(token, acct)
+	defer flaky.Close()
+	flaky.SetPageSize(5)
+	var faults []int
+	var mu sync.Mutex
+	flaky.SetFault(func(r *http.Request, n int) *celigotest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case n%6 == 0:
+			faults = append(faults, 429)
+			return &celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "3"}
+		case n%17 == 0:
+			faults = append(faults, 503)
+			return &celigotest.Fault{Status: http.StatusServiceUnavailable}
+		}
+		return nil
+	})
+	w := &waits{}
+	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: flaky.URL, Token: token, Sleep: w.sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := summary(syncClient(t, client))
+	diff(t, "throttled sync", got, want)
+
+	n429 := 0
+	for _, f := range faults {
+		if f == 429 {
+			n429++
+		}
+	}
+	if n429 < 3 || len(w.d) != len(faults) {
+		t.Fatalf("faults served %v, waits %v", faults, w.d)
+	}
+	told := 0
+	for _, d := range w.d {
+		if d == 3*time.Second {
+			told++
+		}
+	}
+	if told != n429 {
+		t.Errorf("every 429 must wait its Retry-After (3s): waits %v", w.d)
+	}
+}
+
+// TestPersistentFaultsFailTheSync: a list that keeps failing, or answers nonsense, ends the sync with an
+// error naming the endpoint — never a finished sync with data missing.
+func TestPersistentFaultsFailTheSync(t *testing.T) {
+	faults := map[string]celigotest.Fault{
+		"401":           {Status: 401},
+		"403":           {Status: 403},
+		"404":           {Status: 404},
+		"429 exhausted": {Status: 429, RetryAfter: "1"},
+		"500":           {Status: 500},
+		"503":           {Status: 503},
+		"bad JSON":      {Status: 200, Body: `[{"_id": "x",`},
+		"truncated":     {Status: 200, Body: `[{"_id":"6500000000000000000000a1","accessLevel":"monitor"`},
+		"wrong types":   {Status: 200, Body: `[{"_id": 12, "accessLevel": ["monitor"], "integrationAccessLevel": "all"}]`},
+		"object":        {Status: 200, Body: `{"users": []}`},
+		"HTML page":     {Status: 200, Body: "<html><body>Maintenance</body></html>", ContentType: "text/html"},
+	}
+	for _, endpoint := range []string{"/v1/ashares", "/v1/integrations"} {
+		for name, fault := range faults {
+			t.Run(endpoint+" "+name, func(t *testing.T) {
+				fake := celigotest.NewServer(token, celigotest.Generate(2, 9, 4))
+				defer fake.Close()
+				fake.SetPageSize(3)
+				seen := 0
+				var mu sync.Mutex
+				fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+					mu.Lock()
+					defer mu.Unlock()
+					if r.URL.Path != endpoint {
+						return nil
+					}
+					seen++
+					// Let validation's read of the first users page through: the fault hits the sync's walk.
+					if endpoint == "/v1/ashares" && seen == 1 {
+						return nil
+					}
+					f := fault
+					return &f
+				})
+				w := &waits{}
+				client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: w.sleep, RetryBudget: 5 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cc, stop, err := synctest.Serve(context.Background(), connector.NewWithClient(client))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer stop()
+				path := filepath.Join(t.TempDir(), "sync.c1z")
+				err = synctest.Sync(context.Background(), cc, path)
+				if err == nil {
+					t.Fatal("sync finished although a list kept failing")
+				}
+				if !strings.Contains(err.Error(), endpoint) {
+					t.Errorf("error does not name %s: %v", endpoint, err)
+				}
+				if strings.Contains(err.Error(), token) {
+					t.Error("error leaks the token")
+				}
+				if id, _ := synctest.FinishedSync(context.Background(), path); id != "" {
+					t.Errorf("a failed sync was recorded as finished (%s)", id)
+				}
+			})
+		}
+	}
+}
+
+// TestGrantsFailLoudly: when a grants call has to read Celigo (a resumed sync) and Celigo fails, the call
+// fails: an empty page with a nil error would make C1 delete every grant it holds.
+func TestGrantsFailLoudly(t *testing.T) {
+	for _, st := range []int{401, 403, 404, 429, 500, 503} {
+		fake := celigotest.NewServer(token, celigotest.Generate(2, 9, 4))
+		fake.SetFault(func(*http.Request, int) *celigotest.Fault { return &celigotest.Fault{Status: st, RetryAfter: "1"} })
+		client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&waits{}).sleep, RetryBudget: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range connector.NewWithClient(client).ResourceSyncers(context.Background()) {
+			typed, ok := s.(connectorbuilder.TypeScopedGrantsSyncer)
+			if !ok {
+				continue
+			}
+			typ := s.ResourceType(context.Background()).GetId()
+			grants, _, err := typed.GrantsForResourceType(context.Background(), typ, rs.SyncOpAttrs{SyncID: "resumed"})
+			if err == nil || grants != nil {
+				t.Errorf("%s grants with HTTP %d: grants=%d err=%v", typ, st, len(grants), err)
+			}
+			if status.Code(err) == codes.NotFound || status.Code(err) == codes.Unavailable {
+				t.Errorf("%s grants with HTTP %d: code %v would be skipped or retried forever by the SDK", typ, st, status.Code(err))
+			}
+			res := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: typ, Resource: "manage"}.Build()}.Build()
+			if grants, _, err := s.Grants(context.Background(), res, rs.SyncOpAttrs{SyncID: "resumed"}); err == nil || grants != nil {
+				t.Errorf("%s per-resource grants with HTTP %d: grants=%d err=%v", typ, st, len(grants), err)
+			}
+		}
+		fake.Close()
+	}
+}
+
+// TestResumedSyncReadsAgain: grants asked for a sync this process did not walk are computed from a fresh
+// read, and equal those of a normal walk.
+func TestResumedSyncReadsAgain(t *testing.T) {
+	acct := celigotest.Generate(8, 20, 5)
+	fake := celigotest.NewServer(token, acct)
+	defer fake.Close()
+	fake.SetPageSize(4)
+	ctx := context.Background()
+	grantIDs := func(c *connector.Connector, syncID string, walkFirst bool) map[string]bool {
+		out := map[string]bool{}
+		syncers := c.ResourceSyncers(ctx)
+		if walkFirst {
+			for _, s := range syncers {
+				for tok := ""; ; {
+					_, res, err := s.List(ctx, nil, rs.SyncOpAttrs{SyncID: syncID, PageToken: paginationToken(tok)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tok = res.NextPageToken; tok == "" {
+						break
+					}
+				}
+			}
+		}
+		for _, s := range syncers {
+			typed, ok := s.(connectorbuilder.TypeScopedGrantsSyncer)
+			if !ok {
+				continue
+			}
+			for tok := ""; ; {
+				gs, res, err := typed.GrantsForResourceType(ctx, s.ResourceType(ctx).GetId(), rs.SyncOpAttrs{SyncID: syncID, PageToken: paginationToken(tok)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, g := range gs {
+					out[g.GetId()] = true
+				}
+				if tok = res.NextPageToken; tok == "" {
+					break
+				}
+			}
+		}
+		return out
+	}
+	newConn := func() *connector.Connector {
+		client, err := celigo.New(ctx, celigo.Config{BaseURL: fake.URL, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return connector.NewWithClient(client)
+	}
+	walked := grantIDs(newConn(), "s1", true)
+	resumed := grantIDs(newConn(), "s2", false)
+	if len(walked) == 0 || !reflect.DeepEqual(walked, resumed) {
+		t.Fatalf("resumed grants differ: %d vs %d", len(resumed), len(walked))
+	}
+}
+
+// TestPagingLoopIsRefused: next links that cycle between pages end the list with an error.
+func TestPagingLoopIsRefused(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v1/tokenInfo":
+			_, _ = w.Write([]byte(`{"_userId":"6500000000000000000000ff"}`))
+			return
+		case "/v1/ashares":
+		default:
+			w.WriteHeader(404)
+			_, _ = w.Write([]byte(`{"errors":[{"code":"not_found","message":"no"}]}`))
+			return
+		}
+		next := map[string]string{"": "b", "b": "c", "c": "b"}[r.URL.Query().Get("after")]
+		w.Header().Set("Link", "<"+srv.URL+"/v1/ashares?after="+next+`>; rel="next"`)
+		_, _ = w.Write([]byte(`[]`))
+	}))
+	defer srv.Close()
+	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: srv.URL, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := connector.NewWithClient(client)
+	users := c.ResourceSyncers(context.Background())[0]
+	tok := ""
+	for i := 0; i < 10; i++ {
+		_, res, err := users.List(context.Background(), nil, rs.SyncOpAttrs{SyncID: "s", PageToken: paginationToken(tok)})
+		if err != nil {
+			if !strings.Contains(err.Error(), "already read") {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			return
+		}
+		tok = res.NextPageToken
+	}
+	t.Fatal("a paging loop was followed ten times")
+}
