@@ -67,6 +67,9 @@ func parseLink(link string) (string, []string, bool) {
 		return "", nil, false
 	}
 	target := strings.TrimSpace(link[1:end])
+	if strings.ContainsAny(target, "<>\"\t\r\n ") {
+		return "", nil, false // not a URI reference (RFC 3986 excludes these characters)
+	}
 	var params []string
 	// A quoted parameter value may hold ';' (title="a; rel=next"): split outside quotes only.
 	for _, p := range splitOutside(link[end+1:], ';') {
