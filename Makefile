@@ -21,7 +21,7 @@ ACTIONLINT    := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 GENERATED := pkg/config/conf.gen.go config_schema.json baton_capabilities.json
 
 .PHONY: all build build-lambda generate check-generated test test-race vet \
-	fmt-check lint actionlint ci clean
+	fmt-check lint actionlint ci clean demo bench bench-load fuzz
 
 all: build
 
@@ -49,7 +49,7 @@ generate:
 
 check-generated: generate
 	@if ! git diff --exit-code -- $(GENERATED) || [ -n "$$(git ls-files --others -- $(GENERATED))" ]; then \
-		echo ""; \
+		echo ""; git status --short -- $(GENERATED); \
 		echo "ERROR: generated files are stale or uncommitted (one of: $(GENERATED))."; \
 		echo "Run 'make generate' and commit the result."; \
 		exit 1; \
@@ -82,12 +82,30 @@ lint:
 actionlint:
 	$(GO) run $(ACTIONLINT)
 
-# bench: placeholder, added by someone else.
+## Try it and measure it
 
-# demo: placeholder, written later (runs ./cmd/celigo-mock and syncs baton-celigo against it).
+# Sync a sample account served by celigo-mock on a free loopback port and show the c1z.
+demo:
+	bash scripts/demo.sh
+
+# Full syncs of generated accounts at the sizes the README reports (minutes; not part of ci).
+BENCH_SIZES   ?= 1000x100,3000x300,5000x500
+BENCH_LATENCY ?= 0,25ms
+bench:
+	$(GO) run ./cmd/celigo-bench -sizes $(BENCH_SIZES) -latency $(BENCH_LATENCY)
+
+# The reliability notes' load run: 10,000 users x 1,000 integrations.
+bench-load:
+	$(GO) run ./cmd/celigo-bench -sizes 10000x1000 -latency 0
+
+# Each fuzz target for a short while; the seed corpora also run in every plain `go test`.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test ./pkg/celigo -run '^$$' -fuzz '^FuzzNextLink$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/celigo -run '^$$' -fuzz '^FuzzUserRecord$$' -fuzztime $(FUZZTIME)
 
 ## CI: `test` stays last so the run closes on go test output.
-ci: check-generated fmt-check vet lint actionlint build-lambda test
+ci: check-generated fmt-check vet lint actionlint build-lambda fuzz test
 
 clean:
 	rm -rf $(DIST)
