@@ -13,7 +13,9 @@ const (
 	intY = "65a0c0ffee0000000000b002"
 )
 
-func ia(id, level string) IntegrationAccess { return IntegrationAccess{IntegrationID: id, AccessLevel: level} }
+func ia(id, level string) IntegrationAccess {
+	return IntegrationAccess{IntegrationID: id, AccessLevel: level}
+}
 
 func rec(role string, entries ...IntegrationAccess) *User {
 	return &User{ID: "r1", AccessLevel: role, IntegrationAccessLevel: entries}

@@ -9,11 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
 )
 
 func TestNextLink(t *testing.T) {

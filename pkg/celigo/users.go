@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	pathTokenInfo    = "/v1/tokenInfo"
+	pathTokenInfo    = "/v1/tokenInfo" //nolint:gosec // an endpoint path, not a credential
 	pathProfile      = "/v1/profile"
 	pathUsers        = "/v1/ashares"
 	pathInvite       = "/v1/invite"

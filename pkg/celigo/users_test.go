@@ -10,11 +10,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
 )
 
 // sampleRecord is the documented record plus optional and unknown fields, compact.

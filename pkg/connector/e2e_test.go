@@ -118,7 +118,7 @@ func TestSyncMatchesCeligo(t *testing.T) {
 			if _, ok := rec["lastSignIn"].(string); ok && ut.GetLastLogin() == nil {
 				t.Errorf("user %s has no last login", id)
 			}
-			profile := ut.GetProfile().AsMap()
+			profile := rs.GetProfile(r).AsMap()
 			for _, k := range []string{"email", "name", "user_id", "access_record_id", "access_level", "invitation", "status", "mfa_required", "sso_linked", "is_owner"} {
 				if _, ok := profile[k]; !ok {
 					t.Errorf("user %s profile lacks %q", id, k)
@@ -161,11 +161,10 @@ func TestSyncMatchesCeligo(t *testing.T) {
 			if r.GetDisplayName() != it.Name || r.GetDescription() != it.Description {
 				t.Errorf("integration %s: %q %q", it.ID, r.GetDisplayName(), r.GetDescription())
 			}
-			at, err := rs.GetAppTrait(r)
-			if err != nil {
+			if _, err := rs.GetAppTrait(r); err != nil {
 				t.Fatal(err)
 			}
-			p := at.GetProfile().AsMap()
+			p := rs.GetProfile(r).AsMap()
 			if p["sandbox"] != it.Sandbox || !strings.Contains(fmt.Sprint(p["url"]), it.ID) {
 				t.Errorf("integration %s profile %v", it.ID, p)
 			}
@@ -430,8 +429,7 @@ func TestSyncEURegionTalksOnlyToEUHost(t *testing.T) {
 		t.Fatalf("hosts contacted: %v", hosts)
 	}
 	it := d.Resources[synctest.Key("integration", acct.Integrations[0].ID)]
-	at, _ := rs.GetAppTrait(it)
-	if u := fmt.Sprint(at.GetProfile().AsMap()["url"]); !strings.HasPrefix(u, "https://eu.integrator.io/") {
+	if u := fmt.Sprint(rs.GetProfile(it).AsMap()["url"]); !strings.HasPrefix(u, "https://eu.integrator.io/") {
 		t.Errorf("EU integration link %q", u)
 	}
 }

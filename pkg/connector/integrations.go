@@ -14,9 +14,6 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// integrationLevels are the entitlement slugs of an integration, as Celigo names the levels.
-var integrationLevels = []string{celigo.LevelManage, celigo.LevelMonitor}
-
 // integrationBuilder syncs integrations and who can manage or monitor each.
 type integrationBuilder struct {
 	conn *Connector
@@ -55,8 +52,8 @@ func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Re
 	if !it.CreatedAt.IsZero() {
 		opts = append(opts, rs.WithResourceCreatedAt(it.CreatedAt.Time))
 	}
-	return rs.NewAppResource(name, integrationResourceType, it.ID,
-		[]rs.AppTraitOption{rs.WithAppProfile(profile), rs.WithAppHelpURL(link)}, opts...)
+	opts = append(opts, rs.WithResourceProfile(profile))
+	return rs.NewAppResource(name, integrationResourceType, it.ID, []rs.AppTraitOption{rs.WithAppHelpURL(link)}, opts...)
 }
 
 // List reads one page of integrations and keeps their ids for the grants.

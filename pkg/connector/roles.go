@@ -46,8 +46,8 @@ func userID(id string) *v2.ResourceId {
 }
 
 func roleResource(r roleInfo) (*v2.Resource, error) {
-	return rs.NewRoleResource(r.name, roleResourceType, r.id,
-		[]rs.RoleTraitOption{rs.WithRoleProfile(map[string]any{"access_level": r.id})},
+	return rs.NewRoleResource(r.name, roleResourceType, r.id, nil,
+		rs.WithResourceProfile(map[string]any{"access_level": r.id}),
 		rs.WithDescription(r.description))
 }
 

@@ -107,10 +107,8 @@ func userResource(u *celigo.User) (*v2.Resource, error) {
 
 	traits := []rs.UserTraitOption{
 		rs.WithAccountType(v2.UserTrait_ACCOUNT_TYPE_HUMAN),
-		rs.WithDetailedStatus(v2.UserTrait_Status_Status(st), details),
 		rs.WithMFAStatus(v2.UserTrait_MFAStatus_builder{MfaEnabled: u.AccountMFARequired}.Build()),
 		rs.WithSSOStatus(v2.UserTrait_SSOStatus_builder{SsoEnabled: u.SharedWithUser.AccountSSOLinked == "this_account"}.Build()),
-		rs.WithUserProfile(userProfile(u, st, details)),
 	}
 	if email != "" {
 		traits = append(traits, rs.WithEmail(email, true), rs.WithUserLogin(email))
@@ -121,9 +119,9 @@ func userResource(u *celigo.User) (*v2.Resource, error) {
 	opts := []rs.ResourceOption{
 		rs.WithExternalID(v2.ExternalId_builder{Id: u.ID}.Build()),
 		rs.WithResourceStatus(st, details),
+		rs.WithResourceProfile(userProfile(u, st, details)),
 	}
 	if !u.CreatedAt.IsZero() {
-		traits = append(traits, rs.WithCreatedAt(u.CreatedAt.Time))
 		opts = append(opts, rs.WithResourceCreatedAt(u.CreatedAt.Time))
 	}
 	return rs.NewUserResource(name, userResourceType, u.ID, traits, opts...)
@@ -227,22 +225,19 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 	default:
 		return nil, wrapErr(err, "read the owner's profile")
 	}
-	traits := []rs.UserTraitOption{
-		rs.WithAccountType(v2.UserTrait_ACCOUNT_TYPE_HUMAN),
-		rs.WithStatus(v2.UserTrait_Status_STATUS_ENABLED),
-		rs.WithUserProfile(map[string]any{
-			"email": email, "name": profileName, "user_id": ownerID, "access_record_id": "",
-			"access_level": celigo.LevelOwner, "integration_count": float64(0), "invitation": "accepted",
-			"disabled": false, "status": "active", "mfa_required": false, "sso_required": false,
-			"sso_linked": "", "is_owner": true,
-		}),
-	}
+	traits := []rs.UserTraitOption{rs.WithAccountType(v2.UserTrait_ACCOUNT_TYPE_HUMAN)}
 	if email != "" {
 		traits = append(traits, rs.WithEmail(email, true), rs.WithUserLogin(email))
 	}
 	return rs.NewUserResource(name, userResourceType, ownerID, traits,
 		rs.WithExternalID(v2.ExternalId_builder{Id: ownerID}.Build()),
 		rs.WithResourceStatus(v2.Status_RESOURCE_STATUS_ENABLED, "account owner"),
+		rs.WithResourceProfile(map[string]any{
+			"email": email, "name": profileName, "user_id": ownerID, "access_record_id": "",
+			"access_level": celigo.LevelOwner, "integration_count": float64(0), "invitation": "accepted",
+			"disabled": false, "status": "active", "mfa_required": false, "sso_required": false,
+			"sso_linked": "", "is_owner": true,
+		}),
 	)
 }
 

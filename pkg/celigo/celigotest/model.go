@@ -216,13 +216,3 @@ func normalize(v any) any {
 func copyRecord(rec map[string]any) map[string]any {
 	return normalize(rec).(map[string]any)
 }
-
-func (a Account) clone() Account {
-	c := a
-	c.Shares = make([]map[string]any, len(a.Shares))
-	for i, r := range a.Shares {
-		c.Shares[i] = copyRecord(r)
-	}
-	c.Integrations = append([]Integration(nil), a.Integrations...)
-	return c
-}

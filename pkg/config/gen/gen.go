@@ -2,8 +2,9 @@
 package main
 
 import (
-	cfg "github.com/conductorone/baton-celigo/pkg/config"
 	"github.com/conductorone/baton-sdk/pkg/config"
+
+	cfg "github.com/conductorone/baton-celigo/pkg/config"
 )
 
 func main() {

@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/conductorone/baton-sdk/pkg/field"
+	"github.com/conductorone/baton-sdk/pkg/test"
+	"github.com/spf13/viper"
+)
+
+// validate is what the runner does before building the connector: the schema's rules, then ours.
+func validate(v *viper.Viper) error {
+	return Validate(v.GetString(AccessTokenField.FieldName), v.GetString(RegionField.FieldName), v.GetString(BaseURLField.FieldName))
+}
+
+func TestConfigSchema(t *testing.T) {
+	test.ExerciseTestCases(t, Config, validate, []test.TestCase{
+		{Configs: map[string]string{}, IsValid: false, Message: "missing token"},
+		{Configs: map[string]string{"celigo-access-token": "   "}, IsValid: false, Message: "blank token"},
+		{Configs: map[string]string{"celigo-access-token": "t"}, IsValid: true, Message: "token only: region us"},
+		{Configs: map[string]string{"celigo-access-token": "t", "region": "us"}, IsValid: true, Message: "region us"},
+		{Configs: map[string]string{"celigo-access-token": "t", "region": "eu"}, IsValid: true, Message: "region eu"},
+		{Configs: map[string]string{"celigo-access-token": "t", "region": "ap"}, IsValid: false, Message: "unknown region"},
+		{Configs: map[string]string{"celigo-access-token": "t", "region": "EU "}, IsValid: false, Message: "region spelled oddly"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "https://proxy.example.com"}, IsValid: true, Message: "https base-url"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "http://127.0.0.1:8080"}, IsValid: true, Message: "http to loopback"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "http://localhost:8080"}, IsValid: true, Message: "http to localhost"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "http://[::1]:8080"}, IsValid: true, Message: "http to ::1"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "http://proxy.example.com"}, IsValid: false, Message: "http to a remote host"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "ftp://127.0.0.1"}, IsValid: false, Message: "other scheme"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "https://u:p@proxy.example.com"}, IsValid: false, Message: "credentials in base-url"},
+		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "api.integrator.io"}, IsValid: false, Message: "not absolute"},
+	})
+}
+
+func TestRegionMessageNamesBothRegions(t *testing.T) {
+	v := test.MakeViper(map[string]string{"celigo-access-token": "t", "region": "mars"})
+	err := field.Validate(Config, v)
+	if err == nil {
+		err = validate(v)
+	}
+	if err == nil || !strings.Contains(err.Error(), "us") || !strings.Contains(err.Error(), "eu") {
+		t.Fatalf("want a message naming us and eu, got %v", err)
+	}
+}
+
+func TestFieldsMatchThePublicConnector(t *testing.T) {
+	byName := map[string]field.SchemaField{}
+	for _, f := range ConfigurationFields {
+		byName[f.FieldName] = f
+	}
+	tok, ok := byName["celigo-access-token"]
+	if !ok || !tok.Required || !tok.Secret || tok.ConnectorConfig.DisplayName != "Access token" {
+		t.Errorf("celigo-access-token: %+v", tok)
+	}
+	region, ok := byName["region"]
+	if !ok || region.DefaultValue != "us" || region.Required {
+		t.Errorf("region: %+v", region)
+	}
+	base, ok := byName["base-url"]
+	if !ok || base.ExportTarget != field.ExportTargetCLIOnly || !base.IsHidden() {
+		t.Errorf("base-url must be hidden and CLI-only: %+v", base)
+	}
+	if len(byName) != 3 {
+		t.Errorf("fields: %v", byName)
+	}
+}
