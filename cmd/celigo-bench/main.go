@@ -155,7 +155,8 @@ func measure(users, integrations int, latency time.Duration, engine string, work
 	if err != nil {
 		return row{}, err
 	}
-	cmd := exec.Command(self, "-child", //nolint:gosec // re-runs this very binary with flags it built itself "-base-url", fake.URL, "-out", c1z,
+	// Re-runs this very binary with flags it built itself.
+	cmd := exec.Command(self, "-child", "-base-url", fake.URL, "-out", c1z, //nolint:gosec // see above
 		"-storage-engine", engine, "-workers", strconv.Itoa(workers), "-cpuprofile", cpuProfile)
 	cmd.Stderr = os.Stderr
 	outBytes, err := cmd.Output()
