@@ -71,6 +71,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
+		// The SDK's --http-timeout-seconds (default 300 s) may only shorten ours: a longer wait per request
+		// would let one silent server outlast the retry budget.
+		if t, ok := ctx.Value(uhttp.ContextHTTPTimeoutKey).(time.Duration); ok && t > 0 && t < timeout {
+			timeout = t
+		}
 	}
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {

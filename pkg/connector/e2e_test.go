@@ -14,6 +14,10 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"github.com/conductorone/baton-sdk/pkg/pagination"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 
@@ -448,3 +452,90 @@ func keys[V any](m map[string]V) []string {
 }
 
 func paginationToken(tok string) pagination.Token { return pagination.Token{Token: tok} }
+
+func TestValidateExplainsCredentialErrors(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		code   codes.Code
+		want   string
+	}{
+		{401, codes.Unauthenticated, "check the token and that the region (us/eu)"},
+		{403, codes.PermissionDenied, "Full access API token created by the account owner or an administrator"},
+	} {
+		fake := celigotest.NewServer(token, celigotest.Generate(1, 3, 1))
+		fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+			if r.URL.Path == "/v1/ashares" {
+				return &celigotest.Fault{Status: tc.status}
+			}
+			return nil
+		})
+		client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = connector.NewWithClient(client).Validate(context.Background())
+		if status.Code(err) != tc.code || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), token) {
+			t.Errorf("HTTP %d: %v", tc.status, err)
+		}
+		fake.Close()
+	}
+}
+
+// TestTargetedSync syncs single resources the way --sync-resources does, through each type's Get.
+func TestTargetedSync(t *testing.T) {
+	acct := celigotest.Generate(9, 12, 3)
+	fake := celigotest.NewServer(token, acct)
+	defer fake.Close()
+	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	syncers := map[string]connectorbuilder.ResourceTargetedSyncerLimited{}
+	for _, s := range connector.NewWithClient(client).ResourceSyncers(ctx) {
+		syncers[s.ResourceType(ctx).GetId()] = s.(connectorbuilder.ResourceTargetedSyncerLimited)
+	}
+	id := func(typ, id string) *v2.ResourceId {
+		return v2.ResourceId_builder{ResourceType: typ, Resource: id}.Build()
+	}
+	share := str(acct.Shares[2], "_id")
+	for _, tc := range []struct{ typ, id, name string }{
+		{"user", share, str(acct.Shares[2]["sharedWithUser"].(map[string]any), "name")},
+		{"user", acct.Owner.ID, acct.Owner.Name},
+		{"integration", acct.Integrations[1].ID, acct.Integrations[1].Name},
+		{"role", "monitor", "Monitor all"},
+	} {
+		r, _, err := syncers[tc.typ].Get(ctx, id(tc.typ, tc.id), nil)
+		if err != nil || r.GetDisplayName() != tc.name || r.GetId().GetResource() != tc.id {
+			t.Errorf("get %s %s: %v %v", tc.typ, tc.id, r, err)
+		}
+	}
+	for _, tc := range []struct{ typ, id string }{{"user", "6500000000000000000000ee"}, {"integration", "6500000000000000000000ee"}, {"role", "superuser"}} {
+		if _, _, err := syncers[tc.typ].Get(ctx, id(tc.typ, tc.id), nil); status.Code(err) != codes.NotFound {
+			t.Errorf("get unknown %s: %v", tc.typ, err)
+		}
+	}
+
+	// And through the SDK: a targeted sync of one user and one integration.
+	cc, stop, err := synctest.Serve(ctx, connector.NewWithClient(client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	path := filepath.Join(t.TempDir(), "targeted.c1z")
+	targets := []*v2.Resource{
+		v2.Resource_builder{Id: id("user", share)}.Build(),
+		v2.Resource_builder{Id: id("integration", acct.Integrations[0].ID)}.Build(),
+	}
+	fake.ResetRequests()
+	if err := synctest.Sync(ctx, cc, path, sdksync.WithTargetedSyncResources(targets)); err != nil {
+		t.Fatalf("targeted sync: %v", err)
+	}
+	read := map[string]bool{}
+	for _, r := range fake.Requests() {
+		read[r.Path] = true
+	}
+	if !read["/v1/ashares/"+share] || !read["/v1/integrations/"+acct.Integrations[0].ID] {
+		t.Errorf("a targeted sync must read the targets one by one: %v", read)
+	}
+}
