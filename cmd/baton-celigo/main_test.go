@@ -160,6 +160,14 @@ func TestSyncAndProvisionWithoutLeakingTheToken(t *testing.T) {
 			}
 			t.Error("no invitation")
 		}},
+		{"invite with a role", []string{"--create-account-profile", `{"email":"ops@example.com","access_level":"monitor"}`}, func(t *testing.T) {
+			for _, rec := range fake.Shares() {
+				if strings.Contains(toString(rec["sharedWithUser"]), "ops@example.com") && rec["accessLevel"] == "monitor" && rec["accepted"] == false {
+					return
+				}
+			}
+			t.Error("no pending invitation with the monitor role")
+		}},
 		{"delete", []string{"--delete-resource", target, "--delete-resource-type", "user"}, func(t *testing.T) {
 			if _, ok := fake.Share(target); ok {
 				t.Error("still there")
