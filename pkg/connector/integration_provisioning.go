@@ -32,20 +32,12 @@ func (b *integrationBuilder) Grant(ctx context.Context, principal *v2.Resource, 
 		return nil, nil, wrapErr(err, "read integration "+integration)
 	}
 	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) {
-		ok, err := celigo.GrantIntegration(u, integration, level)
-		if err != nil {
-			return false, ruleError(err)
-		}
-		return ok, nil
+		return celigo.GrantIntegration(u, integration, level)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	g := directGrant(integration, level, recordID)
-	if !changed {
-		return []*v2.Grant{g}, annotationsOf(&v2.GrantAlreadyExists{}), nil
-	}
-	return []*v2.Grant{g}, nil, nil
+	return grantResult(directGrant(integration, level, recordID), changed)
 }
 
 // Revoke removes the user's entry for the integration at that level. Access that comes only from the
@@ -65,19 +57,12 @@ func (b *integrationBuilder) Revoke(ctx context.Context, g *v2.Grant) (annotatio
 		return nil, err
 	}
 	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) {
-		ok, err := celigo.RevokeIntegration(u, integration, level)
-		if err != nil {
-			return false, ruleError(err)
-		}
-		return ok, nil
+		return celigo.RevokeIntegration(u, integration, level)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !changed {
-		return annotationsOf(&v2.GrantAlreadyRevoked{}), nil
-	}
-	return nil, nil
+	return revokeResult(changed)
 }
 
 // integrationEntitlement reads "integration:<id>:<level>" into its parts.

@@ -22,21 +22,11 @@ func (b *roleBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2
 	if err != nil {
 		return nil, nil, err
 	}
-	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) {
-		ok, err := celigo.GrantRole(u, role)
-		if err != nil {
-			return false, ruleError(err)
-		}
-		return ok, nil
-	})
+	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) { return celigo.GrantRole(u, role) })
 	if err != nil {
 		return nil, nil, err
 	}
-	g := roleGrant(role, userID(recordID))
-	if !changed {
-		return []*v2.Grant{g}, annotationsOf(&v2.GrantAlreadyExists{}), nil
-	}
-	return []*v2.Grant{g}, nil, nil
+	return grantResult(roleGrant(role, userID(recordID)), changed)
 }
 
 // Revoke removes the account-wide role if the user holds this one; integration entries stay, so a user
@@ -50,20 +40,11 @@ func (b *roleBuilder) Revoke(ctx context.Context, g *v2.Grant) (annotations.Anno
 	if err != nil {
 		return nil, err
 	}
-	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) {
-		ok, err := celigo.RevokeRole(u, role)
-		if err != nil {
-			return false, ruleError(err)
-		}
-		return ok, nil
-	})
+	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) { return celigo.RevokeRole(u, role) })
 	if err != nil {
 		return nil, err
 	}
-	if !changed {
-		return annotationsOf(&v2.GrantAlreadyRevoked{}), nil
-	}
-	return nil, nil
+	return revokeResult(changed)
 }
 
 // principalUser checks the principal is a user and returns its id (an access record id).

@@ -134,26 +134,20 @@ func invitationFrom(info *v2.AccountInfo) (string, string, error) {
 
 // findUserByEmail walks the users for one address (case-insensitive); nil when nobody has it.
 func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Resource, error) {
-	var pages listState
-	token := ""
-	for {
-		page, next, err := c.client.ListUsers(ctx, token)
-		if err != nil {
-			return nil, wrapErr(err, "list users")
-		}
+	var found *celigo.User
+	err := c.eachUserPage(ctx, func(page []*celigo.User) bool {
 		for _, u := range page {
 			if strings.EqualFold(u.SharedWithUser.Email, email) {
-				return userResource(u)
+				found = u
+				return true
 			}
 		}
-		if next == "" {
-			return nil, nil
-		}
-		if pages.loops(token, next) {
-			return nil, loopError("users")
-		}
-		token = next
+		return false
+	})
+	if err != nil || found == nil {
+		return nil, err
 	}
+	return userResource(found)
 }
 
 // Delete removes a user's access record. Already gone is success; the owner and the token's own user are

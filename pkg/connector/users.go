@@ -241,25 +241,34 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 	)
 }
 
-// readAllUsers walks every page of users without touching the sync's walk (targeted reads).
-func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
-	var out []userAccess
+// eachUserPage walks every page of users outside the sync's walk (targeted reads, invitations), stopping
+// early when fn says so.
+func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.User) (stop bool)) error {
 	var pages listState
 	token := ""
 	for {
 		page, next, err := c.client.ListUsers(ctx, token)
 		if err != nil {
-			return nil, wrapErr(err, "list users")
+			return wrapErr(err, "list users")
 		}
-		for _, u := range page {
-			out = append(out, accessOf(u))
-		}
-		if next == "" {
-			return out, nil
+		if fn(page) || next == "" {
+			return nil
 		}
 		if pages.loops(token, next) {
-			return nil, loopError("users")
+			return loopError("users")
 		}
 		token = next
 	}
+}
+
+// readAllUsers is what grants need of every user, read now.
+func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
+	var out []userAccess
+	err := c.eachUserPage(ctx, func(page []*celigo.User) bool {
+		for _, u := range page {
+			out = append(out, accessOf(u))
+		}
+		return false
+	})
+	return out, err
 }

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -17,10 +19,27 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
+// grantResult reports a grant: the grant itself, marked as already there when nothing changed.
+func grantResult(g *v2.Grant, changed bool) ([]*v2.Grant, annotations.Annotations, error) {
+	if !changed {
+		return []*v2.Grant{g}, annotationsOf(&v2.GrantAlreadyExists{}), nil
+	}
+	return []*v2.Grant{g}, nil, nil
+}
+
+// revokeResult marks a revoke that found nothing to take away.
+func revokeResult(changed bool) (annotations.Annotations, error) {
+	if !changed {
+		return annotationsOf(&v2.GrantAlreadyRevoked{}), nil
+	}
+	return nil, nil
+}
+
 // maxWriteAttempts bounds read-modify-write rounds when another writer keeps changing the record.
 const maxWriteAttempts = 3
 
 // changeFunc applies one change to a fresh copy of a record; false means the record already says so.
+// Its errors are Celigo rule violations (see ruleError).
 type changeFunc func(u *celigo.User) (bool, error)
 
 // changeUser is every write to an access record: read it (uncached), apply change, PUT the whole writable
@@ -40,7 +59,7 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 		want := current.Clone()
 		changed, err := change(want)
 		if err != nil {
-			return false, err
+			return false, ruleError(err)
 		}
 		if !changed {
 			return false, nil
@@ -120,8 +139,11 @@ func (c *Connector) userReadError(err error, id string) error {
 }
 
 // ruleError gives Celigo rule violations the code C1 expects: ownership and role-only access are
-// preconditions, anything else is a bad request.
+// preconditions, anything else is a bad request. Errors that already carry a code keep it.
 func ruleError(err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
 	var roleOnly *celigo.RoleOnlyError
 	switch {
 	case errors.Is(err, celigo.ErrOwnership), errors.As(err, &roleOnly):
