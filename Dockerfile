@@ -15,7 +15,7 @@ ARG VERSION=dev
 ENV CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+    go build -trimpath -ldflags "-s -w -X github.com/conductorone/baton-celigo/pkg/connector.Version=${VERSION}" \
       -o /out/baton-celigo ./cmd/baton-celigo
 
 # ---- run ----

@@ -8,10 +8,10 @@ GO      ?= go
 BINARY  := baton-celigo
 DIST    := dist
 
-# Version stamped into main.version; "dev" when git cannot describe the tree
+# Version stamped into connector.Version (user agent and --version); "dev" when git cannot describe the tree
 # (no .git, or a git that refuses the checkout).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+LDFLAGS := -X github.com/conductorone/baton-celigo/pkg/connector.Version=$(VERSION)
 
 # Pinned tool versions, run with `go run pkg@version` (never added to go.mod).
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0

@@ -11,11 +11,7 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/connector"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
-	connector.Version = version
-	sdkconfig.RunConnector(context.Background(), "baton-celigo", version, config.Config, connector.New,
+	sdkconfig.RunConnector(context.Background(), "baton-celigo", connector.Version, config.Config, connector.New,
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(connector.ForCapabilities()))
 }

@@ -33,7 +33,8 @@ type Connector struct {
 	ownerHiddenOnce sync.Once
 }
 
-// Version is reported in the user agent; main sets it from the build.
+// Version is reported in the user agent and by --version; builds set it with
+// -ldflags "-X github.com/conductorone/baton-celigo/pkg/connector.Version=...".
 var Version = "dev"
 
 // New builds the connector from its configuration. It makes no network call: Validate does.
