@@ -31,7 +31,12 @@ func RoleIntegrationLevel(role string) string {
 
 // EntriesHonoured reports whether Celigo looks at integrationAccessLevel for this role: it ignores the
 // entries of administrators and managers (they already manage everything).
-func EntriesHonoured(role string) bool { return role == "" || role == LevelMonitor }
+//
+// A value the API is not documented to send (the web UI shows "tile" for integration-only users) is treated
+// like no role: the entries are then the user's only access, and hiding them would hide access.
+func EntriesHonoured(role string) bool {
+	return role != LevelAdministrator && role != LevelManage && role != LevelOwner
+}
 
 // DirectAccess is the integration access a record grants through its own entries, as Celigo honours them:
 // integration id → highest level listed. Empty for administrators and managers.

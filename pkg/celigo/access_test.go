@@ -320,3 +320,13 @@ func TestRevokeIntegration(t *testing.T) {
 	_, err := RevokeIntegration(rec(""), intX, "owner")
 	assert.Error(t, err)
 }
+
+func TestUnknownRoleValueKeepsEntries(t *testing.T) {
+	u := &User{AccessLevel: "tile", IntegrationAccessLevel: []IntegrationAccess{{IntegrationID: "x", AccessLevel: LevelManage}}}
+	if got := EffectiveLevel(u, "x"); got != LevelManage {
+		t.Fatalf("entries of an undocumented role value must count: got %q", got)
+	}
+	if got := EffectiveLevel(u, "y"); got != "" {
+		t.Fatalf("an undocumented role value grants nothing by itself: got %q", got)
+	}
+}
