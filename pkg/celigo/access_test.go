@@ -48,7 +48,7 @@ func TestEffectiveLevel(t *testing.T) {
 		{"absent, tile level ignored", rec("", ia(intX, "tile")), ""},
 		// Values Celigo never sends on a record.
 		{"owner role (ours)", rec(LevelOwner), LevelManage},
-		{"unknown role, entry ignored", rec("tile", ia(intX, LevelManage)), ""},
+		{"undocumented role value, entry counts", rec("tile", ia(intX, LevelManage)), LevelManage},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
