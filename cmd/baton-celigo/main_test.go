@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,5 +239,28 @@ func TestOfflineCommands(t *testing.T) {
 		if !strings.Contains(r.out, w) {
 			t.Errorf("--help lacks %s", w)
 		}
+	}
+}
+
+// TestPersistentOutageEndsTheRun: Celigo answering 503 to everything ends a one-shot sync with a non-zero
+// exit and a message naming the endpoint, once the retry budget is spent (3 s here; 2 minutes by default).
+func TestPersistentOutageEndsTheRun(t *testing.T) {
+	fake := newFake(t)
+	fake.SetFault(func(*http.Request, int) *celigotest.Fault {
+		return &celigotest.Fault{Status: http.StatusServiceUnavailable}
+	})
+	dir := t.TempDir()
+	r := baton(t, dir, []string{"BATON_CELIGO_ACCESS_TOKEN=" + secret},
+		append(common(fake), "-f", filepath.Join(dir, "sync.c1z"), "--retry-budget-seconds", "3")...)
+	if r.code == 0 {
+		t.Fatalf("exit 0 during an outage:\n%s", r.out)
+	}
+	for _, w := range []string{"/v1/", "giving up", "503"} {
+		if !strings.Contains(r.out, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	if n := len(fake.Requests()); n < 2 {
+		t.Errorf("transient failures must be retried first: %d requests", n)
 	}
 }

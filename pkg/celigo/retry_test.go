@@ -244,3 +244,11 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
 	assert.Equal(t, 1, api.Count())
 }
+
+// TestDefaultsEndARunWithinThreeMinutes: a call gives up once a retry would pass the budget, so the worst
+// case is the budget plus one request cut off by the timeout; that must stay under the 3 minutes promised.
+func TestDefaultsEndARunWithinThreeMinutes(t *testing.T) {
+	if worst := DefaultRetryBudget + DefaultTimeout; worst >= 3*time.Minute {
+		t.Fatalf("budget %s + timeout %s = %s, not under 3 minutes", DefaultRetryBudget, DefaultTimeout, worst)
+	}
+}

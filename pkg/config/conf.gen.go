@@ -4,9 +4,10 @@ package config
 import "reflect"
 
 type Celigo struct {
-	CeligoAccessToken string `mapstructure:"celigo-access-token"`
-	Region            string `mapstructure:"region"`
-	BaseUrl           string `mapstructure:"base-url"`
+	CeligoAccessToken  string `mapstructure:"celigo-access-token"`
+	Region             string `mapstructure:"region"`
+	BaseUrl            string `mapstructure:"base-url"`
+	RetryBudgetSeconds int    `mapstructure:"retry-budget-seconds"`
 }
 
 func (c *Celigo) findFieldByTag(tagValue string) (any, bool) {

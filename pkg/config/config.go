@@ -34,7 +34,16 @@ var (
 		field.WithExportTarget(field.ExportTargetCLIOnly),
 	)
 
-	ConfigurationFields = []field.SchemaField{AccessTokenField, RegionField, BaseURLField}
+	RetryBudgetField = field.IntField(
+		"retry-budget-seconds",
+		field.WithDisplayName("Retry budget (seconds)"),
+		field.WithDescription("How long one Celigo call keeps retrying throttling and transient faults before the run fails (0 = the default)."),
+		field.WithDefaultValue(int(celigo.DefaultRetryBudget.Seconds())),
+		field.WithHidden(true),
+		field.WithExportTarget(field.ExportTargetCLIOnly),
+	)
+
+	ConfigurationFields = []field.SchemaField{AccessTokenField, RegionField, BaseURLField, RetryBudgetField}
 )
 
 //go:generate go run ./gen
@@ -48,7 +57,10 @@ var Config = field.NewConfiguration(
 
 // Validate checks what the schema cannot, before any network call. It takes the values rather than the
 // generated struct so that the generator (which imports this package) builds without conf.gen.go.
-func Validate(token, region, baseURL string) error {
+func Validate(token, region, baseURL string, retryBudgetSeconds int) error {
+	if retryBudgetSeconds < 0 {
+		return errors.New("retry-budget-seconds must be 0 or more")
+	}
 	if strings.TrimSpace(token) == "" {
 		return errors.New("celigo-access-token is empty: set --celigo-access-token or BATON_CELIGO_ACCESS_TOKEN")
 	}

@@ -11,7 +11,8 @@ import (
 
 // validate is what the runner does before building the connector: the schema's rules, then ours.
 func validate(v *viper.Viper) error {
-	return Validate(v.GetString(AccessTokenField.FieldName), v.GetString(RegionField.FieldName), v.GetString(BaseURLField.FieldName))
+	return Validate(v.GetString(AccessTokenField.FieldName), v.GetString(RegionField.FieldName), v.GetString(BaseURLField.FieldName),
+		v.GetInt(RetryBudgetField.FieldName))
 }
 
 func TestConfigSchema(t *testing.T) {
@@ -31,6 +32,8 @@ func TestConfigSchema(t *testing.T) {
 		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "ftp://127.0.0.1"}, IsValid: false, Message: "other scheme"},
 		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "https://u:p@proxy.example.com"}, IsValid: false, Message: "credentials in base-url"},
 		{Configs: map[string]string{"celigo-access-token": "t", "base-url": "api.integrator.io"}, IsValid: false, Message: "not absolute"},
+		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "-1"}, IsValid: false, Message: "negative retry budget"},
+		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "0"}, IsValid: true, Message: "zero means the default"},
 	})
 }
 
@@ -62,7 +65,10 @@ func TestFieldsMatchThePublicConnector(t *testing.T) {
 	if !ok || base.ExportTarget != field.ExportTargetCLIOnly || !base.IsHidden() {
 		t.Errorf("base-url must be hidden and CLI-only: %+v", base)
 	}
-	if len(byName) != 3 {
+	if rb, ok := byName["retry-budget-seconds"]; !ok || rb.ExportTarget != field.ExportTargetCLIOnly || !rb.IsHidden() {
+		t.Errorf("retry-budget-seconds must be hidden and CLI-only: %+v", rb)
+	}
+	if len(byName) != 4 {
 		t.Errorf("fields: %v", byName)
 	}
 }

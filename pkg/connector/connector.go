@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
@@ -39,14 +40,17 @@ var Version = "dev"
 
 // New builds the connector from its configuration. It makes no network call: Validate does.
 func New(ctx context.Context, cfg *config.Celigo, _ *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
-	if err := config.Validate(cfg.CeligoAccessToken, cfg.Region, cfg.BaseUrl); err != nil {
+	if err := config.Validate(cfg.CeligoAccessToken, cfg.Region, cfg.BaseUrl, cfg.RetryBudgetSeconds); err != nil {
 		return nil, nil, status.Error(codes.InvalidArgument, "baton-celigo: "+err.Error())
 	}
+	// 0 (also what a hosted config without this CLI-only field decodes to) means the client's default.
+	budget := time.Duration(cfg.RetryBudgetSeconds) * time.Second
 	client, err := celigo.New(ctx, celigo.Config{
-		Region:    cfg.Region,
-		BaseURL:   cfg.BaseUrl,
-		Token:     cfg.CeligoAccessToken,
-		UserAgent: "baton-celigo/" + Version,
+		Region:      cfg.Region,
+		BaseURL:     cfg.BaseUrl,
+		Token:       cfg.CeligoAccessToken,
+		UserAgent:   "baton-celigo/" + Version,
+		RetryBudget: budget,
 	})
 	if err != nil {
 		return nil, nil, status.Error(codes.InvalidArgument, "baton-celigo: "+err.Error())
