@@ -86,7 +86,8 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 
 // sameWritable reports whether the record read back holds exactly what was written: every writable field the
 // record had before or the write carried must read back equal, as JSON values. A field Celigo adds by itself
-// on write (present in neither) is not ours to judge.
+// on write (present in neither) is not ours to judge, and an absent field reads the same as an empty one
+// (false, "", [], {}), since Celigo may store either; the access fields must match exactly.
 func sameWritable(after, want, before *celigo.User) bool {
 	got, exp, old := normalize(after.WritableBody()), normalize(want.WritableBody()), normalize(before.WritableBody())
 	for k := range old {
@@ -95,11 +96,33 @@ func sameWritable(after, want, before *celigo.User) bool {
 		}
 	}
 	for k, v := range exp {
-		if !reflect.DeepEqual(got[k], v) {
+		if reflect.DeepEqual(got[k], v) {
+			continue
+		}
+		if k == "accessLevel" || k == "integrationAccessLevel" || !empty(got[k]) || !empty(v) {
 			return false
 		}
 	}
 	return true
+}
+
+// empty is JSON's zero: absent, null, false, "", 0, [] or {}.
+func empty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !x
+	case string:
+		return x == ""
+	case float64:
+		return x == 0
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
 }
 
 // normalize decodes fields into plain values; integration entries become order-free.
