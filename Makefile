@@ -92,7 +92,7 @@ demo:
 BENCH_SIZES   ?= 1000x100,3000x300,5000x500
 BENCH_LATENCY ?= 0,25ms
 bench:
-	$(GO) run ./cmd/celigo-bench -sizes $(BENCH_SIZES) -latency $(BENCH_LATENCY)
+	$(GO) run ./cmd/celigo-bench -sizes $(BENCH_SIZES) -latency $(BENCH_LATENCY) -role-percent 51
 
 # The reliability notes' load run: 10,000 users x 1,000 integrations.
 bench-load:

@@ -66,6 +66,7 @@ func main() {
 	workers := flag.Int("workers", 0, "SDK sync workers (0 = sequential, the SDK default)")
 	pageSize := flag.Int("page-size", 1000, "fake API page size (Celigo documents 1000)")
 	seed := flag.Int64("seed", 1, "account generator seed")
+	rolePercent := flag.Int("role-percent", 70, "share of users with an account-wide role (51 matches the reference instrument's grant density)")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each child sync to this path (suffixed per run)")
 	flag.Parse()
@@ -98,7 +99,7 @@ func main() {
 			if *cpuProfile != "" {
 				prof = fmt.Sprintf("%s.%dx%d.%s", *cpuProfile, u, i, lat)
 			}
-			r, err := measure(u, i, lat, *engine, *workers, *pageSize, *seed, prof)
+			r, err := measure(u, i, lat, *engine, *workers, *pageSize, *seed, *rolePercent, prof)
 			if err != nil {
 				fatal(err)
 			}
@@ -138,8 +139,8 @@ func parseLatency(s string) (time.Duration, error) {
 }
 
 // measure serves one generated account and syncs it in a child process.
-func measure(users, integrations int, latency time.Duration, engine string, workers, pageSize int, seed int64, cpuProfile string) (row, error) {
-	fake := celigotest.NewServer(token, celigotest.Generate(seed, users, integrations))
+func measure(users, integrations int, latency time.Duration, engine string, workers, pageSize int, seed int64, rolePercent int, cpuProfile string) (row, error) {
+	fake := celigotest.NewServer(token, celigotest.GenerateMix(seed, users, integrations, rolePercent))
 	defer fake.Close()
 	fake.SetPageSize(pageSize)
 	fake.SetLatency(latency)

@@ -22,9 +22,10 @@ var (
 
 // generator holds the seeded source and the ids handed out so far (ids must be unique).
 type generator struct {
-	rng  *rand.Rand
-	seen map[string]bool
-	seq  uint32
+	rng         *rand.Rand
+	seen        map[string]bool
+	seq         uint32
+	rolePercent int // share of random users with an account-wide role
 }
 
 // id returns an ObjectId-like 24-hex id: a growing counter prefix (like Mongo's
@@ -75,9 +76,17 @@ const (
 // and integrations integrations. The first 12 users cover every record shape the
 // connector must handle (see userKind); the rest are a realistic random mix.
 func Generate(seed int64, users, integrations int) Account {
+	return GenerateMix(seed, users, integrations, 70)
+}
+
+// GenerateMix is Generate with rolePercent of the random users holding an account-wide role (administrator,
+// manage and monitor in the ratio 1:2:4) and the rest integration-only: benchmarks use it to match a
+// workload's density of grants after expansion.
+func GenerateMix(seed int64, users, integrations, rolePercent int) Account {
 	g := &generator{
-		rng:  rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15)),
-		seen: make(map[string]bool, users*2+integrations+1),
+		rng:         rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15)),
+		seen:        make(map[string]bool, users*2+integrations+1),
+		rolePercent: min(max(rolePercent, 0), 100),
 	}
 	acct := Account{
 		Owner:        Person{ID: g.id(), Email: "owner@example.com", Name: "Olivia Owner"},
@@ -109,23 +118,25 @@ func (g *generator) integration(i int) Integration {
 	return in
 }
 
-// pickKind returns the shape of user i: fixed for the first numKinds users, then
-// roughly 10% administrator, 20% manage, 40% monitor, 30% integration-only.
+// pickKind returns the shape of user i: fixed for the first numKinds users, then rolePercent split 1:2:4
+// between administrator, manage and monitor (by default 10%, 20%, 40%), the rest integration-only.
 func (g *generator) pickKind(i int) userKind {
 	if i < int(numKinds) {
 		return userKind(i)
 	}
-	switch r := g.rng.IntN(100); {
-	case r < 10:
+	// Draw in tenths of a percent so every split of rolePercent is exact enough.
+	r, roles := g.rng.IntN(1000), g.rolePercent*10
+	switch {
+	case r < roles/7:
 		return kindAdmin
-	case r < 30:
+	case r < roles*3/7:
 		return kindManage
-	case r < 70:
+	case r < roles:
 		if g.rng.IntN(2) == 0 {
 			return kindMonitorEntries
 		}
 		return kindMonitor
-	case r < 95:
+	case r < roles+(1000-roles)*5/6:
 		return kindAbsentEntries
 	default:
 		return kindAbsentNone
