@@ -105,7 +105,7 @@ fuzz:
 	$(GO) test ./pkg/celigo -run '^$$' -fuzz '^FuzzUserRecord$$' -fuzztime $(FUZZTIME)
 
 ## CI: `test` stays last so the run closes on go test output.
-ci: check-generated fmt-check vet lint actionlint build-lambda demo fuzz test
+ci: check-generated fmt-check vet lint actionlint build-lambda demo fuzz test-race test
 
 clean:
 	rm -rf $(DIST)
