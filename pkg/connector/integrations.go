@@ -136,11 +136,10 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 	if err != nil {
 		return nil, nil, err
 	}
-	integrations, err := b.conn.walkedIntegrations(ctx, opts.SyncID)
+	integrations, known, err := b.conn.walkedIntegrations(ctx, opts.SyncID)
 	if err != nil {
 		return nil, nil, err
 	}
-	known := b.conn.walk.integrationSet(opts.SyncID)
 	// One virtual list: users, then integrations; the offset walks through both.
 	start, end, next := window(offset, len(users)+len(integrations))
 	var out []*v2.Grant

@@ -144,23 +144,16 @@ func (w *walk) completeUsers(syncID string) ([]userAccess, bool) {
 	return w.users, true
 }
 
-func (w *walk) completeIntegrations(syncID string) ([]string, bool) {
+// completeIntegrations returns the ids of syncID's integrations walk in list order and as a set (callers
+// only read them), or false when the walk did not see the whole list. Both come from one look under the
+// lock, so they always describe the same walk.
+func (w *walk) completeIntegrations(syncID string) ([]string, map[string]struct{}, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.syncID != syncID || !w.intState.done {
-		return nil, false
+		return nil, nil, false
 	}
-	return w.integrations, true
-}
-
-// integrationSet returns the ids of a complete integrations walk (callers only read it).
-func (w *walk) integrationSet(syncID string) map[string]struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.syncID != syncID || !w.intState.done {
-		return nil
-	}
-	return w.intIndex
+	return w.integrations, w.intIndex, true
 }
 
 // walkedUsers returns the complete users list of syncID, reading it from Celigo when this process did not see it all.
@@ -187,34 +180,46 @@ func (c *Connector) walkedUsers(ctx context.Context, syncID string) ([]userAcces
 		}
 		token = next
 	}
-	users, _ := c.walk.completeUsers(syncID)
+	users, ok := c.walk.completeUsers(syncID)
+	if !ok {
+		return nil, walkReplaced("users")
+	}
 	return users, nil
 }
 
-// walkedIntegrations is walkedUsers for integrations.
-func (c *Connector) walkedIntegrations(ctx context.Context, syncID string) ([]string, error) {
-	if ids, ok := c.walk.completeIntegrations(syncID); ok {
-		return ids, nil
+// walkedIntegrations is walkedUsers for integrations: their ids in list order and as a set.
+func (c *Connector) walkedIntegrations(ctx context.Context, syncID string) ([]string, map[string]struct{}, error) {
+	if ids, set, ok := c.walk.completeIntegrations(syncID); ok {
+		return ids, set, nil
 	}
 	c.walk.fill.Lock()
 	defer c.walk.fill.Unlock()
-	if ids, ok := c.walk.completeIntegrations(syncID); ok {
-		return ids, nil
+	if ids, set, ok := c.walk.completeIntegrations(syncID); ok {
+		return ids, set, nil
 	}
 	token := ""
 	for {
 		page, next, err := c.client.ListIntegrations(ctx, token)
 		if err != nil {
-			return nil, wrapErr(err, "list integrations")
+			return nil, nil, wrapErr(err, "list integrations")
 		}
 		if err := c.walk.addIntegrations(syncID, page, token, next); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if next == "" {
 			break
 		}
 		token = next
 	}
-	ids, _ := c.walk.completeIntegrations(syncID)
-	return ids, nil
+	ids, set, ok := c.walk.completeIntegrations(syncID)
+	if !ok {
+		return nil, nil, walkReplaced("integrations")
+	}
+	return ids, set, nil
+}
+
+// walkReplaced: another sync took the walk over while this one re-read a list. Failing beats returning an
+// empty list, which C1 would read as "nobody has access" and prune every grant.
+func walkReplaced(list string) error {
+	return status.Errorf(codes.Aborted, "baton-celigo: list %s: another sync replaced this sync's data while it was being read; retry the sync", list)
 }
