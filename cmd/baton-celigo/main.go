@@ -4,14 +4,14 @@ package main
 import (
 	"context"
 
-	sdkconfig "github.com/conductorone/baton-sdk/pkg/config"
 	"github.com/conductorone/baton-sdk/pkg/connectorrunner"
 
+	"github.com/conductorone/baton-celigo/internal/launch"
 	"github.com/conductorone/baton-celigo/pkg/config"
 	"github.com/conductorone/baton-celigo/pkg/connector"
 )
 
 func main() {
-	sdkconfig.RunConnector(context.Background(), "baton-celigo", connector.Version, config.Config, connector.New,
+	launch.Run(context.Background(), "baton-celigo", connector.Version, config.Config, connector.New,
 		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(connector.ForCapabilities()))
 }

@@ -38,7 +38,7 @@ func start(t *testing.T, args ...string) (base string, stop func() error) {
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append(args, "-ready-file", ready), out) }()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a guard against a hang, not a timing assertion
 	for {
 		b, err := os.ReadFile(ready)
 		if err == nil {

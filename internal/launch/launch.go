@@ -1,0 +1,114 @@
+// Package launch runs the connector's command line. It exists for one reason: to make the exit status of a
+// one-shot run (a sync, a provisioning request, an action) always tell the truth.
+//
+// baton-sdk v0.25.0 runs a one-shot task against a child process of the same binary (`<args>
+// _connector-service`), started with exec.CommandContext on the runner's context. When the task ends, the
+// runner cancels that context, which kills the child, and the SDK goroutine waiting on the child
+// (internal/connector/connector.go, "connector service quit expectedly") calls os.Exit(0). That exit races the
+// task's error on its way back to main, so a failed sync or a refused grant could end with status 0.
+//
+// The SDK calls os.Exit only when the child's Wait returns an error. So, in a one-shot run, the child hands
+// its work to a grandchild (same binary and arguments, the SDK's server configuration, the same output and
+// listening socket) and exits 0 at once: the SDK's wait then returns nil, its goroutine does nothing, and
+// the task's own result decides the exit status. The grandchild serves the connector until the runner's
+// process ends (see handoff_unix.go for how it knows).
+//
+// Service mode (--client-id) is left exactly as the SDK runs it: there the SDK's exit on a dying child is
+// what lets a supervisor restart the service. Hosted (lambda) mode starts no child at all.
+package launch
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/conductorone/baton-sdk/pkg/cli"
+	sdkconfig "github.com/conductorone/baton-sdk/pkg/config"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/conductorone/baton-sdk/pkg/connectorrunner"
+	"github.com/conductorone/baton-sdk/pkg/exit"
+	"github.com/conductorone/baton-sdk/pkg/field"
+	"github.com/conductorone/baton-sdk/pkg/types"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+const (
+	// handOffEnv, set to "1" by a one-shot run, asks its connector-service child to hand its work to a
+	// grandchild and exit 0. The grandchild runs with it unset.
+	handOffEnv = "BATON_CELIGO_SERVICE_HAND_OFF"
+	// serviceCommand is the hidden subcommand the SDK appends when it starts the connector-service child.
+	serviceCommand = "_connector-service"
+	// runnerPIDEnv names, for the grandchild, the runner process whose end is its own.
+	runnerPIDEnv = "BATON_CELIGO_RUNNER_PID"
+	// listenerFDEnv is how the SDK tells the child that its listening socket is file descriptor 3.
+	listenerFDEnv = "BATON_CONNECTOR_SERVICE_LISTENER_FD"
+	listenerFD    = 3
+)
+
+// Run is the connector's main: the SDK's command line, with a one-shot run's exit status made reliable.
+func Run[T field.Configurable](ctx context.Context, name, version string, schema field.Configuration,
+	newConnector cli.NewConnector[T], opts ...connectorrunner.Option,
+) {
+	if isHandOffRequest(os.Args, os.Getenv) {
+		exit.LogExit(handOff())
+		return
+	}
+	if err := stopWithRunner(os.Getenv); err != nil {
+		exit.LogExit(err)
+		return
+	}
+
+	// DefineConfigurationV2 rather than RunConnector: it returns the command and its settings, which the
+	// one-shot check below needs. RunConnector is these same steps with no way in.
+	v, cmd, err := sdkconfig.DefineConfigurationV2(ctx, name, builderFunc(newConnector), schema, opts...)
+	if err != nil {
+		exit.LogExit(err)
+		return
+	}
+	cmd.Version = version
+	askForHandOffInOneShotRuns(cmd, v)
+	exit.LogExit(cmd.Execute())
+}
+
+// builderFunc adapts the connector's constructor to the SDK's command, as RunConnector does.
+func builderFunc[T field.Configurable](newConnector cli.NewConnector[T]) cli.GetConnectorFunc2[T] {
+	return func(ctx context.Context, cfg T, rt cli.RunTimeOpts) (types.ConnectorServer, error) {
+		builder, builderOpts, err := newConnector(ctx, cfg, &cli.ConnectorOpts{
+			TokenSource:         rt.TokenSource,
+			SelectedAuthMethod:  rt.SelectedAuthMethod,
+			SyncResourceTypeIDs: rt.SyncResourceTypeIDs,
+			EgressPolicy:        rt.EgressPolicy,
+		})
+		if err != nil {
+			return nil, err
+		}
+		builderOpts = append(builderOpts, connectorbuilder.WithSessionStore(rt.SessionStore))
+		return connectorbuilder.NewConnector(ctx, builder, builderOpts...)
+	}
+}
+
+// askForHandOffInOneShotRuns makes the main command, when it runs one-shot, set handOffEnv for the
+// connector-service child it is about to start (the child inherits the environment).
+func askForHandOffInOneShotRuns(cmd *cobra.Command, v *viper.Viper) {
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if err := v.BindPFlags(c.Flags()); err != nil {
+			return err
+		}
+		// The SDK runs as a service exactly when client-id is set (or as a Windows service, where the
+		// hand-off is not used at all).
+		if handOffSupported && runtime.GOOS != "windows" && v.GetString("client-id") == "" {
+			if err := os.Setenv(handOffEnv, "1"); err != nil {
+				return fmt.Errorf("baton-celigo: preparing the one-shot run: %w", err)
+			}
+		}
+		return run(c, args)
+	}
+}
+
+// isHandOffRequest reports whether this process is a one-shot run's connector-service child.
+func isHandOffRequest(args []string, getenv func(string) string) bool {
+	return len(args) > 1 && args[len(args)-1] == serviceCommand && getenv(handOffEnv) == "1"
+}

@@ -1,5 +1,0 @@
-//go:build !race
-
-package celigotest
-
-const raceOn = false
