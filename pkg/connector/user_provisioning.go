@@ -214,7 +214,7 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) error {
 		u, err := c.client.GetUser(ctx, recordID)
 		switch {
 		case celigo.IsStatus(err, http.StatusNotFound):
-			logger(ctx).Info("baton-celigo: user has no access record (already deleted)", zap.String("access_record_id", recordID))
+			logger(ctx).Info("baton-celigo: user has no access record (deleted)", zap.String("access_record_id", recordID))
 			return nil
 		case err != nil:
 			return wrapErr(err, "read user "+recordID)
