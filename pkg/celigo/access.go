@@ -82,6 +82,22 @@ func (e *RoleOnlyError) Error() string {
 		e.Level, e.IntegrationID, e.Role, e.Role)
 }
 
+// NoAccessLeftError refuses a change that would leave a record with no account role and no integration entry.
+// Celigo rejects such a record (422), and taking away all of a user's access is removing the user, a
+// different request with a different meaning: a revoke never removes an account.
+type NoAccessLeftError struct {
+	What string // the change refused, e.g. `the "monitor" role`
+}
+
+func (e *NoAccessLeftError) Error() string {
+	return fmt.Sprintf("revoking %s would leave the user with no access in Celigo (no account role and no integration access), which Celigo does not allow: to take away all of a user's access, remove the user (delete the account) instead",
+		e.What)
+}
+
+// HasAccess reports whether a record keeps some access Celigo accepts on a PUT: an account role or at least
+// one integration entry.
+func HasAccess(u *User) bool { return u.AccessLevel != "" || len(u.IntegrationAccessLevel) > 0 }
+
 // GrantRole sets the account-wide role, replacing another. It reports false when the record already has it.
 func GrantRole(u *User, role string) (bool, error) {
 	if role == LevelOwner {
@@ -97,7 +113,8 @@ func GrantRole(u *User, role string) (bool, error) {
 	return true, nil
 }
 
-// RevokeRole removes the account-wide role if it is role; integration entries stay.
+// RevokeRole removes the account-wide role if it is role; integration entries stay. A user with no entry
+// would be left with no access: that is a NoAccessLeftError.
 func RevokeRole(u *User, role string) (bool, error) {
 	if role == LevelOwner {
 		return false, ErrOwnership
@@ -107,6 +124,9 @@ func RevokeRole(u *User, role string) (bool, error) {
 	}
 	if u.AccessLevel != role {
 		return false, nil
+	}
+	if len(u.IntegrationAccessLevel) == 0 {
+		return false, &NoAccessLeftError{What: fmt.Sprintf("the %q role", role)}
 	}
 	u.AccessLevel = ""
 	return true, nil
@@ -133,7 +153,8 @@ func GrantIntegration(u *User, integrationID, level string) (bool, error) {
 }
 
 // RevokeIntegration removes the user's entry for integrationID at level. Access that only comes from the
-// account-wide role cannot be taken away here: that is a RoleOnlyError.
+// account-wide role cannot be taken away here: that is a RoleOnlyError. Removing the last entry of a user
+// with no role would leave no access: that is a NoAccessLeftError.
 func RevokeIntegration(u *User, integrationID, level string) (bool, error) {
 	if !IsIntegrationLevel(level) {
 		return false, fmt.Errorf("%q is not an integration access level (use manage or monitor)", level)
@@ -144,6 +165,9 @@ func RevokeIntegration(u *User, integrationID, level string) (bool, error) {
 			return e.IntegrationID == integrationID && e.AccessLevel == level
 		})
 		if len(kept) != n {
+			if u.AccessLevel == "" && len(kept) == 0 {
+				return false, &NoAccessLeftError{What: fmt.Sprintf("%s access to integration %s", level, integrationID)}
+			}
 			u.IntegrationAccessLevel = kept
 			return true, nil
 		}

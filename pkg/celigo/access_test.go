@@ -330,3 +330,61 @@ func TestUnknownRoleValueKeepsEntries(t *testing.T) {
 		t.Fatalf("an undocumented role value grants nothing by itself: got %q", got)
 	}
 }
+
+// Revoking a user's last access is refused before any write: Celigo rejects a record with no role and no
+// entry, and taking all access away is removing the user, which a revoke never does.
+func TestRevokeLastAccessRefused(t *testing.T) {
+	cases := []struct {
+		name    string
+		u       *User
+		revoke  func(u *User) (bool, error)
+		refused bool
+		what    string // named in the refusal
+	}{
+		{"the only role, no entries", rec(LevelMonitor),
+			func(u *User) (bool, error) { return RevokeRole(u, LevelMonitor) }, true, `the "monitor" role`},
+		{"the only role, administrator", rec(LevelAdministrator),
+			func(u *User) (bool, error) { return RevokeRole(u, LevelAdministrator) }, true, `the "administrator" role`},
+		{"the only role, empty entry list", &User{ID: "r1", AccessLevel: LevelManage, IntegrationAccessLevel: []IntegrationAccess{}},
+			func(u *User) (bool, error) { return RevokeRole(u, LevelManage) }, true, `the "manage" role`},
+		{"the role, entries stay", rec(LevelManage, ia(intX, LevelMonitor)),
+			func(u *User) (bool, error) { return RevokeRole(u, LevelManage) }, false, ""},
+		{"the last entry, no role", rec("", ia(intX, LevelMonitor)),
+			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelMonitor) }, true, "monitor access to integration " + intX},
+		{"the last entries, duplicated, no role", rec("", ia(intX, LevelManage), ia(intX, LevelManage)),
+			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelManage) }, true, "manage access to integration " + intX},
+		{"one of two entries, no role", rec("", ia(intX, LevelMonitor), ia(intY, LevelManage)),
+			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelMonitor) }, false, ""},
+		{"the last entry, monitor role stays", rec(LevelMonitor, ia(intX, LevelManage)),
+			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelManage) }, false, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := *tc.u
+			before.IntegrationAccessLevel = append([]IntegrationAccess(nil), tc.u.IntegrationAccessLevel...)
+			changed, err := tc.revoke(tc.u)
+			if !tc.refused {
+				require.NoError(t, err)
+				assert.True(t, changed)
+				assert.True(t, HasAccess(tc.u))
+				return
+			}
+			var noAccess *NoAccessLeftError
+			require.True(t, errors.As(err, &noAccess), "want a NoAccessLeftError, got %v", err)
+			assert.False(t, changed)
+			assert.Contains(t, err.Error(), tc.what)
+			assert.Contains(t, err.Error(), "no access")
+			assert.Contains(t, err.Error(), "remove the user")
+			assert.Equal(t, before.AccessLevel, tc.u.AccessLevel, "a refused revoke changes nothing")
+			assert.Equal(t, len(before.IntegrationAccessLevel), len(tc.u.IntegrationAccessLevel), "a refused revoke changes nothing")
+		})
+	}
+}
+
+func TestHasAccess(t *testing.T) {
+	assert.True(t, HasAccess(rec(LevelMonitor)))
+	assert.True(t, HasAccess(rec("", ia(intX, LevelMonitor))))
+	assert.True(t, HasAccess(rec("tile")), "an undocumented role value is still a role Celigo stored")
+	assert.False(t, HasAccess(rec("")))
+	assert.False(t, HasAccess(&User{IntegrationAccessLevel: []IntegrationAccess{}}))
+}

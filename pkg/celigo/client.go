@@ -94,12 +94,16 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	// Go's client re-sends Authorization on a redirect to the same host name, whatever the port or
 	// scheme (https -> http included). Follow redirects only within the configured origin; any other
-	// redirect is returned as is (a 3xx error) so the token goes nowhere else. The caller's client is
-	// copied, not changed.
+	// redirect is returned as is (a 3xx error) so the token goes nowhere else. A write is never
+	// redirected: Go would turn a 301/302/303 into a GET whose answer would pass for the write's. The
+	// caller's client is copied, not changed.
 	cp := *httpClient
 	cp.CheckRedirect = func(r *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
 			return errors.New("stopped after 10 redirects")
+		}
+		if via[0].Method != http.MethodGet {
+			return http.ErrUseLastResponse
 		}
 		if !strings.EqualFold(r.URL.Scheme, base.Scheme) || !sameHost(r.URL, base) || r.URL.User != nil {
 			return http.ErrUseLastResponse
@@ -140,8 +144,8 @@ func (c *Client) endpoint(path string) string {
 	return c.base.String() + path
 }
 
-// request describes one call. Idempotent calls are retried on any transient fault; the others
-// (a toggle, an invite) only when Celigo said 429, which means it did not act on them.
+// request describes one call. Through do, idempotent calls are retried on any transient fault and the
+// others only when Celigo said 429, which means it did not act on them. Writes go through send instead.
 type request struct {
 	method     string
 	url        string

@@ -105,6 +105,9 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 		// An HTML page from a load balancer or a proxy: name it, quote a little of it.
 		e.Message = fmt.Sprintf("unexpected %s body: %s", contentTypeName(resp), snippet(body))
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		e.Message = redirectMessage(method, resp)
+	}
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	// Retry-After becomes a rate-limit detail: the SDK's retryer waits exactly that long.
 	if resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode >= 500 && resp.Header.Get("Retry-After") != "") {
@@ -113,6 +116,29 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 		}
 	}
 	return e
+}
+
+// redirectMessage names a redirect that was not followed: every one on a write, any other to another origin.
+// The target is shown without credentials or query.
+func redirectMessage(method string, resp *http.Response) string {
+	target := "nowhere (no Location header)"
+	if loc, err := resp.Location(); err == nil {
+		loc.User, loc.RawQuery, loc.Fragment = nil, "", ""
+		target = loc.String()
+	}
+	if method != http.MethodGet {
+		return fmt.Sprintf("Celigo answered with a redirect to %s, not followed: a write is never redirected, so it is not known to be done", target)
+	}
+	return fmt.Sprintf("redirect to %s not followed: the token is only sent to the configured origin", target)
+}
+
+// IsSandboxRefusal reports a 403 whose answer mentions a sandbox. Celigo refuses changes made with a token
+// of a sandbox environment, but the exact answer is not documented: reading it from the word "sandbox" in
+// the error code or message is an inference.
+func IsSandboxRefusal(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden &&
+		strings.Contains(strings.ToLower(apiErr.Code+" "+apiErr.Message), "sandbox")
 }
 
 // parseRetryAfter reads RFC 9110 Retry-After: delay seconds or an HTTP date. 0 when absent or unreadable.

@@ -80,11 +80,15 @@ type User struct {
 	fields map[string]json.RawMessage
 }
 
-// readOnlyFields are record fields Celigo sets itself; everything else is sent back on a PUT.
+// readOnlyFields are record fields Celigo sets itself (its published schema marks them readOnly). They are
+// never sent back: Celigo rejects a PUT that echoes userType (400). Everything else is sent back on a PUT.
 var readOnlyFields = map[string]bool{
 	"_id": true, "accepted": true, "dismissed": true, "sharedWithUser": true, "createdAt": true,
-	"lastModified": true, "lastSignIn": true, "createdVia": true,
+	"lastModified": true, "lastSignIn": true, "createdVia": true, "isProductionAdmin": true, "userType": true,
 }
+
+// IsReadOnlyField reports whether Celigo sets a record field itself, so a PUT must never carry it.
+func IsReadOnlyField(name string) bool { return readOnlyFields[name] }
 
 // userFields is User without its methods, so decoding does not recurse.
 type userFields User
@@ -143,19 +147,88 @@ func (u *User) WritableBody() map[string]json.RawMessage {
 	}
 	_, had := u.fields["integrationAccessLevel"]
 	if len(u.IntegrationAccessLevel) > 0 || had {
-		entries := u.IntegrationAccessLevel
-		if entries == nil {
-			entries = []IntegrationAccess{}
-		}
-		body["integrationAccessLevel"] = mustJSON(entries)
+		body["integrationAccessLevel"] = u.entriesBody()
 	}
 	return body
+}
+
+// entriesBody is integrationAccessLevel for a PUT. Each entry goes back as Celigo sent it, sub-fields this
+// code does not know included; an entry whose level was changed keeps its other sub-fields; an entry made
+// here is plain. Entries are matched to what Celigo sent by integration id (and level, first), which is
+// all a change can alter: the rules keep, remove, re-level or add entries.
+func (u *User) entriesBody() json.RawMessage {
+	sent := sentEntries(u.fields["integrationAccessLevel"])
+	used := make([]bool, len(sent))
+	out := make([]json.RawMessage, 0, len(u.IntegrationAccessLevel))
+	for _, e := range u.IntegrationAccessLevel {
+		i := matchEntry(sent, used, e)
+		if i < 0 {
+			out = append(out, mustJSON(plainEntry(e)))
+			continue
+		}
+		used[i] = true
+		out = append(out, sent[i].as(e))
+	}
+	return mustJSON(out)
+}
+
+// sentEntry is one integrationAccessLevel entry as Celigo sent it.
+type sentEntry struct {
+	raw       json.RawMessage
+	id, level string
+}
+
+func sentEntries(raw json.RawMessage) []sentEntry {
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return nil
+	}
+	out := make([]sentEntry, 0, len(list))
+	for _, item := range list {
+		var known plainEntry
+		if json.Unmarshal(item, &known) != nil || string(item) == "null" {
+			continue // not an entry we can match; the record decoder already refused worse
+		}
+		out = append(out, sentEntry{raw: item, id: known.IntegrationID, level: known.AccessLevel})
+	}
+	return out
+}
+
+// matchEntry finds the unused sent entry for e: same integration and level, else same integration.
+func matchEntry(sent []sentEntry, used []bool, e IntegrationAccess) int {
+	for _, sameLevel := range []bool{true, false} {
+		for i, s := range sent {
+			if !used[i] && s.id == e.IntegrationID && (!sameLevel || s.level == e.AccessLevel) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// as is the sent entry carrying e's level: untouched when the level is the same.
+func (s sentEntry) as(e IntegrationAccess) json.RawMessage {
+	if s.level == e.AccessLevel {
+		return s.raw
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(s.raw, &fields) != nil || fields == nil {
+		return mustJSON(plainEntry(e))
+	}
+	fields["accessLevel"] = mustJSON(e.AccessLevel)
+	return mustJSON(fields)
+}
+
+// plainEntry is IntegrationAccess as JSON, for entries made here.
+type plainEntry struct {
+	IntegrationID string `json:"_integrationId"`
+	AccessLevel   string `json:"accessLevel"`
 }
 
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only strings and slices of plain structs go through here
+		panic(err) // only strings, plain structs and raw JSON already parsed go through here
 	}
 	return b
 }

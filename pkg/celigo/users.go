@@ -72,6 +72,9 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	return &u, nil
 }
 
+// The writes below are each sent exactly once, never retried and never redirected: a retry must start
+// from a fresh read (see WriteRetry), or it could undo what someone else changed meanwhile.
+
 // UpdateUser PUTs the whole writable set of u. Celigo replaces the record, so u must come from a fresh
 // GetUser: anything left out would be erased.
 func (c *Client) UpdateUser(ctx context.Context, u *User) error {
@@ -79,7 +82,7 @@ func (c *Client) UpdateUser(ctx context.Context, u *User) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.do(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path, body: u.WritableBody(), idempotent: true})
+	_, err = c.send(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path, body: u.WritableBody()})
 	return err
 }
 
@@ -89,25 +92,24 @@ func (c *Client) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.do(ctx, request{method: http.MethodDelete, url: c.endpoint(path), path: path, idempotent: true})
+	_, err = c.send(ctx, request{method: http.MethodDelete, url: c.endpoint(path), path: path})
 	return err
 }
 
-// ToggleDisabled flips the record's disabled flag, whatever it is now. Never retried on an ambiguous
-// failure: a second flip would undo the first.
+// ToggleDisabled flips the record's disabled flag, whatever it is now: read it first.
 func (c *Client) ToggleDisabled(ctx context.Context, id string) error {
 	path, err := userPath(id, "/disable")
 	if err != nil {
 		return err
 	}
-	_, err = c.do(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path})
+	_, err = c.send(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path})
 	return err
 }
 
 // Invite sends an invitation email and returns the new (pending) record.
 func (c *Client) Invite(ctx context.Context, inv Invitation) (*User, error) {
 	req := request{method: http.MethodPost, url: c.endpoint(pathInvite), path: pathInvite, body: inv}
-	resp, err := c.do(ctx, req)
+	resp, err := c.send(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -25,10 +25,13 @@ const sampleRecord = `{"_id":"6798f4dc43db9184f4bc8ee0","accepted":true,"dismiss
 	`"createdVia":"existing_account_invite","lastSignIn":"2026-05-02T17:02:59.370Z","createdAt":"2025-11-01T09:00:00.000Z",` +
 	`"lastModified":"2026-01-05T10:00:01.000Z","sharedWithUser":{"_id":"624774a6a7574d3ed9f9a5cc","email":"jane@example.com",` +
 	`"name":"Jane Doe","allowedToResetMFA":true,"accountSSOLinked":"not_linked"},` +
-	`"mcpServerAccessLevel":"monitor","allMcpServerAccess":false,"allowIntegrationWorkspaceCreation":true,` +
+	`"isProductionAdmin":false,"userType":"user",` +
+	`"mcpServerAccessLevel":[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read","mcp:write"]}],` +
+	`"allMcpServerAccess":false,"allowIntegrationWorkspaceCreation":true,` +
 	`"futureThing":{"a":1},"futureNested":{"list":[1.50,true,null,"x"],"big":12345678901234567890},"futureNull":null}`
 
-var readOnly = []string{"_id", "accepted", "dismissed", "sharedWithUser", "createdAt", "lastModified", "lastSignIn", "createdVia"}
+var readOnly = []string{"_id", "accepted", "dismissed", "sharedWithUser", "createdAt", "lastModified", "lastSignIn", "createdVia",
+	"isProductionAdmin", "userType"}
 
 // recordServer serves one record on GET /v1/ashares/{id} and records PUT bodies.
 type recordServer struct {
@@ -130,7 +133,13 @@ func TestUpdateUserRoundTripsEveryWritableField(t *testing.T) {
 	assert.Contains(t, string(put["futureNested"]), "12345678901234567890")
 	assert.Contains(t, string(put["futureNested"]), "1.50")
 	assert.Equal(t, "null", string(put["futureNull"]))
-	assert.Equal(t, `"monitor"`, string(put["mcpServerAccessLevel"]))
+	assert.Equal(t, `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read","mcp:write"]}]`, string(put["mcpServerAccessLevel"]))
+	assert.Equal(t, `false`, string(put["allMcpServerAccess"]))
+	assert.Equal(t, `true`, string(put["allowIntegrationWorkspaceCreation"]))
+	for _, k := range readOnly {
+		assert.True(t, IsReadOnlyField(k), k)
+	}
+	assert.False(t, IsReadOnlyField("accessLevel"))
 }
 
 func contains(list []string, s string) bool {

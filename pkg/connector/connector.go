@@ -27,6 +27,7 @@ import (
 type Connector struct {
 	client *celigo.Client
 	walk   *walk
+	locks  recordLocks // one writer per access record at a time
 
 	tokenMu   sync.Mutex
 	tokenInfo *celigo.TokenInfo // the token's user never changes, so it is read once

@@ -3,16 +3,21 @@ package connector_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/conductorone/baton-celigo/internal/synctest"
@@ -33,40 +38,76 @@ const (
 	nobody  = "6500000000000000000000u5" // no role, no entries
 )
 
+const mcpServer = "65f0000000000000000000c1"
+
 func provAccount() celigotest.Account {
 	person := func(n string) celigotest.Person {
 		return celigotest.Person{ID: "6500000000000000000000p" + n, Email: "user" + n + "@example.com", Name: "User " + n}
 	}
-	a := celigotest.NewShare(admin, person("1"), "administrator", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "monitor"})
+	a := rich(celigotest.NewShare(admin, person("1"), "administrator", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "monitor"}))
 	a["futureFlag"] = true
-	a["mcpServerAccessLevel"] = "monitor"
+	a["allMcpServerAccess"] = true
+	a["mcpServerAccessLevel"] = []any{}
 	a["allowToEditRetryData"] = true
 	a["accountMFARequired"] = true
 	return celigotest.Account{
 		Owner: celigotest.Person{ID: ownerID, Email: "owner@example.com", Name: "Olive Owner"},
 		Shares: []map[string]any{
 			a,
-			celigotest.NewShare(manager, person("2"), "manage"),
-			celigotest.NewShare(monitor, person("3"), "monitor", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "manage"}),
-			celigotest.NewShare(chosen, person("4"), "", celigotest.IntegrationAccess{IntegrationID: intB, AccessLevel: "monitor"}),
-			celigotest.NewShare(nobody, person("5"), ""),
+			rich(celigotest.NewShare(manager, person("2"), "manage")),
+			rich(celigotest.NewShare(monitor, person("3"), "monitor", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "manage"})),
+			rich(celigotest.NewShare(chosen, person("4"), "", celigotest.IntegrationAccess{IntegrationID: intB, AccessLevel: "monitor"})),
+			rich(celigotest.NewShare(nobody, person("5"), "")),
 		},
 		Integrations: []celigotest.Integration{{ID: intA, Name: "Orders"}, {ID: intB, Name: "Invoices"}},
 	}
 }
 
+// rich gives a record what every write must carry back untouched: MCP access with scopes, the
+// workspace-creation permission, a field Celigo may add later, and an unknown sub-field in each
+// integration entry. Read-only fields (userType, isProductionAdmin, ...) come with every fake record.
+func rich(rec map[string]any) map[string]any {
+	rec["mcpServerAccessLevel"] = []any{map[string]any{"_mcpServerId": mcpServer, "scopes": []any{"mcp:read", "mcp:write"}}}
+	rec["allMcpServerAccess"] = false
+	rec["allowIntegrationWorkspaceCreation"] = true
+	rec["futureSettings"] = map[string]any{"theme": "dark", "limits": []any{1.5, "x", nil}}
+	for _, e := range rec["integrationAccessLevel"].([]any) {
+		e.(map[string]any)["futureScope"] = map[string]any{"flows": []any{"f1"}}
+	}
+	return rec
+}
+
+// appendEntry, setEntryLevel: expected changes to a record's integration entries (plain JSON values).
+func appendEntry(rec map[string]any, id, level string) {
+	rec["integrationAccessLevel"] = append(rec["integrationAccessLevel"].([]any), map[string]any{"_integrationId": id, "accessLevel": level})
+}
+
+func setEntryLevel(rec map[string]any, id, level string) {
+	for _, e := range rec["integrationAccessLevel"].([]any) {
+		if m := e.(map[string]any); m["_integrationId"] == id {
+			m["accessLevel"] = level
+		}
+	}
+}
+
 type fixture struct {
-	fake *celigotest.Server
-	cc   types.ConnectorClient
-	ctx  context.Context
+	fake  *celigotest.Server
+	cc    types.ConnectorClient
+	ctx   context.Context
+	waits *waits // what the client was told to wait; nothing is really waited
 }
 
 func newFixture(t *testing.T, retryBudget int) *fixture {
+	return newFixtureFor(t, provAccount(), retryBudget)
+}
+
+func newFixtureFor(t *testing.T, acct celigotest.Account, retryBudget int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	fake := celigotest.NewServer(token, provAccount())
+	fake := celigotest.NewServer(token, acct)
 	t.Cleanup(fake.Close)
-	cfg := celigo.Config{BaseURL: fake.URL, Token: token}
+	w := &waits{}
+	cfg := celigo.Config{BaseURL: fake.URL, Token: token, Sleep: w.sleep}
 	if retryBudget < 0 {
 		cfg.RetryBudget = -1
 	}
@@ -80,7 +121,7 @@ func newFixture(t *testing.T, retryBudget int) *fixture {
 	}
 	t.Cleanup(stop)
 	fake.ResetRequests()
-	return &fixture{fake: fake, cc: cc, ctx: ctx}
+	return &fixture{fake: fake, cc: cc, ctx: ctx, waits: w}
 }
 
 func res(typ, id string) *v2.Resource {
@@ -135,13 +176,39 @@ func plain(t *testing.T, rec map[string]any) map[string]any {
 	return out
 }
 
-func entries(list ...string) []any {
-	out := []any{}
-	for i := 0; i+1 < len(list); i += 2 {
-		out = append(out, map[string]any{"_integrationId": list[i], "accessLevel": list[i+1]})
+// othersUnchanged checks every record but the named ones is exactly as the account began.
+func (f *fixture) othersUnchanged(t *testing.T, except ...string) {
+	t.Helper()
+	for _, orig := range provAccount().Shares {
+		id := orig["_id"].(string)
+		if slices.Contains(except, id) {
+			continue
+		}
+		if got := f.record(t, id); !reflect.DeepEqual(got, plain(t, orig)) {
+			t.Errorf("user %s changed:\n got  %v\n want %v", id, got, plain(t, orig))
+		}
+	}
+}
+
+// putBodies are the JSON bodies of every record PUT sent.
+func (f *fixture) putBodies(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, r := range f.fake.Requests() {
+		if r.Method == http.MethodPut && !strings.HasSuffix(r.Path, "/disable") {
+			var body map[string]any
+			if err := json.Unmarshal(r.Body, &body); err != nil {
+				t.Fatalf("PUT body %s: %v", r.Body, err)
+			}
+			out = append(out, body)
+		}
 	}
 	return out
 }
+
+// readOnlyFields are the fields Celigo sets itself (celigo-api.md); a PUT must carry none.
+var readOnlyFields = []string{"_id", "accepted", "dismissed", "lastSignIn", "isProductionAdmin", "createdVia",
+	"sharedWithUser", "createdAt", "lastModified", "userType"}
 
 func alreadyExists(resp *v2.GrantManagerServiceGrantResponse) bool {
 	a := annotations.Annotations(resp.GetAnnotations())
@@ -190,7 +257,7 @@ func TestProvisioningTable(t *testing.T) {
 		{"grant manage on an integration to a monitor user", func(f *fixture) (bool, error) {
 			r, err := f.grant(monitor, intEnt(intB, "manage"))
 			return alreadyExists(r), err
-		}, monitor, func(rec map[string]any) { rec["integrationAccessLevel"] = entries(intA, "manage", intB, "manage") }},
+		}, monitor, func(rec map[string]any) { appendEntry(rec, intB, "manage") }},
 		{"grant manage to an administrator", func(f *fixture) (bool, error) {
 			r, err := f.grant(admin, intEnt(intB, "manage"))
 			return alreadyExists(r), err
@@ -202,7 +269,7 @@ func TestProvisioningTable(t *testing.T) {
 		{"grant manage raises a monitor entry, one entry left", func(f *fixture) (bool, error) {
 			r, err := f.grant(chosen, intEnt(intB, "manage"))
 			return alreadyExists(r), err
-		}, chosen, func(rec map[string]any) { rec["integrationAccessLevel"] = entries(intB, "manage") }},
+		}, chosen, func(rec map[string]any) { setEntryLevel(rec, intB, "manage") }},
 		{"grant manage already held by entry", func(f *fixture) (bool, error) {
 			r, err := f.grant(monitor, intEnt(intA, "manage"))
 			return alreadyExists(r), err
@@ -218,15 +285,19 @@ func TestProvisioningTable(t *testing.T) {
 		{"grant monitor adds an entry", func(f *fixture) (bool, error) {
 			r, err := f.grant(chosen, intEnt(intA, "monitor"))
 			return alreadyExists(r), err
-		}, chosen, func(rec map[string]any) { rec["integrationAccessLevel"] = entries(intB, "monitor", intA, "monitor") }},
+		}, chosen, func(rec map[string]any) { appendEntry(rec, intA, "monitor") }},
 		{"revoke an entry at its level", func(f *fixture) (bool, error) {
 			r, err := f.revoke(monitor, intEnt(intA, "manage"))
 			return alreadyRevoked(r), err
-		}, monitor, func(rec map[string]any) { rec["integrationAccessLevel"] = entries() }},
-		{"revoke the last entry of a user with no role", func(f *fixture) (bool, error) {
-			r, err := f.revoke(chosen, intEnt(intB, "monitor"))
+		}, monitor, func(rec map[string]any) { rec["integrationAccessLevel"] = []any{} }},
+		{"revoke the role of a user with only ignored entries", func(f *fixture) (bool, error) {
+			r, err := f.revoke(admin, roleEnt("administrator"))
 			return alreadyRevoked(r), err
-		}, chosen, func(rec map[string]any) { rec["integrationAccessLevel"] = entries() }},
+		}, admin, func(rec map[string]any) { delete(rec, "accessLevel") }},
+		{"grant manage to a user with no access", func(f *fixture) (bool, error) {
+			r, err := f.grant(nobody, intEnt(intA, "manage"))
+			return alreadyExists(r), err
+		}, nobody, func(rec map[string]any) { appendEntry(rec, intA, "manage") }},
 		{"revoke a level the entry does not have", func(f *fixture) (bool, error) {
 			r, err := f.revoke(chosen, intEnt(intB, "manage"))
 			return alreadyRevoked(r), err
@@ -258,27 +329,17 @@ func TestProvisioningTable(t *testing.T) {
 			case tc.change != nil && (noop || len(writes) != 1):
 				t.Errorf("want exactly one write: already=%v writes=%v", noop, writes)
 			}
-			// Nobody else was touched.
-			for _, other := range []string{admin, manager, monitor, chosen, nobody} {
-				if other == tc.user {
-					continue
-				}
-				orig, _ := provShare(other)
-				if got := f.record(t, other); !reflect.DeepEqual(got, plain(t, orig)) {
-					t.Errorf("user %s changed", other)
+			// Nobody else was touched, and no PUT carried a field Celigo sets itself.
+			f.othersUnchanged(t, tc.user)
+			for _, body := range f.putBodies(t) {
+				for _, k := range readOnlyFields {
+					if _, has := body[k]; has {
+						t.Errorf("PUT carried read-only %s", k)
+					}
 				}
 			}
 		})
 	}
-}
-
-func provShare(id string) (map[string]any, bool) {
-	for _, s := range provAccount().Shares {
-		if s["_id"] == id {
-			return s, true
-		}
-	}
-	return nil, false
 }
 
 func TestGrantReturnsTheGrant(t *testing.T) {
@@ -305,6 +366,14 @@ func TestProvisioningRefusals(t *testing.T) {
 		{"revoke access that comes from the role", func(f *fixture) error { _, err := f.revoke(manager, ent("integration", intA, "manage")); return err }, codes.FailedPrecondition, `"manage"`},
 		{"revoke monitor that comes from the monitor role", func(f *fixture) error { _, err := f.revoke(monitor, ent("integration", intB, "monitor")); return err }, codes.FailedPrecondition, `"monitor"`},
 		{"administrator's ignored entry", func(f *fixture) error { _, err := f.revoke(admin, ent("integration", intA, "manage")); return err }, codes.FailedPrecondition, `"administrator"`},
+		{"revoke the last entry of a user with no role", func(f *fixture) error {
+			_, err := f.revoke(chosen, ent("integration", intB, "monitor"))
+			return err
+		}, codes.FailedPrecondition, "would leave the user with no access"},
+		{"revoke the only role of a user with no entries", func(f *fixture) error {
+			_, err := f.revoke(manager, ent("role", "manage", "assigned"))
+			return err
+		}, codes.FailedPrecondition, "remove the user (delete the account) instead"},
 		{"grant on an unknown integration", func(f *fixture) error {
 			_, err := f.grant(nobody, ent("integration", "6500000000000000000000ff", "manage"))
 			return err
@@ -340,6 +409,7 @@ func TestProvisioningRefusals(t *testing.T) {
 			if w := f.writes(); len(w) != 0 {
 				t.Errorf("refused request wrote: %v", w)
 			}
+			f.othersUnchanged(t)
 			if strings.Contains(err.Error(), token) {
 				t.Error("error leaks the token")
 			}
@@ -367,10 +437,23 @@ func TestCreateAccountInvites(t *testing.T) {
 	if r == nil || r.GetStatus().GetDetails() != "invitation pending" {
 		t.Fatalf("result: %v", resp)
 	}
-	rec, ok := f.fake.Share(r.GetId().GetResource())
-	if !ok || rec["accessLevel"] != "monitor" || rec["accepted"] != false {
-		t.Fatalf("record: %v", rec)
+	newID := r.GetId().GetResource()
+	rec, ok := f.fake.Share(newID)
+	if !ok {
+		t.Fatalf("no record %s", newID)
 	}
+	got := plain(t, rec)
+	user, _ := got["sharedWithUser"].(map[string]any)
+	want := map[string]any{
+		"_id": newID, "accepted": false, "dismissed": false, "disabled": false, "accessLevel": "monitor",
+		"integrationAccessLevel": []any{}, "accountSSORequired": false, "accountMFARequired": false,
+		"allowToEditRetryData": false, "allowAccessToAPIM": false, "createdVia": "invite", "createdAt": got["createdAt"],
+		"sharedWithUser": map[string]any{"_id": user["_id"], "email": "new.person@example.com", "accountSSOLinked": "not_linked"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("invited record:\n got  %v\n want %v", got, want)
+	}
+	f.othersUnchanged(t)
 	if len(resp.GetEncryptedData()) != 0 {
 		t.Error("no credential may be returned: Celigo emails an invitation")
 	}
@@ -412,12 +495,25 @@ func TestDeleteUser(t *testing.T) {
 	if w := f.writes(); len(w) != 1 || w[0] != "DELETE /v1/ashares/"+nobody {
 		t.Fatalf("writes: %v", w)
 	}
+	f.othersUnchanged(t, nobody)
 }
 
+// action runs an action to its end (the SDK runs handlers detached; the inline wait is the handler's own
+// limit, so the answer is final) and returns its failure as an error.
 func (f *fixture) action(name, user string) error {
 	args, _ := structpb.NewStruct(map[string]any{"user_id": map[string]any{"resource_type_id": "user", "resource_id": user}})
-	_, err := f.cc.InvokeAction(f.ctx, v2.InvokeActionRequest_builder{Name: name, ResourceTypeId: "user", Args: args}.Build())
-	return err
+	resp, err := f.cc.InvokeAction(f.ctx, v2.InvokeActionRequest_builder{
+		Name: name, ResourceTypeId: "user", Args: args, InlineWait: durationpb.New(time.Hour),
+	}.Build())
+	switch {
+	case err != nil:
+		return err
+	case resp.GetStatus() == v2.BatonActionStatus_BATON_ACTION_STATUS_COMPLETE:
+		return nil
+	case resp.GetStatus() == v2.BatonActionStatus_BATON_ACTION_STATUS_FAILED:
+		return errors.New(resp.GetResponse().GetFields()["error"].GetStringValue())
+	}
+	return fmt.Errorf("action %s ended in status %v", name, resp.GetStatus())
 }
 
 func TestDisableEnableAreIdempotent(t *testing.T) {
@@ -449,11 +545,14 @@ func TestDisableEnableAreIdempotent(t *testing.T) {
 		if rec["disabled"] != s.disabled || toggles() != s.toggles {
 			t.Fatalf("step %d %s: disabled=%v toggles=%d", i, s.action, rec["disabled"], toggles())
 		}
+		want := plain(t, provAccount().Shares[0])
+		want["disabled"] = s.disabled
+		if got := f.record(t, admin); !reflect.DeepEqual(got, want) {
+			t.Errorf("step %d %s changed more than disabled:\n got  %v\n want %v", i, s.action, got, want)
+		}
 	}
-	orig, _ := provShare(admin)
-	if got := f.record(t, admin); !reflect.DeepEqual(got, plain(t, orig)) {
-		t.Errorf("disable/enable changed other fields:\n got  %v\n want %v", got, plain(t, orig))
-	}
+	// Disabled and enabled again: every record, this one included, is exactly as it began.
+	f.othersUnchanged(t)
 }
 
 func TestFailedWriteIsAnError(t *testing.T) {

@@ -67,37 +67,75 @@ func (b *userBuilder) CreateAccount(ctx context.Context, info *v2.AccountInfo, _
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	created, err := b.conn.client.Invite(ctx, celigo.Invitation{Email: email, AccessLevel: level})
-	switch {
-	case err == nil:
-	case celigo.IsStatus(err, http.StatusConflict) || celigo.IsStatus(err, http.StatusBadRequest):
-		existing, findErr := b.conn.findUserByEmail(ctx, email)
-		if findErr != nil {
-			return nil, nil, nil, findErr
-		}
-		if existing == nil {
-			return nil, nil, nil, wrapErr(err, "invite "+email) // a 400 that is not a duplicate
-		}
-		return v2.CreateAccountResponse_AlreadyExistsResult_builder{Resource: existing, IsCreateAccountResult: true}.Build(), nil, nil, nil
-	default:
-		return nil, nil, nil, wrapErr(err, "invite "+email)
+	unlock, err := b.conn.locks.lock(ctx, "invite:"+strings.ToLower(email))
+	if err != nil {
+		return nil, nil, nil, wrapErr(err, "wait for another invitation of "+email)
 	}
-	if created == nil {
-		// Celigo answered without the record: find it, so C1 learns the new user's id now.
-		r, err := b.conn.findUserByEmail(ctx, email)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if r == nil {
-			return nil, nil, nil, status.Errorf(codes.Unknown, "baton-celigo: invited %s but the new user does not appear in Celigo's user list", email)
-		}
-		return v2.CreateAccountResponse_SuccessResult_builder{Resource: r, IsCreateAccountResult: true}.Build(), nil, nil, nil
-	}
-	r, err := userResource(created)
+	defer unlock()
+	resp, err := b.conn.invite(ctx, celigo.Invitation{Email: email, AccessLevel: level})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return v2.CreateAccountResponse_SuccessResult_builder{Resource: r, IsCreateAccountResult: true}.Build(), nil, nil, nil
+	return resp, nil, nil, nil
+}
+
+// invite posts the invitation, once per round. A round after a failed or throttled POST starts by looking
+// the address up afresh, so an invitation that landed despite the error is found rather than sent again.
+func (c *Connector) invite(ctx context.Context, inv celigo.Invitation) (connectorbuilder.CreateAccountResponse, error) {
+	retry := c.client.NewWriteRetry()
+	mayHaveInvited := false // a POST of ours may have landed although its answer was lost or a fault
+	for round := 1; ; round++ {
+		if round > 1 {
+			found, err := c.findUserByEmail(ctx, inv.Email)
+			if err != nil {
+				return nil, err
+			}
+			if found != nil && mayHaveInvited {
+				return v2.CreateAccountResponse_SuccessResult_builder{Resource: found, IsCreateAccountResult: true}.Build(), nil
+			}
+			if found != nil {
+				return v2.CreateAccountResponse_AlreadyExistsResult_builder{Resource: found, IsCreateAccountResult: true}.Build(), nil
+			}
+		}
+		created, err := c.client.Invite(ctx, inv)
+		switch {
+		case err == nil:
+			return c.invited(ctx, inv.Email, created)
+		case celigo.IsStatus(err, http.StatusConflict) || celigo.IsStatus(err, http.StatusBadRequest):
+			existing, findErr := c.findUserByEmail(ctx, inv.Email)
+			if findErr != nil {
+				return nil, findErr
+			}
+			if existing == nil {
+				return nil, wrapErr(err, "invite "+inv.Email) // a 400 that is not a duplicate
+			}
+			return v2.CreateAccountResponse_AlreadyExistsResult_builder{Resource: existing, IsCreateAccountResult: true}.Build(), nil
+		}
+		mayHaveInvited = mayHaveInvited || celigo.MayHaveLanded(err)
+		if err := retry.Wait(ctx, err); err != nil {
+			return nil, writeError(err, "invite "+inv.Email)
+		}
+	}
+}
+
+// invited reports a successful invitation with the new user's record.
+func (c *Connector) invited(ctx context.Context, email string, created *celigo.User) (connectorbuilder.CreateAccountResponse, error) {
+	if created == nil {
+		// Celigo answered without the record: find it, so C1 learns the new user's id now.
+		r, err := c.findUserByEmail(ctx, email)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return nil, status.Errorf(codes.Unknown, "baton-celigo: invited %s but the new user does not appear in Celigo's user list", email)
+		}
+		return v2.CreateAccountResponse_SuccessResult_builder{Resource: r, IsCreateAccountResult: true}.Build(), nil
+	}
+	r, err := userResource(created)
+	if err != nil {
+		return nil, err
+	}
+	return v2.CreateAccountResponse_SuccessResult_builder{Resource: r, IsCreateAccountResult: true}.Build(), nil
 }
 
 // invitationFrom reads and checks the email and optional role of a create-account request.
@@ -157,25 +195,56 @@ func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resou
 	if err != nil {
 		return nil, err
 	}
-	if err := b.conn.refuseOwner(ctx, recordID); err != nil {
-		return nil, err
+	return nil, b.conn.deleteUser(ctx, recordID)
+}
+
+// deleteUser reports success only once a read answers 404. Each round reads the record first, so a
+// DELETE that failed or was throttled is sent again only if the record is still there.
+func (c *Connector) deleteUser(ctx context.Context, recordID string) error {
+	unlock, err := c.locks.lock(ctx, recordID)
+	if err != nil {
+		return wrapErr(err, "wait for another change to user "+recordID)
 	}
-	u, err := b.conn.client.GetUser(ctx, recordID)
-	switch {
-	case celigo.IsStatus(err, http.StatusNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, wrapErr(err, "read user "+recordID)
+	defer unlock()
+	if err := c.refuseOwner(ctx, recordID); err != nil {
+		return err
 	}
-	if ti, err := b.conn.token(ctx); err == nil && u.SharedWithUser.ID == ti.UserID {
-		return nil, status.Errorf(codes.FailedPrecondition,
-			"baton-celigo: refusing to delete user %s: it is the user the access token belongs to, and the connector would lose access", recordID)
+	retry := c.client.NewWriteRetry()
+	for mismatches := 0; ; {
+		u, err := c.client.GetUser(ctx, recordID)
+		switch {
+		case celigo.IsStatus(err, http.StatusNotFound):
+			logger(ctx).Info("baton-celigo: user has no access record (deleted)", zap.String("access_record_id", recordID))
+			return nil
+		case err != nil:
+			return wrapErr(err, "read user "+recordID)
+		}
+		if ti, err := c.token(ctx); err == nil && u.SharedWithUser.ID == ti.UserID {
+			return status.Errorf(codes.FailedPrecondition,
+				"baton-celigo: refusing to delete user %s: it is the user the access token belongs to, and the connector would lose access", recordID)
+		}
+		if err := c.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
+			if err := retry.Wait(ctx, err); err != nil {
+				return writeError(err, "delete user "+recordID)
+			}
+			continue
+		}
+		_, err = c.client.GetUser(ctx, recordID)
+		switch {
+		case celigo.IsStatus(err, http.StatusNotFound):
+			logger(ctx).Info("baton-celigo: deleted user", zap.String("access_record_id", recordID))
+			return nil
+		case err != nil:
+			return wrapErr(err, "confirm the deletion of user "+recordID)
+		}
+		if mismatches++; mismatches == maxWriteAttempts {
+			return status.Errorf(codes.Aborted,
+				"baton-celigo: delete user %s: Celigo accepted the delete %d times but the record is still there; it is not reported as deleted",
+				recordID, mismatches)
+		}
+		logger(ctx).Warn("baton-celigo: user record still there after the delete; trying again",
+			zap.String("access_record_id", recordID), zap.Int("attempt", mismatches))
 	}
-	if err := b.conn.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
-		return nil, wrapErr(err, "delete user "+recordID)
-	}
-	logger(ctx).Info("baton-celigo: deleted user", zap.String("access_record_id", recordID))
-	return nil, nil
 }
 
 func userIDArgument(description string) *configv1.Field {
@@ -243,14 +312,20 @@ func userIDFromArgs(args *structpb.Struct) (string, error) {
 }
 
 // setDisabled reads the flag and calls Celigo's toggle only when it differs: the endpoint flips whatever
-// the state is, so calling it blindly could enable a user we were asked to disable. The toggle is never
-// retried on an ambiguous failure; the state is read again instead.
+// the state is, so calling it blindly could enable a user we were asked to disable. A toggle is never sent
+// again as it was: after a failed or throttled one the state is read again first.
 func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) error {
+	unlock, err := c.locks.lock(ctx, recordID)
+	if err != nil {
+		return wrapErr(err, "wait for another change to user "+recordID)
+	}
+	defer unlock()
 	if err := c.refuseOwner(ctx, recordID); err != nil {
 		return err
 	}
 	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
-	for attempt := 1; attempt <= maxWriteAttempts; attempt++ {
+	retry := c.client.NewWriteRetry()
+	for mismatches := 0; ; {
 		u, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
 			return c.userReadError(err, recordID)
@@ -258,7 +333,12 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 		if u.Disabled == disabled {
 			return nil
 		}
-		toggleErr := c.client.ToggleDisabled(ctx, recordID)
+		if err := c.client.ToggleDisabled(ctx, recordID); err != nil {
+			if err := retry.Wait(ctx, err); err != nil {
+				return writeError(err, verb+" user "+recordID)
+			}
+			continue
+		}
 		after, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
 			return wrapErr(err, "re-read user "+recordID+" after "+verb)
@@ -266,9 +346,8 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 		if after.Disabled == disabled {
 			return nil
 		}
-		if toggleErr != nil {
-			return wrapErr(toggleErr, verb+" user "+recordID)
+		if mismatches++; mismatches == maxWriteAttempts {
+			return status.Errorf(codes.Aborted, "baton-celigo: %s user %s: the state kept changing under the update", verb, recordID)
 		}
 	}
-	return status.Errorf(codes.Aborted, "baton-celigo: %s user %s: the state kept changing under the update", verb, recordID)
 }

@@ -44,14 +44,22 @@ type changeFunc func(u *celigo.User) (bool, error)
 
 // changeUser is every write to an access record: read it (uncached), apply change, PUT the whole writable
 // set (Celigo replaces the record, so nothing may be left out), then read it again and check that exactly
-// the intended record landed. If it did not — someone else wrote in between — the whole round is redone on
-// the fresh record, so their change is kept and ours is applied on top. Returns false when nothing needed
-// to change; no write is made then.
+// what this round meant landed. A round that fails, is throttled, or finds someone else's change in the
+// read-back starts over from a fresh read, so a PUT body is never sent twice and a change made meanwhile is
+// kept, not overwritten or re-granted. Returns false when nothing needed to change; no write is made then.
+// Writes to one record are serialised within the process.
 func (c *Connector) changeUser(ctx context.Context, recordID string, change changeFunc) (bool, error) {
+	unlock, err := c.locks.lock(ctx, recordID)
+	if err != nil {
+		return false, wrapErr(err, "wait for another change to user "+recordID)
+	}
+	defer unlock()
 	if err := c.refuseOwner(ctx, recordID); err != nil {
 		return false, err
 	}
-	for attempt := 1; ; attempt++ {
+	retry := c.client.NewWriteRetry()
+	mayHaveWritten := false // a PUT of ours was accepted, or its answer was lost
+	for mismatches := 0; ; {
 		current, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
 			return false, c.userReadError(err, recordID)
@@ -62,11 +70,20 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 			return false, ruleError(err)
 		}
 		if !changed {
-			return false, nil
+			// Already so: by an earlier round of ours that was not confirmed, or by someone else.
+			return mayHaveWritten, nil
+		}
+		if !celigo.HasAccess(want) {
+			return false, ruleError(&celigo.NoAccessLeftError{What: "this access"})
 		}
 		if err := c.client.UpdateUser(ctx, want); err != nil {
-			return false, wrapErr(err, "update user "+recordID)
+			mayHaveWritten = mayHaveWritten || celigo.MayHaveLanded(err)
+			if err := retry.Wait(ctx, err); err != nil {
+				return false, writeError(err, "update user "+recordID)
+			}
+			continue
 		}
+		mayHaveWritten = true
 		after, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
 			return false, wrapErr(err, "re-read user "+recordID+" after the update")
@@ -74,13 +91,13 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 		if sameWritable(after, want, current) {
 			return true, nil
 		}
-		if attempt == maxWriteAttempts {
+		if mismatches++; mismatches == maxWriteAttempts {
 			return false, status.Errorf(codes.Aborted,
 				"baton-celigo: update user %s: the record did not hold the change after %d attempts (another writer keeps changing it, or Celigo altered the update); nothing was reported as done",
-				recordID, attempt)
+				recordID, mismatches)
 		}
 		logger(ctx).Warn("baton-celigo: user record changed under the update; redoing it on the fresh record",
-			zap.String("access_record_id", recordID), zap.Int("attempt", attempt))
+			zap.String("access_record_id", recordID), zap.Int("attempt", mismatches))
 	}
 }
 
@@ -161,6 +178,22 @@ func (c *Connector) userReadError(err error, id string) error {
 	return wrapErr(err, "read user "+id)
 }
 
+// writeError explains a write Celigo refused. A 403 that mentions a sandbox means the token belongs to a
+// sandbox environment, where Celigo refuses user changes; that reading of the answer is an inference.
+func writeError(err error, doing string) error {
+	switch {
+	case celigo.IsSandboxRefusal(err):
+		return status.Errorf(codes.PermissionDenied,
+			"baton-celigo: %s: Celigo refused the change and its answer mentions a sandbox: the access token appears to belong to a sandbox environment, where Celigo does not allow user changes; provisioning needs a token of the production environment (inferred from Celigo's answer): %v",
+			doing, err)
+	case celigo.IsStatus(err, http.StatusForbidden):
+		return status.Errorf(codes.PermissionDenied,
+			"baton-celigo: %s: Celigo refused the change: the token needs Full access and must belong to the account owner or an administrator, and a token of a sandbox environment cannot change users: %v",
+			doing, err)
+	}
+	return wrapErr(err, doing)
+}
+
 // ruleError gives Celigo rule violations the code C1 expects: ownership and role-only access are
 // preconditions, anything else is a bad request. Errors that already carry a code keep it.
 func ruleError(err error) error {
@@ -168,8 +201,9 @@ func ruleError(err error) error {
 		return err
 	}
 	var roleOnly *celigo.RoleOnlyError
+	var noAccess *celigo.NoAccessLeftError
 	switch {
-	case errors.Is(err, celigo.ErrOwnership), errors.As(err, &roleOnly):
+	case errors.Is(err, celigo.ErrOwnership), errors.As(err, &roleOnly), errors.As(err, &noAccess):
 		return status.Error(codes.FailedPrecondition, "baton-celigo: "+err.Error())
 	}
 	return status.Error(codes.InvalidArgument, "baton-celigo: "+err.Error())

@@ -220,8 +220,11 @@ func (g *generator) share(i int, integs []Integration) map[string]any {
 
 	// Optional and future fields: a PUT must carry them back or they are erased.
 	if i == 1 || i == 6 || (random && g.rng.IntN(15) == 0) {
-		rec["mcpServerAccessLevel"] = []string{LevelMonitor, LevelManage}[g.rng.IntN(2)]
+		rec["mcpServerAccessLevel"] = mcpAccess(g.rng.IntN(2))
 		rec["allMcpServerAccess"] = g.rng.IntN(2) == 0
+		if rec["allMcpServerAccess"] == true {
+			rec["mcpServerAccessLevel"] = []any{} // access to every server lists none
+		}
 	}
 	if i == 2 || i == 7 || (random && g.rng.IntN(15) == 0) {
 		rec["allowIntegrationWorkspaceCreation"] = true
@@ -230,6 +233,21 @@ func (g *generator) share(i int, integs []Integration) map[string]any {
 		rec["futureFlag"] = true
 	}
 	return rec
+}
+
+// mcpServerIDs stand for MCP servers in records; the fake does not serve the servers themselves.
+var mcpServerIDs = []string{"65f0000000000000000000c1", "65f0000000000000000000c2"}
+
+// mcpAccess is an mcpServerAccessLevel value: read on one server, or read and write on both.
+func mcpAccess(n int) []any {
+	if n == 0 {
+		return []any{map[string]any{"_mcpServerId": mcpServerIDs[0], "scopes": []any{"mcp:read"}}}
+	}
+	out := make([]any, 0, len(mcpServerIDs))
+	for _, id := range mcpServerIDs {
+		out = append(out, map[string]any{"_mcpServerId": id, "scopes": []any{"mcp:read", "mcp:write"}})
+	}
+	return out
 }
 
 // entries picks n distinct integrations; the first is always manage and the second

@@ -47,6 +47,8 @@ type Account struct {
 	TokenUserID string
 	// ProfileRefused makes GET /v1/profile answer 403, as Celigo may for API tokens.
 	ProfileRefused bool
+	// SandboxToken makes the token belong to a sandbox environment: every write is refused with 403.
+	SandboxToken bool
 	// Shares are ashare records exactly as Celigo's JSON decodes into map[string]any.
 	Shares       []map[string]any
 	Integrations []Integration
@@ -83,6 +85,8 @@ func NewShare(id string, p Person, accessLevel string, entries ...IntegrationAcc
 		"allowToEditRetryData":   false,
 		"allowAccessToAPIM":      false,
 		"createdVia":             "existing_account_invite",
+		"isProductionAdmin":      false,
+		"userType":               "user", // read-only; its values are not documented
 		"createdAt":              formatTime(fixedTime),
 		"lastModified":           formatTime(fixedTime),
 		"lastSignIn":             formatTime(fixedTime.Add(24 * time.Hour)),

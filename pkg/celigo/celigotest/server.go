@@ -33,6 +33,12 @@ type Fault struct {
 	RetryAfter  string // sent as Retry-After when not empty
 	Body        string // "" = a plausible default for Status
 	ContentType string // "" = application/json
+	// Location is sent as the Location header when not empty: with a 3xx Status the answer is a redirect
+	// (a relative value stays on the server's own origin).
+	Location string
+	// Applied carries the request out as usual first, then answers with this fault instead: a write
+	// Celigo stored although its answer says it failed ("stored but answered 503").
+	Applied bool
 }
 
 // EveryNth faults every n-th request (n, 2n, 3n, ...) with status.
@@ -66,6 +72,7 @@ type Server struct {
 	owner        Person
 	tokenUserID  string
 	profileDeny  bool
+	sandboxToken bool
 	order        []string // ashare ids in list order
 	shares       map[string]map[string]any
 	integrations []Integration
@@ -99,6 +106,7 @@ func NewHandler(token string, acct Account) *Server {
 		owner:        acct.Owner,
 		tokenUserID:  acct.TokenUserID,
 		profileDeny:  acct.ProfileRefused,
+		sandboxToken: acct.SandboxToken,
 		shares:       make(map[string]map[string]any, len(acct.Shares)),
 		integrations: append([]Integration(nil), acct.Integrations...),
 		integByID:    make(map[string]bool, len(acct.Integrations)),
@@ -232,6 +240,7 @@ func (s *Server) Account() Account {
 		Owner:          s.owner,
 		TokenUserID:    s.tokenUserID,
 		ProfileRefused: s.profileDeny,
+		SandboxToken:   s.sandboxToken,
 		Shares:         s.sharesLocked(),
 		Integrations:   append([]Integration(nil), s.integrations...),
 	}
@@ -300,10 +309,13 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var applied *Fault
 	if fault != nil {
-		if f := fault(r, n); f != nil {
+		if f := fault(r, n); f != nil && !f.Applied {
 			serveFault(w, f)
 			return
+		} else if f != nil {
+			applied = f
 		}
 	}
 	switch h := r.Header.Get("Authorization"); {
@@ -326,6 +338,10 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	// after, so a slow client never blocks other requests.
 	buf := httptest.NewRecorder()
 	s.route(buf, r, body)
+	if applied != nil {
+		serveFault(w, applied)
+		return
+	}
 	for k, v := range buf.Header() {
 		w.Header()[k] = v
 	}
@@ -359,6 +375,9 @@ func serveFault(w http.ResponseWriter, f *Fault) {
 	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	if f.Location != "" {
+		w.Header().Set("Location", f.Location)
 	}
 	if f.Body != "" {
 		ct := f.ContentType
@@ -479,7 +498,18 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, http.StatusBadRequest, "invalid_query_params", "unexpected query parameters", "")
 		return
 	}
+	if m != http.MethodGet && s.refusesWrites() {
+		// Celigo refuses user changes made with a sandbox environment's token; the envelope is a guess.
+		writeError(w, http.StatusForbidden, "forbidden", "User management is not available with a sandbox environment token", "")
+		return
+	}
 	h()
+}
+
+func (s *Server) refusesWrites() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sandboxToken
 }
 
 func (s *Server) tokenInfo(w http.ResponseWriter) {
@@ -670,6 +700,16 @@ func writable(k string) bool {
 	return strings.HasPrefix(k, "future")
 }
 
+// readOnly reports a field Celigo sets itself; a PUT that carries one is rejected (400), as Celigo does for userType.
+func readOnly(k string) bool {
+	switch k {
+	case "_id", "accepted", "dismissed", "lastSignIn", "isProductionAdmin", "createdVia", "sharedWithUser",
+		"createdAt", "lastModified", "userType":
+		return true
+	}
+	return false
+}
+
 var boolFields = []string{"accountSSORequired", "accountMFARequired", "allowToEditRetryData",
 	"allowAccessToAPIM", "disabled", "allMcpServerAccess", "allowIntegrationWorkspaceCreation"}
 
@@ -710,7 +750,8 @@ func (s *Server) validate(m map[string]any) (field, msg string) {
 				return f, "entry must be an object"
 			}
 			for k := range e {
-				if k != "_integrationId" && k != "accessLevel" {
+				// future* stands for a sub-field Celigo adds later: clients must send it back as they got it.
+				if k != "_integrationId" && k != "accessLevel" && !strings.HasPrefix(k, "future") {
 					return f + "." + k, "unknown field " + k
 				}
 			}
@@ -735,8 +776,36 @@ func (s *Server) validate(m map[string]any) (field, msg string) {
 		}
 	}
 	if v, ok := m["mcpServerAccessLevel"]; ok {
-		if _, isStr := v.(string); !isStr {
-			return "mcpServerAccessLevel", "mcpServerAccessLevel must be a string"
+		if field, msg := validateMCPAccess(v); field != "" {
+			return field, msg
+		}
+	}
+	return "", ""
+}
+
+// validateMCPAccess checks mcpServerAccessLevel: [{"_mcpServerId": "...", "scopes": ["mcp:read", "mcp:write"]}].
+func validateMCPAccess(v any) (field, msg string) {
+	list, ok := v.([]any)
+	if !ok {
+		return "mcpServerAccessLevel", "mcpServerAccessLevel must be an array"
+	}
+	for i, item := range list {
+		f := fmt.Sprintf("mcpServerAccessLevel[%d]", i)
+		e, ok := item.(map[string]any)
+		if !ok {
+			return f, "entry must be an object"
+		}
+		if id, _ := e["_mcpServerId"].(string); id == "" {
+			return f + "._mcpServerId", "an MCP server id is required"
+		}
+		scopes, ok := e["scopes"].([]any)
+		if !ok || len(scopes) == 0 {
+			return f + ".scopes", "scopes must be a non-empty array"
+		}
+		for _, sc := range scopes {
+			if sc != "mcp:read" && sc != "mcp:write" {
+				return f + ".scopes", fmt.Sprintf("scope must be mcp:read or mcp:write, got %s", jsonText(sc))
+			}
 		}
 	}
 	return "", ""
@@ -762,8 +831,20 @@ func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, bod
 	if !ok {
 		return
 	}
+	for k := range in {
+		if readOnly(k) {
+			writeError(w, http.StatusBadRequest, "invalid_field", k+" is read-only and cannot be set", k)
+			return
+		}
+	}
 	if field, msg := s.validate(in); field != "" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid_field", msg, field)
+		return
+	}
+	if entries, _ := in["integrationAccessLevel"].([]any); in["accessLevel"] == nil && len(entries) == 0 {
+		// A user must keep some access; taking all of it away is removing the user.
+		writeError(w, http.StatusUnprocessableEntity, "invalid_field",
+			"a user needs an accessLevel or at least one integrationAccessLevel entry", "accessLevel")
 		return
 	}
 	// Replace semantics: read-only fields survive from the stored record, writable

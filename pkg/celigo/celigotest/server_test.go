@@ -229,7 +229,7 @@ func TestPutReplaces(t *testing.T) {
 	acct := small()
 	const id = "aaaaaaaaaaaaaaaaaaaaaaa1"
 	acct.Shares[0]["futureFlag"] = true
-	acct.Shares[0]["mcpServerAccessLevel"] = "monitor"
+	acct.Shares[0]["mcpServerAccessLevel"] = []any{map[string]any{"_mcpServerId": "65f0000000000000000000c1", "scopes": []any{"mcp:read"}}}
 	acct.Shares[0]["accountMFARequired"] = true
 	s := newTestServer(t, acct)
 	before, _ := s.Share(id)
@@ -238,12 +238,7 @@ func TestPutReplaces(t *testing.T) {
 		"accessLevel":          "manage",
 		"accountSSORequired":   true,
 		"allowToEditRetryData": false,
-		// read-only fields: ignored whatever they say
-		"_id":            "ffffffffffffffffffffffff",
-		"accepted":       false,
-		"createdAt":      "1999-01-01T00:00:00.000Z",
-		"sharedWithUser": map[string]any{"_id": "x", "email": "evil@example.com"},
-		"notAField":      1,
+		"notAField":            1, // neither writable nor read-only: dropped
 	}
 	wantStatus(t, call(t, s, http.MethodPut, "/v1/ashares/"+id, body), http.StatusNoContent)
 	after, ok := s.Share(id)
@@ -255,7 +250,7 @@ func TestPutReplaces(t *testing.T) {
 			t.Errorf("%s = %v, want erased", k, v)
 		}
 	}
-	for _, k := range []string{"_id", "accepted", "dismissed", "createdAt", "createdVia", "lastSignIn", "sharedWithUser"} {
+	for _, k := range []string{"_id", "accepted", "dismissed", "createdAt", "createdVia", "lastSignIn", "sharedWithUser", "userType", "isProductionAdmin"} {
 		if !reflect.DeepEqual(after[k], before[k]) {
 			t.Errorf("read-only %s = %v, want %v", k, after[k], before[k])
 		}
@@ -267,9 +262,9 @@ func TestPutReplaces(t *testing.T) {
 		t.Error("lastModified not updated")
 	}
 
-	// A future field survives only when the client sends it back.
+	// A future field survives only when the client sends it back, in an integration entry too.
 	body = map[string]any{"futureFlag": "kept", "futureThing": []any{1.0}, "integrationAccessLevel": []any{
-		map[string]any{"_integrationId": "65a0c0ffee0000000000b002", "accessLevel": "monitor"}}}
+		map[string]any{"_integrationId": "65a0c0ffee0000000000b002", "accessLevel": "monitor", "futureNote": "x"}}}
 	wantStatus(t, call(t, s, http.MethodPut, "/v1/ashares/"+id, body), http.StatusNoContent)
 	after, _ = s.Share(id)
 	if after["futureFlag"] != "kept" || !reflect.DeepEqual(after["futureThing"], []any{1.0}) {
@@ -313,6 +308,13 @@ func TestPutValidation(t *testing.T) {
 		{"bool null", map[string]any{"accountMFARequired": nil}, "accountMFARequired"},
 		{"bool number", map[string]any{"allowIntegrationWorkspaceCreation": 0}, "allowIntegrationWorkspaceCreation"},
 		{"mcp level bool", map[string]any{"mcpServerAccessLevel": true}, "mcpServerAccessLevel"},
+		{"mcp level string", map[string]any{"mcpServerAccessLevel": "monitor"}, "mcpServerAccessLevel"},
+		{"mcp entry not object", map[string]any{"mcpServerAccessLevel": []any{"x"}}, "mcpServerAccessLevel[0]"},
+		{"mcp entry no server", map[string]any{"mcpServerAccessLevel": []any{map[string]any{"scopes": []any{"mcp:read"}}}}, "mcpServerAccessLevel[0]._mcpServerId"},
+		{"mcp entry no scopes", map[string]any{"mcpServerAccessLevel": []any{map[string]any{"_mcpServerId": "m1", "scopes": []any{}}}}, "mcpServerAccessLevel[0].scopes"},
+		{"mcp entry bad scope", map[string]any{"mcpServerAccessLevel": []any{map[string]any{"_mcpServerId": "m1", "scopes": []any{"read"}}}}, "mcpServerAccessLevel[0].scopes"},
+		{"no access at all", map[string]any{"accountMFARequired": true}, "accessLevel"},
+		{"no role, empty entries", map[string]any{"integrationAccessLevel": []any{}, "futureFlag": true}, "accessLevel"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newTestServer(t, small())
@@ -683,5 +685,97 @@ func TestConcurrent(t *testing.T) {
 		if r.Status == 0 {
 			t.Errorf("request %s %s logged without a status", r.Method, r.Path)
 		}
+	}
+}
+
+func TestPutRefusesReadOnlyFields(t *testing.T) {
+	const id = "aaaaaaaaaaaaaaaaaaaaaaa1"
+	for _, k := range []string{"_id", "accepted", "dismissed", "lastSignIn", "isProductionAdmin", "createdVia",
+		"sharedWithUser", "createdAt", "lastModified", "userType"} {
+		t.Run(k, func(t *testing.T) {
+			s := newTestServer(t, small())
+			before, _ := s.Share(id)
+			body := map[string]any{"accessLevel": "manage", k: before[k]} // even echoing the stored value
+			r := call(t, s, http.MethodPut, "/v1/ashares/"+id, body)
+			wantError(t, r, http.StatusBadRequest, "invalid_field")
+			if _, field := r.errCode(t); field != k {
+				t.Errorf("field = %q, want %q", field, k)
+			}
+			if after, _ := s.Share(id); !reflect.DeepEqual(after, before) {
+				t.Error("refused PUT changed the record")
+			}
+		})
+	}
+}
+
+func TestSandboxTokenRefusesWrites(t *testing.T) {
+	const id = "aaaaaaaaaaaaaaaaaaaaaaa1"
+	acct := small()
+	acct.SandboxToken = true
+	s := newTestServer(t, acct)
+	wantStatus(t, call(t, s, http.MethodGet, "/v1/ashares/"+id, nil), http.StatusOK)
+	for _, w := range []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodPut, "/v1/ashares/" + id, map[string]any{"accessLevel": "manage"}},
+		{http.MethodPut, "/v1/ashares/" + id + "/disable", nil},
+		{http.MethodDelete, "/v1/ashares/" + id, nil},
+		{http.MethodPost, "/v1/invite", map[string]any{"email": "new@example.com"}},
+	} {
+		r := call(t, s, w.method, w.path, w.body)
+		wantError(t, r, http.StatusForbidden, "forbidden")
+		if !strings.Contains(string(r.body), "sandbox") {
+			t.Errorf("%s %s: %s", w.method, w.path, r.body)
+		}
+	}
+	if got := s.Account(); !reflect.DeepEqual(got.Shares, small().Shares) {
+		t.Error("a refused write changed the account")
+	}
+	if !s.Account().SandboxToken {
+		t.Error("Account does not report the sandbox token")
+	}
+}
+
+func TestRedirectFault(t *testing.T) {
+	const id = "aaaaaaaaaaaaaaaaaaaaaaa2"
+	s := newTestServer(t, small())
+	s.SetFault(func(r *http.Request, _ int) *Fault {
+		if r.Method == http.MethodDelete {
+			return &Fault{Status: http.StatusFound, Location: "/v1/ashares/" + id}
+		}
+		return nil
+	})
+	req, _ := http.NewRequest(http.MethodDelete, s.URL+"/v1/ashares/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/v1/ashares/"+id {
+		t.Fatalf("status %d, Location %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, ok := s.Share(id); !ok {
+		t.Error("a redirected delete removed the record")
+	}
+}
+
+func TestAppliedFault(t *testing.T) {
+	const id = "aaaaaaaaaaaaaaaaaaaaaaa1"
+	s := newTestServer(t, small())
+	s.SetFault(func(r *http.Request, _ int) *Fault {
+		if r.Method == http.MethodPut {
+			return &Fault{Status: http.StatusServiceUnavailable, Applied: true}
+		}
+		return nil
+	})
+	wantStatus(t, call(t, s, http.MethodPut, "/v1/ashares/"+id, map[string]any{"accessLevel": "manage"}), http.StatusServiceUnavailable)
+	if rec, _ := s.Share(id); rec["accessLevel"] != "manage" {
+		t.Errorf("an applied fault must carry the write out: %v", rec)
+	}
+	if got := s.Requests(); got[len(got)-1].Status != http.StatusServiceUnavailable {
+		t.Errorf("logged status %d", got[len(got)-1].Status)
 	}
 }
