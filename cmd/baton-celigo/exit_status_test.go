@@ -117,15 +117,17 @@ func checkComplete(t *testing.T, path string, baseline *synctest.Dump) {
 	_ = os.Remove(path)
 }
 
-// firstPlainUser returns the access-record id of an enabled user with no account-wide role.
+// firstPlainUser returns the access-record id of an enabled user with no account-wide role and at least one
+// integration entry (so taking a role away from it never leaves it with no access).
 func firstPlainUser(t *testing.T, fake *celigotest.Server) string {
 	t.Helper()
 	for _, rec := range fake.Account().Shares {
-		if _, has := rec["accessLevel"]; !has && rec["disabled"] == false {
+		entries, _ := rec["integrationAccessLevel"].([]any)
+		if _, has := rec["accessLevel"]; !has && rec["disabled"] == false && len(entries) > 0 {
 			id, _ := rec["_id"].(string)
 			return id
 		}
 	}
-	t.Fatal("the generated account has no enabled user without a role")
+	t.Fatal("the generated account has no enabled user with integration entries and no role")
 	return ""
 }

@@ -114,13 +114,7 @@ func TestSyncAndProvisionWithoutLeakingTheToken(t *testing.T) {
 	}
 
 	acct := fake.Account()
-	var target string
-	for _, rec := range acct.Shares {
-		if _, has := rec["accessLevel"]; !has && rec["disabled"] == false {
-			target, _ = rec["_id"].(string)
-			break
-		}
-	}
+	target := firstPlainUser(t, fake)
 	integ := acct.Integrations[0].ID
 	steps := []struct {
 		name  string
