@@ -276,9 +276,10 @@ func TestPagingLoopIsRefused(t *testing.T) {
 			_, _ = w.Write([]byte(`{"errors":[{"code":"not_found","message":"no"}]}`))
 			return
 		}
-		next := map[string]string{"": "b", "b": "c", "c": "b"}[r.URL.Query().Get("after")]
+		after := r.URL.Query().Get("after")
+		next := map[string]string{"": "b", "b": "c", "c": "b"}[after]
 		w.Header().Set("Link", "<"+srv.URL+"/v1/ashares?after="+next+`>; rel="next"`)
-		_, _ = w.Write([]byte(`[]`))
+		_, _ = w.Write([]byte(`[{"_id":"user-` + after + `"}]`))
 	}))
 	defer srv.Close()
 	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: srv.URL, Token: token})

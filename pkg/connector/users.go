@@ -35,7 +35,7 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 
 	out := make([]*v2.Resource, 0, len(page)+1)
 	for _, u := range page {
-		r, err := userResource(u)
+		r, err := describeUser(u)
 		if err != nil {
 			return nil, nil, wrapErr(err, "describe user "+u.ID)
 		}
@@ -93,8 +93,11 @@ func (b *userBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.Resource
 	return owner, nil, nil
 }
 
-// userResource describes one access record.
-func userResource(u *celigo.User) (*v2.Resource, error) {
+// userResource describes one access record read whole.
+func userResource(u *celigo.User) (*v2.Resource, error) { return describeUser(u.Summary()) }
+
+// describeUser describes one access record.
+func describeUser(u *celigo.UserSummary) (*v2.Resource, error) {
 	email := u.SharedWithUser.Email
 	name := u.SharedWithUser.Name
 	if name == "" {
@@ -129,7 +132,7 @@ func userResource(u *celigo.User) (*v2.Resource, error) {
 
 // userStatus: a disabled user cannot sign in; a declined invitation gives no access either; a pending one
 // is an account Celigo already counts.
-func userStatus(u *celigo.User) (v2.Status_ResourceStatus, string) {
+func userStatus(u *celigo.UserSummary) (v2.Status_ResourceStatus, string) {
 	switch {
 	case u.Disabled:
 		return v2.Status_RESOURCE_STATUS_DISABLED, "disabled in Celigo"
@@ -141,7 +144,7 @@ func userStatus(u *celigo.User) (v2.Status_ResourceStatus, string) {
 	return v2.Status_RESOURCE_STATUS_ENABLED, ""
 }
 
-func invitationState(u *celigo.User) string {
+func invitationState(u *celigo.UserSummary) string {
 	switch {
 	case u.Dismissed:
 		return "declined"
@@ -152,7 +155,7 @@ func invitationState(u *celigo.User) string {
 }
 
 // userProfile has the same keys for every user so C1 policies can rely on them.
-func userProfile(u *celigo.User, st v2.Status_ResourceStatus, details string) map[string]any {
+func userProfile(u *celigo.UserSummary, st v2.Status_ResourceStatus, details string) map[string]any {
 	accessLevel := u.AccessLevel
 	if accessLevel == "" {
 		accessLevel = "none"
@@ -243,7 +246,7 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 
 // eachUserPage walks every page of users outside the sync's walk (targeted reads, invitations), stopping
 // early when fn says so.
-func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.User) (stop bool)) error {
+func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSummary) (stop bool)) error {
 	var pages listState
 	token := ""
 	for {
@@ -264,7 +267,7 @@ func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.User) (s
 // readAllUsers is what grants need of every user, read now.
 func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
 	var out []userAccess
-	err := c.eachUserPage(ctx, func(page []*celigo.User) bool {
+	err := c.eachUserPage(ctx, func(page []*celigo.UserSummary) bool {
 		for _, u := range page {
 			out = append(out, accessOf(u))
 		}

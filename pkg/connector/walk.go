@@ -74,13 +74,13 @@ func (w *walk) forSync(syncID string) {
 	w.integrations, w.intIndex, w.intState = nil, map[string]struct{}{}, listState{}
 }
 
-func accessOf(u *celigo.User) userAccess {
-	return userAccess{recordID: u.ID, personID: u.SharedWithUser.ID, role: u.AccessLevel, direct: celigo.DirectAccess(u)}
+func accessOf(u *celigo.UserSummary) userAccess {
+	return userAccess{recordID: u.ID, personID: u.SharedWithUser.ID, role: u.AccessLevel, direct: celigo.DirectEntries(u.AccessLevel, u.IntegrationAccessLevel)}
 }
 
 // addUsers records one page of the users list. first: the page was requested without a token;
 // last: it had no next page.
-func (w *walk) addUsers(syncID string, page []*celigo.User, token, next string) error {
+func (w *walk) addUsers(syncID string, page []*celigo.UserSummary, token, next string) error {
 	first, last := token == "", next == ""
 	w.mu.Lock()
 	defer w.mu.Unlock()
