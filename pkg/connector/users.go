@@ -21,27 +21,25 @@ type userBuilder struct {
 
 func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
 
-// List reads one page of access records. The last page also yields the account owner, which Celigo does
-// not list: it is known only once every record has been seen.
+// List serves one part of a page of access records (a page too large for one answer takes several calls,
+// read from Celigo once). The end of the list also yields the account owner, which Celigo does not list: it
+// is known only once every record has been seen.
 func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	token := opts.PageToken.Token
-	page, next, err := b.conn.client.ListUsers(ctx, token)
+	pos, err := parseListPosition(opts.PageToken.Token)
 	if err != nil {
-		return nil, nil, wrapErr(err, "list users")
-	}
-	if err := b.conn.walk.addUsers(opts.SyncID, page, token, next); err != nil {
 		return nil, nil, err
 	}
-
-	out := make([]*v2.Resource, 0, len(page)+1)
-	for _, u := range page {
-		r, err := describeUser(u)
-		if err != nil {
-			return nil, nil, wrapErr(err, "describe user "+u.ID)
-		}
-		out = append(out, r)
+	page, err := b.conn.usersPage(ctx, opts.SyncID, pos)
+	if err != nil {
+		return nil, nil, err
 	}
-	if next == "" {
+	part, err := servePart("users", page, pos, userKey, describeUserOrFail)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.conn.userPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
+	out := part.resources
+	if part.lastOfAPI && page.next == "" {
 		users, err := b.conn.walkedUsers(ctx, opts.SyncID)
 		if err != nil {
 			return nil, nil, err
@@ -54,7 +52,46 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 			out = append(out, owner)
 		}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, &rs.SyncOpResults{NextPageToken: part.next}, nil
+}
+
+func userKey(u *celigo.UserSummary) string { return u.ID }
+
+func describeUserOrFail(u *celigo.UserSummary) (*v2.Resource, error) {
+	r, err := describeUser(u)
+	return r, wrapErr(err, "describe user "+u.ID)
+}
+
+// usersPage is the page of access records at pos: from memory while List is serving it in parts, else read
+// from Celigo and recorded in the sync's walk.
+func (c *Connector) usersPage(ctx context.Context, syncID string, pos listPosition) (apiPage[celigo.UserSummary], error) {
+	if page, ok := c.userPages.get(syncID, pos.URL); ok {
+		return page, nil
+	}
+	items, next, err := c.client.ListUsers(ctx, pos.URL)
+	if err != nil {
+		return apiPage[celigo.UserSummary]{}, wrapErr(err, "list users")
+	}
+	if pos.URL == "" && next == "" && len(items) == 0 {
+		if err := c.usersVanished(); err != nil {
+			return apiPage[celigo.UserSummary]{}, err
+		}
+	}
+	if err := c.walk.addUsers(syncID, items, pos.URL, next); err != nil {
+		return apiPage[celigo.UserSummary]{}, err
+	}
+	c.odd.noteUsers(ctx, syncID, items)
+	return apiPage[celigo.UserSummary]{items: items, next: next}, nil
+}
+
+// usersVanished fails a users list that came back empty moments after validation saw users: reporting an
+// account with nobody in it would have ConductorOne take everyone's access away.
+func (c *Connector) usersVanished() error {
+	if !c.sawUsers.Load() {
+		return nil
+	}
+	return status.Errorf(codes.Aborted,
+		"baton-celigo: list users: Celigo listed users when the connection was validated moments ago, but now answers with none; failing the sync rather than reporting an account without users")
 }
 
 func (b *userBuilder) Entitlements(_ context.Context, _ *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
@@ -249,7 +286,7 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSummary) (stop bool)) error {
 	var pages listState
 	token := ""
-	for {
+	for n := 1; ; n++ {
 		page, next, err := c.client.ListUsers(ctx, token)
 		if err != nil {
 			return wrapErr(err, "list users")
@@ -259,6 +296,9 @@ func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSumm
 		}
 		if pages.loops(token, next) {
 			return loopError("users")
+		}
+		if err := tooManyPages("users", n); err != nil {
+			return err
 		}
 		token = next
 	}
