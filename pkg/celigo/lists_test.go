@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -201,4 +202,40 @@ func TestBodyCap(t *testing.T) {
 	assert.Contains(t, err.Error(), "answer larger than")
 	assert.Contains(t, err.Error(), "/v1/integrations")
 	assert.Equal(t, 1, api.Count())
+}
+
+// TestListPageMemoryIsWhatIsKept: a page of full records costs, once read, about what the summaries hold:
+// not a raw copy of every field of every record (which the write path's User keeps for one record).
+func TestListPageMemoryIsWhatIsKept(t *testing.T) {
+	const n = 10_000
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(strings.Replace(sampleRecord, `"_id":"6798f4dc43db9184f4bc8ee0"`, fmt.Sprintf(`"_id":"r%023d"`, i), 1))
+	}
+	b.WriteString("]")
+	body := b.String()
+	api := serveOnce(t, "application/json", body)
+	c, _ := newTestClient(t, api.URL)
+
+	before := liveHeap()
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	retained := liveHeap() - before
+	require.Len(t, users, n)
+	perRecord := retained / n
+	t.Logf("%d bytes of JSON a record, %d kept", len(body)/n, perRecord)
+	assert.Less(t, perRecord, int64(len(body)/n), "a listed record must cost less than its JSON")
+	runtime.KeepAlive(users)
+}
+
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
