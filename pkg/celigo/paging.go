@@ -60,13 +60,16 @@ func validRelType(rel string) bool {
 		return validURIReference(rel)
 	}
 	for i := 0; i < len(rel); i++ {
-		c := rel[i] | 0x20 // ASCII lower case
-		if !(c >= 'a' && c <= 'z' || i > 0 && (rel[i] >= '0' && rel[i] <= '9' || rel[i] == '.' || rel[i] == '-')) {
+		if !isLetter(rel[i]) && (i == 0 || !isDigit(rel[i]) && rel[i] != '.' && rel[i] != '-') {
 			return false
 		}
 	}
 	return rel != ""
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // splitLinks splits on commas that are outside <...> and quoted strings: a URL may itself hold commas.
 func splitLinks(header string) []string { return splitOutside(header, ',') }
@@ -190,8 +193,7 @@ func isToken(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
 			return false
 		}
 	}
