@@ -23,13 +23,15 @@ import (
 )
 
 // Serve wraps a connector builder in the SDK's server and exposes it over an in-memory gRPC connection.
+// Both ends keep gRPC's default message limits (4 MB received), as baton's own connection to a connector
+// does, so an answer too large for a real run fails here too.
 func Serve(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, opts ...connectorbuilder.Opt) (types.ConnectorClient, func(), error) {
 	server, err := connectorbuilder.NewConnector(ctx, builder, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
 	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(64<<20), grpc.MaxSendMsgSize(64<<20))
+	gs := grpc.NewServer()
 	v2.RegisterResourceTypesServiceServer(gs, server)
 	v2.RegisterResourcesServiceServer(gs, server)
 	v2.RegisterResourceGetterServiceServer(gs, server)
@@ -50,7 +52,6 @@ func Serve(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, opt
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(64<<20)),
 	)
 	if err != nil {
 		gs.Stop()

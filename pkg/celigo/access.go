@@ -41,11 +41,16 @@ func EntriesHonoured(role string) bool {
 // DirectAccess is the integration access a record grants through its own entries, as Celigo honours them:
 // integration id → highest level listed. Empty for administrators and managers.
 func DirectAccess(u *User) map[string]string {
-	if !EntriesHonoured(u.AccessLevel) || len(u.IntegrationAccessLevel) == 0 {
+	return DirectEntries(u.AccessLevel, u.IntegrationAccessLevel)
+}
+
+// DirectEntries is DirectAccess for a record's role and entries, however the record was read.
+func DirectEntries(role string, entries []IntegrationAccess) map[string]string {
+	if !EntriesHonoured(role) || len(entries) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(u.IntegrationAccessLevel))
-	for _, e := range u.IntegrationAccessLevel {
+	out := make(map[string]string, len(entries))
+	for _, e := range entries {
 		if e.IntegrationID == "" || !IsIntegrationLevel(e.AccessLevel) {
 			continue
 		}

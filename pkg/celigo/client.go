@@ -16,12 +16,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/conductorone/baton-sdk/pkg/uhttp"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 const (
@@ -32,6 +34,12 @@ const (
 	DefaultRetryBudget = 2 * time.Minute
 	// maxBody caps what is read from one answer; a page of 1000 users is about 1 MB.
 	maxBody = 64 << 20
+	// MaxPageRecords caps the records of one list page. Celigo documents 1000 a page; 25 times that is room
+	// for a deployment that pages differently, and still a bounded amount of memory.
+	MaxPageRecords = 25_000
+	// validationAttempts is how many times validation tries a host that refuses connections before it says
+	// it cannot reach it: at start-up that is a wrong base URL or a host that is down, not a blip.
+	validationAttempts = 3
 	// maxRetryWait caps a single Retry-After so one odd header cannot stall a run past its budget's sense.
 	maxRetryWait = 60 * time.Second
 )
@@ -57,12 +65,15 @@ type Client struct {
 	http        *http.Client
 	retryBudget time.Duration
 	sleep       func(ctx context.Context, d time.Duration) error
+	// refusedAttempts, when > 0, ends a call after that many refused connections (see ForValidation).
+	refusedAttempts int
 }
 
 // New checks the configuration (no network call) and builds a client.
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	if strings.TrimSpace(cfg.Token) == "" {
-		return nil, errors.New("the Celigo access token is empty: set --celigo-access-token or BATON_CELIGO_ACCESS_TOKEN")
+	token, err := cleanToken(ctx, cfg.Token)
+	if err != nil {
+		return nil, err
 	}
 	base, err := ResolveBaseURL(cfg.Region, cfg.BaseURL)
 	if err != nil {
@@ -118,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{
 		base:        base,
 		region:      NormalizeRegion(cfg.Region),
-		token:       cfg.Token,
+		token:       token,
 		http:        httpClient,
 		retryBudget: budget,
 		sleep:       sleepCtx,
@@ -127,6 +138,34 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.sleep = cfg.Sleep
 	}
 	return c, nil
+}
+
+// cleanToken trims what a copy and paste adds around a token (a trailing newline from a file or an echo):
+// Go refuses to send such a header, and every request would fail without saying why. A token with a control
+// character inside is refused here, with a message that says so.
+func cleanToken(ctx context.Context, raw string) (string, error) {
+	token := strings.TrimSpace(raw)
+	if token == "" {
+		return "", errors.New("the Celigo access token is empty: set --celigo-access-token or BATON_CELIGO_ACCESS_TOKEN")
+	}
+	if token != raw {
+		ctxzap.Extract(ctx).Info("celigo: removed spaces or line breaks around the access token")
+	}
+	for _, r := range token {
+		if r < 0x20 || r == 0x7f {
+			return "", errors.New("the Celigo access token contains a line break or another control character, which cannot be sent in an HTTP header: copy the token again")
+		}
+	}
+	return token, nil
+}
+
+// ForValidation is this client for checking the configuration at start-up: a host that refuses connections
+// fails after a few quick tries with "cannot reach <host>" instead of spending the whole retry budget.
+// Throttling and server errors keep the budget.
+func (c *Client) ForValidation() *Client {
+	cp := *c
+	cp.refusedAttempts = validationAttempts
+	return &cp
 }
 
 // BaseURL is the API host this client talks to (never carries the token).
@@ -152,6 +191,10 @@ type request struct {
 	path       string // for messages and errors: no host, no query
 	body       any
 	idempotent bool
+	// accept, when set, checks a 2xx answer inside the retry loop. A GET whose answer it finds garbled (see
+	// garbledError) is asked again like a 5xx: a GET is safe to repeat, and a proxy's error page or a cut
+	// answer usually is not there the next time.
+	accept func(*response) error
 }
 
 type response struct {
@@ -173,12 +216,15 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	var slept time.Duration // what c.sleep was asked to wait; equals wall time unless sleep is replaced
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, req, payload)
+		if err == nil && req.accept != nil {
+			err = req.accept(resp)
+		}
 		if err == nil {
 			return resp, nil
 		}
 		wait, retry := c.retryDecision(req, err, attempt)
 		if !retry {
-			return nil, err
+			return nil, c.finalError(req, err, attempt)
 		}
 		elapsed := max(time.Since(start), slept)
 		if c.retryBudget < 0 || elapsed+wait > c.retryBudget {
@@ -238,16 +284,45 @@ func (c *Client) retryDecision(req request, err error, attempt int) (time.Durati
 			return 0, false
 		}
 		if apiErr.RetryAfter > 0 {
-			return min(apiErr.RetryAfter, maxRetryWait), true
+			// Never sooner than the normal backoff: a Retry-After of 0.001 would have us hammer a server
+			// that is asking us to slow down.
+			return min(max(apiErr.RetryAfter, backoff(attempt)), maxRetryWait), true
 		}
 		return backoff(attempt), true
+	case isGarbled(err):
+		return backoff(attempt), req.method == http.MethodGet
 	case isTransport(err):
 		if !req.idempotent || permanentTransportError(err) {
+			return 0, false
+		}
+		if c.refusedAttempts > 0 && attempt >= c.refusedAttempts && connectionRefused(err) {
 			return 0, false
 		}
 		return backoff(attempt), true
 	}
 	return 0, false
+}
+
+// finalError is what a call that will not be tried again returns: err, or for a failure to get any answer,
+// a message that names its cause.
+func (c *Client) finalError(req request, err error, attempts int) error {
+	if !isTransport(err) {
+		return err
+	}
+	switch {
+	case connectionRefused(err):
+		return &codedError{code: codes.Aborted, err: fmt.Errorf("celigo: %s %s: cannot reach %s: connection refused (%d attempts): %w",
+			req.method, req.path, c.base.Host, attempts, err)}
+	case protocolMismatch(err):
+		return &codedError{code: codes.FailedPrecondition, err: fmt.Errorf(
+			"celigo: %s %s: %s did not answer in TLS: a plain-HTTP server answered the https URL (check base-url, or a proxy in between): %w",
+			req.method, req.path, c.base.Host, err)}
+	case invalidHeader(err):
+		return &codedError{code: codes.InvalidArgument, err: fmt.Errorf(
+			"celigo: %s %s: the request cannot be sent: a header holds a character HTTP does not allow (a line break in the access token?): %w",
+			req.method, req.path, err)}
+	}
+	return err
 }
 
 // backoff is exponential with jitter: 0.5s, 1s, 2s ... capped at 15s.
@@ -291,15 +366,29 @@ func (e *transportError) Error() string {
 func (e *transportError) Unwrap() error { return e.err }
 
 // permanentTransportError is a failure no retry can cure: a certificate that does not verify, a host that
-// does not exist.
+// does not exist, a server that does not speak TLS, a request Go refuses to send.
 func permanentTransportError(err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var hostErr x509.HostnameError
 	var authErr x509.UnknownAuthorityError
 	var dnsErr *net.DNSError
 	return errors.As(err, &certErr) || errors.As(err, &hostErr) || errors.As(err, &authErr) ||
-		(errors.As(err, &dnsErr) && dnsErr.IsNotFound)
+		(errors.As(err, &dnsErr) && dnsErr.IsNotFound) || protocolMismatch(err) || invalidHeader(err)
 }
+
+// protocolMismatch: the server answered a TLS hello with something else (plain HTTP on an https URL).
+func protocolMismatch(err error) bool {
+	var recErr tls.RecordHeaderError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &recErr)
+}
+
+// invalidHeader: Go refused to send a header value (it names the header, never the value). The error has
+// no type of its own, so its text is matched.
+func invalidHeader(err error) bool {
+	return strings.Contains(err.Error(), "invalid header field")
+}
+
+func connectionRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 
 func isTransport(err error) bool {
 	var t *transportError
@@ -320,14 +409,56 @@ func scrubURL(err error) error {
 	return err
 }
 
-// decode parses a JSON answer into out, naming the endpoint when Celigo sent something unexpected.
+// decode parses a JSON object answer into out, naming the endpoint when Celigo sent something unexpected.
+// What a proxy or a cut connection produces (not JSON, empty, cut short, null) is a garbledError; JSON of the
+// wrong shape is not, since asking again would give the same.
 func decode(req request, resp *response, out any) error {
-	if !uhttp.IsJSONContentType(resp.header.Get("Content-Type")) {
-		return withCode(codes.Internal, "celigo: %s %s: expected JSON, got %q (HTTP %d): %s",
-			req.method, req.path, resp.header.Get("Content-Type"), resp.status, snippet(resp.body))
+	if err := checkJSON(req, resp); err != nil {
+		return err
+	}
+	if string(bytes.TrimSpace(resp.body)) == "null" {
+		return garbled(req, "answer is null")
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
-		return withCode(codes.Internal, "celigo: %s %s: malformed JSON answer: %v", req.method, req.path, err)
+		return decodeError(req, err)
 	}
 	return nil
+}
+
+// checkJSON refuses an answer that is not typed JSON or has no body at all.
+func checkJSON(req request, resp *response) error {
+	if !uhttp.IsJSONContentType(resp.header.Get("Content-Type")) {
+		return garbled(req, fmt.Sprintf("expected JSON, got %q (HTTP %d): %s", resp.header.Get("Content-Type"), resp.status, snippet(resp.body)))
+	}
+	if len(bytes.TrimSpace(resp.body)) == 0 {
+		return garbled(req, fmt.Sprintf("empty answer (HTTP %d)", resp.status))
+	}
+	return nil
+}
+
+// decodeError classifies a JSON decoding failure: a syntax error or a cut answer is garbled; a value of the
+// wrong type is Celigo sending something this code does not understand.
+func decodeError(req request, err error) error {
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return garbled(req, "malformed JSON answer: "+err.Error())
+	}
+	return withCode(codes.Internal, "celigo: %s %s: unexpected JSON answer: %v", req.method, req.path, err)
+}
+
+// garbledError is an answer that cannot be read at all: not JSON, empty, cut short, or null. A GET is asked
+// again within the retry budget; it fails the call only when it persists.
+type garbledError struct{ err error }
+
+func (e *garbledError) Error() string              { return e.err.Error() }
+func (e *garbledError) Unwrap() error              { return e.err }
+func (e *garbledError) GRPCStatus() *status.Status { return status.New(codes.Internal, e.err.Error()) }
+
+func garbled(req request, what string) error {
+	return &garbledError{err: fmt.Errorf("celigo: %s %s: %s", req.method, req.path, what)}
+}
+
+func isGarbled(err error) bool {
+	var g *garbledError
+	return errors.As(err, &g)
 }

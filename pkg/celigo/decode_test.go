@@ -3,6 +3,7 @@ package celigo
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -100,6 +101,14 @@ func TestDecodeErrorsNameTheEndpoint(t *testing.T) {
 		{"tokenInfo: no _userId", jsonCT, `{"scope":"*"}`, "/v1/tokenInfo", tokenInfo},
 		{"tokenInfo: malformed", jsonCT, `{"_userId":`, "/v1/tokenInfo", tokenInfo},
 	}
+	// What a proxy or a cut connection produces is asked again (a GET is safe to repeat) and fails only when it
+	// persists; JSON of the wrong shape would read the same the next time, so it fails at once.
+	garbledAnswers := map[string]bool{
+		"users: malformed": true, "users: truncated": true, "users: truncated array": true, "users: empty body": true,
+		"users: null": true, "users: HTML with 200": true, "users: no content type": true,
+		"integrations: malformed": true, "integrations: null": true, "integrations: text/plain": true,
+		"user: null": true, "user: truncated": true, "user: HTML": true, "tokenInfo: malformed": true,
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			api := serveOnce(t, tc.ct, tc.body)
@@ -111,10 +120,57 @@ func TestDecodeErrorsNameTheEndpoint(t *testing.T) {
 			assert.Contains(t, r.err.Error(), tc.path)
 			assert.NotEqual(t, codes.OK, status.Code(r.err))
 			assert.NotEqual(t, codes.NotFound, status.Code(r.err), "NotFound would be skipped by the SDK")
-			assert.Equal(t, 1, api.Count(), "a decode failure is not retried")
+			if garbledAnswers[tc.name] {
+				assert.Greater(t, api.Count(), 1, "a garbled answer to a GET is asked again")
+				assert.Contains(t, r.err.Error(), "giving up")
+				assert.Equal(t, codes.Aborted, status.Code(r.err), "%v", r.err)
+			} else {
+				assert.Equal(t, 1, api.Count(), "JSON of the wrong shape is not asked again")
+			}
 			requireNoToken(t, r.err)
 		})
 	}
+}
+
+// TestGarbledAnswerThenGoodOne: each kind of garbage, once, then the real answer: the call succeeds with it.
+func TestGarbledAnswerThenGoodOne(t *testing.T) {
+	garbage := map[string]struct{ ct, body string }{
+		"truncated JSON":  {"application/json", `[{"_id":"a","accessLevel":"mon`},
+		"HTML proxy page": {"text/html", "<html><body>502 Bad Gateway</body></html>"},
+		"empty 200":       {"application/json", ""},
+		"null":            {"application/json", "null"},
+		"trailing junk":   {"application/json", `[{"_id":"a"}] <html>`},
+	}
+	for name, g := range garbage {
+		t.Run(name, func(t *testing.T) {
+			api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, n int, _ []byte) {
+				if n == 1 {
+					w.Header().Set("Content-Type", g.ct)
+					_, _ = w.Write([]byte(g.body))
+					return
+				}
+				writeJSONBody(w, 200, `[{"_id":"a"},{"_id":"b"}]`)
+			})
+			c, sl := newTestClient(t, api.URL)
+			users, next, err := c.ListUsers(context.Background(), "")
+			require.NoError(t, err)
+			require.Len(t, users, 2)
+			assert.Empty(t, next)
+			assert.Equal(t, 2, api.Count())
+			require.Len(t, sl.Waits(), 1)
+			assert.Positive(t, sl.Waits()[0], "the retry waits like after a 5xx")
+		})
+	}
+}
+
+// TestWritesAreNotRepeatedOnGarbledAnswers: a POST whose answer cannot be read may have acted; it is not sent again.
+func TestWritesAreNotRepeatedOnGarbledAnswers(t *testing.T) {
+	api := serveOnce(t, "application/json", `{"_id":"n1",`)
+	c, sl := newTestClient(t, api.URL)
+	_, err := c.Invite(context.Background(), Invitation{Email: "a@example.com"})
+	require.Error(t, err)
+	assert.Equal(t, 1, api.Count())
+	assert.Empty(t, sl.Waits())
 }
 
 func TestDecodeNonJSONNamesContentType(t *testing.T) {
@@ -169,12 +225,10 @@ func TestTimestampsTolerated(t *testing.T) {
 }
 
 func TestDecodeFullRecord(t *testing.T) {
-	api := serveOnce(t, "application/json", `[`+sampleRecord+`]`)
+	api := serveOnce(t, "application/json", sampleRecord)
 	c, _ := newTestClient(t, api.URL)
-	users, _, err := c.ListUsers(context.Background(), "")
+	u, err := c.GetUser(context.Background(), "6798f4dc43db9184f4bc8ee0")
 	require.NoError(t, err)
-	require.Len(t, users, 1)
-	u := users[0]
 	assert.Equal(t, "6798f4dc43db9184f4bc8ee0", u.ID)
 	require.NotNil(t, u.Accepted)
 	assert.True(t, *u.Accepted)
@@ -191,6 +245,14 @@ func TestDecodeFullRecord(t *testing.T) {
 	assert.JSONEq(t, `{"a":1}`, string(u.Field("futureThing")))
 	assert.Nil(t, u.Field("nope"))
 
+	// A list reads the same record into a summary: every typed field, no raw copy of the others.
+	api = serveOnce(t, "application/json", `[`+sampleRecord+`]`)
+	c, _ = newTestClient(t, api.URL)
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	assert.Equal(t, u.Summary(), users[0])
+
 	api = serveOnce(t, "application/json", `[{"_id":"x"},{"_id":"y","accepted":false},{"_id":"z","accepted":null}]`)
 	c, _ = newTestClient(t, api.URL)
 	users, _, err = c.ListUsers(context.Background(), "")
@@ -198,4 +260,20 @@ func TestDecodeFullRecord(t *testing.T) {
 	assert.False(t, users[0].IsPending(), "absent accepted is not pending")
 	assert.True(t, users[1].IsPending())
 	assert.False(t, users[2].IsPending())
+}
+
+// TestUserSummaryHasEveryTypedField: a field added to User for reading must reach the summary the sync uses.
+func TestUserSummaryHasEveryTypedField(t *testing.T) {
+	full := reflect.TypeOf(User{})
+	summary := reflect.TypeOf(UserSummary{})
+	for i := range full.NumField() {
+		f := full.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		sf, ok := summary.FieldByName(f.Name)
+		require.True(t, ok, "UserSummary lacks %s", f.Name)
+		assert.Equal(t, f.Type, sf.Type, f.Name)
+		assert.Equal(t, f.Tag, sf.Tag, f.Name)
+	}
 }

@@ -110,6 +110,37 @@ func (u *User) UnmarshalJSON(b []byte) error {
 // IsPending reports an invitation not yet accepted.
 func (u *User) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
 
+// Summary is the record's typed fields, as a list read would give them.
+func (u *User) Summary() *UserSummary {
+	return &UserSummary{
+		ID: u.ID, Accepted: u.Accepted, Dismissed: u.Dismissed, Disabled: u.Disabled, AccessLevel: u.AccessLevel,
+		IntegrationAccessLevel: u.IntegrationAccessLevel, AccountSSORequired: u.AccountSSORequired,
+		AccountMFARequired: u.AccountMFARequired, LastSignIn: u.LastSignIn, CreatedAt: u.CreatedAt,
+		LastModified: u.LastModified, SharedWithUser: u.SharedWithUser,
+	}
+}
+
+// UserSummary is what a sync reads of an access record: its typed fields, without the raw copy of every field
+// that User keeps to round-trip unknown fields on a PUT. Lists decode into it, so a page costs what is kept;
+// writes read their one record with GetUser.
+type UserSummary struct {
+	ID                     string              `json:"_id"`
+	Accepted               *bool               `json:"accepted"`
+	Dismissed              bool                `json:"dismissed"`
+	Disabled               bool                `json:"disabled"`
+	AccessLevel            string              `json:"accessLevel"`
+	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel"`
+	AccountSSORequired     bool                `json:"accountSSORequired"`
+	AccountMFARequired     bool                `json:"accountMFARequired"`
+	LastSignIn             Timestamp           `json:"lastSignIn"`
+	CreatedAt              Timestamp           `json:"createdAt"`
+	LastModified           Timestamp           `json:"lastModified"`
+	SharedWithUser         SharedUser          `json:"sharedWithUser"`
+}
+
+// IsPending reports an invitation not yet accepted.
+func (u *UserSummary) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
+
 // Email is the person's address.
 func (u *User) Email() string { return u.SharedWithUser.Email }
 

@@ -1,8 +1,12 @@
 package celigo
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,39 +14,74 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// NextLink returns the target of the rel="next" link in an RFC 8288 Link header, or "".
-// Celigo sends rel quoted or not, and may add other rels (prev, last) after a comma.
-func NextLink(header string) string {
-	for _, link := range splitLinks(header) {
-		target, params, ok := parseLink(link)
-		if !ok {
+// NextLink returns the target of the rel="next" link in RFC 8288 Link header values (joined with commas),
+// or "" when there is none. Celigo sends rel quoted or not, and may add other rels (prev, last).
+//
+// A header that names a next page in a way this parser cannot read with certainty (no angle brackets, a space
+// or quote in the target, rel='next', an unterminated quote, two different next targets) is an error, never
+// "no next page": taking it for the last page would end a list early and report the rest as gone.
+func NextLink(header string) (string, error) {
+	next := ""
+	for _, raw := range splitLinks(header) {
+		if strings.TrimSpace(raw) == "" {
 			continue
 		}
-		for _, p := range params {
-			name, value, _ := strings.Cut(p, "=")
-			if !strings.EqualFold(strings.TrimSpace(name), "rel") {
-				continue
+		link, ok := parseLink(raw)
+		if !ok {
+			if mentionsNext(raw) {
+				return "", fmt.Errorf("cannot read the link %q", strings.TrimSpace(raw))
 			}
-			value = strings.Trim(strings.TrimSpace(value), `"`)
-			for _, rel := range strings.Fields(value) {
-				if strings.EqualFold(rel, "next") {
-					return target
+			continue // an unreadable link that is not a next link cannot end the list early
+		}
+		if link.ambiguous {
+			return "", fmt.Errorf("the link %q names its relation twice", strings.TrimSpace(raw))
+		}
+		for _, rel := range link.rels {
+			switch {
+			case strings.EqualFold(rel, "next"):
+				if next != "" && next != link.target {
+					return "", fmt.Errorf("two different next links: %q and %q", next, link.target)
 				}
+				next = link.target
+			case mentionsNext(rel) && !validRelType(rel):
+				return "", fmt.Errorf("the relation %s in %q is not a valid rel value", rel, strings.TrimSpace(raw))
 			}
 		}
 	}
-	return ""
+	return next, nil
 }
 
-// splitLinks splits on commas that are outside <...> and quotes: a URL may itself hold commas.
+func mentionsNext(s string) bool { return strings.Contains(strings.ToLower(s), "next") }
+
+// validRelType accepts an RFC 8288 relation type: a registered name (a letter, then letters, digits, '.'
+// and '-'; "nextpage" is one, and is not "next") or an extension URI. 'next' and next, are neither.
+func validRelType(rel string) bool {
+	if strings.Contains(rel, ":") {
+		return validURIReference(rel)
+	}
+	for i := 0; i < len(rel); i++ {
+		if !isLetter(rel[i]) && (i == 0 || !isDigit(rel[i]) && rel[i] != '.' && rel[i] != '-') {
+			return false
+		}
+	}
+	return rel != ""
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// splitLinks splits on commas that are outside <...> and quoted strings: a URL may itself hold commas.
 func splitLinks(header string) []string { return splitOutside(header, ',') }
 
-// splitOutside splits s on sep where sep is outside <...> and quoted strings.
+// splitOutside splits s on sep where sep is outside <...> and quoted strings (with their backslash escapes).
 func splitOutside(s string, sep byte) []string {
 	var out []string
 	inURL, inQuote, start := false, false, 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
+		case inQuote && c == '\\':
+			i++ // an escaped character, a quote included
 		case c == '<' && !inQuote:
 			inURL = true
 		case c == '>' && !inQuote:
@@ -57,34 +96,134 @@ func splitOutside(s string, sep byte) []string {
 	return append(out, s[start:])
 }
 
-func parseLink(link string) (string, []string, bool) {
-	link = strings.TrimSpace(link)
+// linkValue is one parsed link-value: its target and the relation types of its (first) rel parameter.
+type linkValue struct {
+	target    string
+	rels      []string
+	ambiguous bool // a second rel parameter that mentions next (RFC 8288 says to ignore it; we do not guess)
+}
+
+// parseLink reads one RFC 8288 link-value: "<" URI-Reference ">" *( OWS ";" OWS link-param ).
+func parseLink(raw string) (linkValue, bool) {
+	link := strings.TrimSpace(raw)
 	if !strings.HasPrefix(link, "<") {
-		return "", nil, false
+		return linkValue{}, false
 	}
 	end := strings.IndexByte(link, '>')
 	if end < 0 {
-		return "", nil, false
+		return linkValue{}, false
 	}
-	target := strings.TrimSpace(link[1:end])
-	if strings.ContainsAny(target, "<>\"\t\r\n ") {
-		return "", nil, false // not a URI reference (RFC 3986 excludes these characters)
+	target := link[1:end]
+	if !validURIReference(target) {
+		return linkValue{}, false
 	}
-	var params []string
-	// A quoted parameter value may hold ';' (title="a; rel=next"): split outside quotes only.
-	for _, p := range splitOutside(link[end+1:], ';') {
-		if p = strings.TrimSpace(p); p != "" {
-			params = append(params, p)
+	rest := strings.TrimSpace(link[end+1:])
+	if rest != "" && rest[0] != ';' {
+		return linkValue{}, false
+	}
+	out := linkValue{target: target}
+	seenRel := false
+	for i, p := range splitOutside(rest, ';') {
+		if i == 0 {
+			continue // what precedes the first ';' is empty (checked above)
+		}
+		name, value, ok := parseParam(p)
+		if !ok {
+			return linkValue{}, false
+		}
+		if name == "" || !strings.EqualFold(name, "rel") {
+			continue
+		}
+		if seenRel {
+			out.ambiguous = out.ambiguous || mentionsNext(value)
+			continue
+		}
+		seenRel = true
+		out.rels = strings.Fields(value)
+	}
+	return out, true
+}
+
+// parseParam reads `token [ "=" ( token / quoted-string ) ]`, with optional whitespace; an empty parameter
+// (a stray ';') is allowed and returns an empty name.
+func parseParam(p string) (string, string, bool) {
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return "", "", true
+	}
+	name, value, hasValue := strings.Cut(p, "=")
+	name = strings.TrimSpace(name)
+	if !isToken(name) {
+		return "", "", false
+	}
+	if !hasValue {
+		return name, "", true
+	}
+	value = strings.TrimSpace(value)
+	if strings.HasPrefix(value, `"`) {
+		unquoted, ok := unquote(value)
+		return name, unquoted, ok
+	}
+	return name, value, isToken(value)
+}
+
+// unquote reads a whole quoted-string, resolving backslash escapes.
+func unquote(s string) (string, bool) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			if i+1 >= len(s) {
+				return "", false
+			}
+			i++
+			b.WriteByte(s[i])
+		case '"':
+			return b.String(), i == len(s)-1
+		default:
+			b.WriteByte(c)
 		}
 	}
-	return target, params, target != ""
+	return "", false // no closing quote
+}
+
+// isToken reports an RFC 9110 token: one or more of ALPHA DIGIT and !#$%&'*+-.^_`|~.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validURIReference accepts a non-empty RFC 3986 URI reference: printable ASCII without space and the
+// characters RFC 3986 excludes (" < > \ ^ ` { | }). Anything else cannot be followed with certainty.
+func validURIReference(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // nextPage resolves the next link of an answer and checks it before anyone follows it: same scheme and
 // host as the configured base (a bearer token must never go to another host or over a downgraded scheme),
 // same endpoint, and not the page just read (a repeated link would loop forever).
 func (c *Client) nextPage(req request, header http.Header) (string, error) {
-	raw := NextLink(strings.Join(header.Values("Link"), ", "))
+	links := strings.Join(header.Values("Link"), ", ")
+	raw, err := NextLink(links)
+	if err != nil {
+		return "", withCode(codes.Internal, "celigo: %s %s: the Link header %q cannot be followed safely (%v); stopping rather than taking this page for the last",
+			req.method, req.path, links, err)
+	}
 	if raw == "" {
 		return "", nil
 	}
@@ -144,20 +283,75 @@ func (c *Client) pageRequest(path, pageToken string) (request, error) {
 	return req, nil
 }
 
-// listPage fetches one page of a list endpoint into out and returns the checked next page token.
-func (c *Client) listPage(ctx context.Context, path, pageToken string, out any) (string, error) {
+// listPage fetches one page of a list endpoint and returns its items and the checked next page token.
+// valid names what is wrong with an item ("" when nothing is). Celigo answers an empty list with 204 and no body.
+func listPage[T any](ctx context.Context, c *Client, path, pageToken string, valid func(*T) string) ([]*T, string, error) {
 	req, err := c.pageRequest(path, pageToken)
 	if err != nil {
-		return "", err
+		return nil, "", err
+	}
+	var items []*T
+	req.accept = func(resp *response) error {
+		var err error
+		items, err = decodeList(req, resp, valid)
+		return err
 	}
 	resp, err := c.do(ctx, req)
 	if err != nil {
-		return "", listError(err)
+		return nil, "", listError(err)
 	}
-	if err := decode(req, resp, out); err != nil {
-		return "", err
+	next, err := c.nextPage(req, resp.header)
+	if err != nil {
+		return nil, "", err
 	}
-	return c.nextPage(req, resp.header)
+	if len(items) == 0 && next != "" {
+		// A list that keeps sending empty pages with new links would keep a sync busy for ever.
+		return nil, "", withCode(codes.Internal, "celigo: %s %s: an empty page that still links to a next page is a broken answer; stopping", req.method, req.path)
+	}
+	return items, next, nil
+}
+
+// decodeList reads a JSON array one item at a time, so a page never costs more than its items, and no more
+// than MaxPageRecords of them.
+func decodeList[T any](req request, resp *response, valid func(*T) string) ([]*T, error) {
+	if resp.status == http.StatusNoContent {
+		return []*T{}, nil
+	}
+	if err := checkJSON(req, resp); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(resp.body))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, decodeError(req, err)
+	}
+	if tok == nil {
+		return nil, garbled(req, "answer is null, not a list")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, withCode(codes.Internal, "celigo: %s %s: answer is not a list: %s", req.method, req.path, snippet(resp.body))
+	}
+	items := []*T{}
+	for dec.More() {
+		if len(items) == MaxPageRecords {
+			return nil, withCode(codes.Internal, "celigo: %s %s: more than %d records on one page; refusing to hold them", req.method, req.path, MaxPageRecords)
+		}
+		item := new(T)
+		if err := dec.Decode(item); err != nil {
+			return nil, decodeError(req, err)
+		}
+		if problem := valid(item); problem != "" {
+			return nil, withCode(codes.Internal, "celigo: %s %s: item %d %s", req.method, req.path, len(items), problem)
+		}
+		items = append(items, item)
+	}
+	if _, err := dec.Token(); err != nil { // the closing ']'
+		return nil, decodeError(req, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, garbled(req, "unexpected data after the list")
+	}
+	return items, nil
 }
 
 // listError re-codes a 404 on a list endpoint: the SDK treats NotFound as a skippable warning, which would

@@ -26,6 +26,7 @@ func TestNextLink(t *testing.T) {
 		{"unquoted", `<https://h/v1/ashares?after=abc>; rel=next`, "https://h/v1/ashares?after=abc"},
 		{"no spaces", `<https://h/n>;rel=next`, "https://h/n"},
 		{"spaces around =", `<https://h/n> ;  rel = "next" `, "https://h/n"},
+		{"tabs", "<https://h/n>;\trel=next", "https://h/n"},
 		{"case-insensitive rel value", `<https://h/n>; rel="NEXT"`, "https://h/n"},
 		{"case-insensitive rel name", `<https://h/n>; REL=Next`, "https://h/n"},
 		{"several rels, next first", `<https://h/n>; rel="next last"`, "https://h/n"},
@@ -37,22 +38,56 @@ func TestNextLink(t *testing.T) {
 		{"semicolon inside the URL", `<https://h/n;v=1?a=b>; rel="next"`, "https://h/n;v=1?a=b"},
 		{"quoted param holding a comma", `<https://h/p>; title="a, <https://h/evil>; rel=next"; rel="prev", <https://h/n>; rel="next"`, "https://h/n"},
 		{"quoted param holding '; rel=next'", `<https://h/p>; title="x; rel=next"; rel="prev"`, ""},
+		{"escaped quotes in a quoted param", `<https://h/p>; title="a \"b\", next"; rel="prev", <https://h/n>; rel="next"`, "https://h/n"},
 		{"other param before rel", `<https://h/n>; type="application/json"; rel="next"`, "https://h/n"},
 		{"title named next is not a rel", `<https://h/p>; rel="prev"; title="next"`, ""},
 		{"only prev", `<https://h/p>; rel="prev"`, ""},
 		{"nextpage is not next", `<https://h/n>; rel="nextpage"`, ""},
+		{"an extension relation is not next", `<https://h/n>; rel="https://example.com/rels/next"`, ""},
 		{"rel missing", `<https://h/n>`, ""},
-		{"empty target", `<>; rel="next"`, ""},
-		{"unterminated target", `<https://h/n; rel="next"`, ""},
-		{"no angle brackets", `https://h/n; rel="next"`, ""},
+		{"stray semicolons", `<https://h/n>;; rel=next;`, "https://h/n"},
 		{"garbage", `;;;,,,<<>>"""`, ""},
 		{"garbage then valid", `nonsense, <https://h/n>; rel="next"`, "https://h/n"},
-		{"first next wins", `<https://h/1>; rel="next", <https://h/2>; rel="next"`, "https://h/1"},
+		{"an unreadable prev does not hide next", `<https://h/p q>; rel="prev", <https://h/n>; rel="next"`, "https://h/n"},
+		{"the same next twice", `<https://h/1>; rel="next", <https://h/1>; rel=next`, "https://h/1"},
 		{"relative target", `</v1/ashares?after=2>; rel="next"`, "/v1/ashares?after=2"},
+		{"fragment", `<https://h/n?after=2#x>; rel="next"`, "https://h/n?after=2#x"},
+		{"a later rel that is not next", `<https://h/n>; rel=next; rel=prev`, "https://h/n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, NextLink(tc.header), "header %s", tc.header)
+			got, err := NextLink(tc.header)
+			require.NoError(t, err, "header %s", tc.header)
+			assert.Equal(t, tc.want, got, "header %s", tc.header)
+		})
+	}
+}
+
+// TestNextLinkUnreadable: a header that names a next page the parser cannot read with certainty is an error,
+// never "this was the last page".
+func TestNextLinkUnreadable(t *testing.T) {
+	for name, header := range map[string]string{
+		"no angle brackets":           `https://h/n; rel="next"`,
+		"single quotes":               `<https://h/n>; rel='next'`,
+		"backticks":                   "<https://h/n>; rel=`next`",
+		"space in the target":         `<https://h/v1/ashares?after=a b>; rel="next"`,
+		"quote in the target":         `<https://h/v1/ashares?after="b">; rel="next"`,
+		"non-ASCII in the target":     `<https://h/v1/ashares?after=é>; rel="next"`,
+		"empty target":                `<>; rel="next"`,
+		"unterminated target":         `<https://h/n; rel="next"`,
+		"unterminated quote":          `<https://h/n>; rel="next`,
+		"text between > and ;":        `<https://h/n> x; rel="next"`,
+		"missing semicolon":           `<https://h/n> rel="next"`,
+		"comma inside the rel value":  `<https://h/n>; rel="next,prev"`,
+		"rel given twice":             `<https://h/p>; rel="prev"; rel="next"`,
+		"two different next links":    `<https://h/1>; rel="next", <https://h/2>; rel="next"`,
+		"bad param name":              `<https://h/n>; r@l=next`,
+		"unquoted value with a space": `<https://h/n>; rel=next prev`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := NextLink(header)
+			require.Error(t, err, "header %s read as %q", header, got)
+			assert.Empty(t, got)
 		})
 	}
 }

@@ -38,22 +38,15 @@ func (c *Client) Profile(ctx context.Context) (*Profile, error) {
 	return &out, nil
 }
 
-// ListUsers reads one page of access records. pageToken is "" or a token this client returned.
-func (c *Client) ListUsers(ctx context.Context, pageToken string) ([]*User, string, error) {
-	var users []*User
-	next, err := c.listPage(ctx, pathUsers, pageToken, &users)
-	if err != nil {
-		return nil, "", err
-	}
-	if users == nil { // JSON null (an empty list decodes to a non-nil slice): never an empty success
-		return nil, "", withCode(codes.Internal, "celigo: GET %s: answer is null, not a list", pathUsers)
-	}
-	for i, u := range users {
-		if u == nil || u.ID == "" {
-			return nil, "", withCode(codes.Internal, "celigo: GET %s: record %d has no _id", pathUsers, i)
+// ListUsers reads one page of access records, as summaries (a write reads its record with GetUser).
+// pageToken is "" or a token this client returned.
+func (c *Client) ListUsers(ctx context.Context, pageToken string) ([]*UserSummary, string, error) {
+	return listPage(ctx, c, pathUsers, pageToken, func(u *UserSummary) string {
+		if u.ID == "" {
+			return "has no _id"
 		}
-	}
-	return users, next, nil
+		return ""
+	})
 }
 
 // GetUser reads one access record, always from Celigo (never a cache): writes depend on it.
@@ -128,20 +121,12 @@ func (c *Client) Invite(ctx context.Context, inv Invitation) (*User, error) {
 
 // ListIntegrations reads one page of integrations.
 func (c *Client) ListIntegrations(ctx context.Context, pageToken string) ([]*Integration, string, error) {
-	var items []*Integration
-	next, err := c.listPage(ctx, pathIntegrations, pageToken, &items)
-	if err != nil {
-		return nil, "", err
-	}
-	if items == nil { // JSON null: never an empty success
-		return nil, "", withCode(codes.Internal, "celigo: GET %s: answer is null, not a list", pathIntegrations)
-	}
-	for i, it := range items {
-		if it == nil || it.ID == "" {
-			return nil, "", withCode(codes.Internal, "celigo: GET %s: item %d has no _id", pathIntegrations, i)
+	return listPage(ctx, c, pathIntegrations, pageToken, func(it *Integration) string {
+		if it.ID == "" {
+			return "has no _id"
 		}
-	}
-	return items, next, nil
+		return ""
+	})
 }
 
 // GetIntegration reads one integration.
@@ -160,13 +145,12 @@ func (c *Client) GetIntegration(ctx context.Context, id string) (*Integration, e
 	return &it, nil
 }
 
+// getJSON reads one object. Decoding happens inside the retry loop, so a garbled answer is asked again.
 func (c *Client) getJSON(ctx context.Context, path string, out any) error {
 	req := request{method: http.MethodGet, url: c.endpoint(path), path: path, idempotent: true}
-	resp, err := c.do(ctx, req)
-	if err != nil {
-		return err
-	}
-	return decode(req, resp, out)
+	req.accept = func(resp *response) error { return decode(req, resp, out) }
+	_, err := c.do(ctx, req)
+	return err
 }
 
 // userPath escapes an id into /v1/ashares/{id}; ids come from C1 requests, so they are not trusted.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -28,6 +29,11 @@ type Connector struct {
 	client *celigo.Client
 	walk   *walk
 	locks  recordLocks // one writer per access record at a time
+
+	userPages pageCache[celigo.UserSummary] // the users page List is serving in parts
+	intPages  pageCache[celigo.Integration]
+	odd       oddValues
+	sawUsers  atomic.Bool // the last validation saw at least one access record
 
 	tokenMu   sync.Mutex
 	tokenInfo *celigo.TokenInfo // the token's user never changes, so it is read once
@@ -83,14 +89,18 @@ func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 	}.Build(), nil
 }
 
-// Validate proves the token works and can read users, before a sync or a provisioning call.
+// Validate proves the token works and can read users, before a sync (the SDK validates at the start of each)
+// or a provisioning call. A host that refuses connections fails it after a few quick tries.
 func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, error) {
-	if _, err := c.token(ctx); err != nil {
+	probe := c.client.ForValidation()
+	if _, err := c.tokenVia(ctx, probe); err != nil {
 		return nil, c.credentialError(err)
 	}
-	if _, _, err := c.client.ListUsers(ctx, ""); err != nil {
+	users, _, err := probe.ListUsers(ctx, "")
+	if err != nil {
 		return nil, c.credentialError(err)
 	}
+	c.sawUsers.Store(len(users) > 0)
 	return nil, nil
 }
 
@@ -111,12 +121,16 @@ func (c *Connector) credentialError(err error) error {
 
 // token returns the token's own user, read once.
 func (c *Connector) token(ctx context.Context) (*celigo.TokenInfo, error) {
+	return c.tokenVia(ctx, c.client)
+}
+
+func (c *Connector) tokenVia(ctx context.Context, client *celigo.Client) (*celigo.TokenInfo, error) {
 	c.tokenMu.Lock()
 	defer c.tokenMu.Unlock()
 	if c.tokenInfo != nil {
 		return c.tokenInfo, nil
 	}
-	ti, err := c.client.TokenInfo(ctx)
+	ti, err := client.TokenInfo(ctx)
 	if err != nil {
 		return nil, err
 	}

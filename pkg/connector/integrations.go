@@ -56,26 +56,36 @@ func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Re
 	return rs.NewAppResource(name, integrationResourceType, it.ID, []rs.AppTraitOption{rs.WithAppHelpURL(link)}, opts...)
 }
 
-// List reads one page of integrations and keeps their ids for the grants.
+// List serves one part of a page of integrations (a page too large for one answer takes several calls, read
+// from Celigo once) and keeps their ids for the grants.
 func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	token := opts.PageToken.Token
-	page, next, err := b.conn.client.ListIntegrations(ctx, token)
+	pos, err := parseListPosition(opts.PageToken.Token)
 	if err != nil {
-		return nil, nil, wrapErr(err, "list integrations")
-	}
-	if err := b.conn.walk.addIntegrations(opts.SyncID, page, token, next); err != nil {
 		return nil, nil, err
 	}
-	out := make([]*v2.Resource, 0, len(page))
-	for _, it := range page {
-		r, err := b.integrationResource(it)
+	page, ok := b.conn.intPages.get(opts.SyncID, pos.URL)
+	if !ok {
+		items, next, err := b.conn.client.ListIntegrations(ctx, pos.URL)
 		if err != nil {
-			return nil, nil, wrapErr(err, "describe integration "+it.ID)
+			return nil, nil, wrapErr(err, "list integrations")
 		}
-		out = append(out, r)
+		if err := b.conn.walk.addIntegrations(opts.SyncID, items, pos.URL, next); err != nil {
+			return nil, nil, err
+		}
+		page = apiPage[celigo.Integration]{items: items, next: next}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	part, err := servePart("integrations", page, pos, integrationKey, func(it *celigo.Integration) (*v2.Resource, error) {
+		r, err := b.integrationResource(it)
+		return r, wrapErr(err, "describe integration "+it.ID)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b.conn.intPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
+	return part.resources, &rs.SyncOpResults{NextPageToken: part.next}, nil
 }
+
+func integrationKey(it *celigo.Integration) string { return it.ID }
 
 // Get reads one integration for a targeted sync.
 func (b *integrationBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {

@@ -1,10 +1,15 @@
 package connector
 
 import (
+	"encoding/json"
 	"strconv"
+	"strings"
+	"sync"
 
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // Grants derived from the walk are served in slices of the in-memory lists; the page token is the offset.
@@ -29,4 +34,153 @@ func window(offset, total int) (int, int, string) {
 		return start, end, ""
 	}
 	return start, end, strconv.Itoa(end)
+}
+
+// One Celigo page can be far larger than one gRPC message (10,000 users are about 6 MB of resources; gRPC
+// refuses answers over 4 MB), so a List call serves at most this much of it and the next call goes on
+// from memory.
+const (
+	maxResourcesPerPage  = 1000
+	resourceBytesPerPage = 2 << 20
+)
+
+// maxListPages bounds the Celigo pages of one list. At Celigo's documented 1000 records a page it is ten
+// million records, more than any real account has; a list that goes on past it never ends, and fails.
+// A variable so tests can lower it.
+var maxListPages = 10_000
+
+// listPosition is the page token of a List call: which Celigo page to serve (its next link as Celigo sent it,
+// "" for the first), how many Celigo pages came before it, and how far into it earlier calls got.
+type listPosition struct {
+	URL    string `json:"url,omitempty"`
+	Page   int    `json:"page,omitempty"`
+	After  string `json:"after,omitempty"`  // id of the last record already served from this page
+	Offset int    `json:"offset,omitempty"` // how many of its records were served
+}
+
+func parseListPosition(token string) (listPosition, error) {
+	var pos listPosition
+	switch {
+	case token == "":
+		return pos, nil
+	case !strings.HasPrefix(token, "{"):
+		// A bare next link: the token of earlier versions of this connector, from a resumed sync.
+		return listPosition{URL: token, Page: 1}, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(token))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pos); err != nil || pos.Page < 0 || pos.Offset < 0 || (pos.URL == "") != (pos.Page == 0) ||
+		(pos.After == "") != (pos.Offset == 0) {
+		return listPosition{}, status.Errorf(codes.InvalidArgument, "baton-celigo: page token %q is not one this connector issued", token)
+	}
+	return pos, nil
+}
+
+func (p listPosition) token() string {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // strings and ints only
+	}
+	return string(b)
+}
+
+// apiPage is one Celigo page as read: its records and its checked next link.
+type apiPage[T any] struct {
+	items []*T
+	next  string
+}
+
+// servedPage is one List answer cut from a Celigo page.
+type servedPage struct {
+	resources []*v2.Resource
+	next      string // the SDK page token
+	lastOfAPI bool   // the answer ends the Celigo page
+}
+
+// servePart describes the records of page from pos on, as many as fit one List answer, and the token that
+// goes on after them. id names a record; describe builds its resource.
+func servePart[T any](list string, page apiPage[T], pos listPosition, id func(*T) string, describe func(*T) (*v2.Resource, error)) (servedPage, error) {
+	start := resumeAt(page.items, pos, id)
+	out := make([]*v2.Resource, 0, min(len(page.items)-start, maxResourcesPerPage))
+	size, end := 0, start
+	for ; end < len(page.items) && len(out) < maxResourcesPerPage; end++ {
+		r, err := describe(page.items[end])
+		if err != nil {
+			return servedPage{}, err
+		}
+		n := proto.Size(r)
+		if len(out) > 0 && size+n > resourceBytesPerPage {
+			break
+		}
+		size += n
+		out = append(out, r)
+	}
+	if end < len(page.items) {
+		next := listPosition{URL: pos.URL, Page: pos.Page, After: id(page.items[end-1]), Offset: end}
+		return servedPage{resources: out, next: next.token()}, nil
+	}
+	if page.next == "" {
+		return servedPage{resources: out, lastOfAPI: true}, nil
+	}
+	if err := tooManyPages(list, pos.Page+1); err != nil {
+		return servedPage{}, err
+	}
+	return servedPage{resources: out, next: listPosition{URL: page.next, Page: pos.Page + 1}.token(), lastOfAPI: true}, nil
+}
+
+// resumeAt is where serving page goes on: just after the record pos names. The page may have been read again
+// in another process and changed since; when that record is gone, the page is served again from its start:
+// a record served twice is harmless, a record skipped would be reported as gone.
+func resumeAt[T any](items []*T, pos listPosition, id func(*T) string) int {
+	if pos.After == "" {
+		return 0
+	}
+	if pos.Offset <= len(items) && id(items[pos.Offset-1]) == pos.After {
+		return pos.Offset
+	}
+	for i, it := range items {
+		if id(it) == pos.After {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// tooManyPages fails list when the page it is about to read, counted from 0, is past maxListPages.
+func tooManyPages(list string, page int) error {
+	if page < maxListPages {
+		return nil
+	}
+	return status.Errorf(codes.Internal,
+		"baton-celigo: list %s: Celigo is still linking to more pages after %d, more than any real account has; stopping instead of reading for ever",
+		list, maxListPages)
+}
+
+// pageCache keeps the Celigo page that List calls are serving in parts, so it is read once however many
+// answers it takes. One page per list is enough: the SDK asks for one list's pages in order.
+type pageCache[T any] struct {
+	mu     sync.Mutex
+	syncID string
+	url    string
+	page   *apiPage[T]
+}
+
+func (c *pageCache[T]) get(syncID, url string) (apiPage[T], bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.page == nil || c.syncID != syncID || c.url != url {
+		return apiPage[T]{}, false
+	}
+	return *c.page, true
+}
+
+// keep holds page while parts of it remain to be served, and lets it go after its last part.
+func (c *pageCache[T]) keep(syncID, url string, page apiPage[T], more bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !more {
+		c.page = nil
+		return
+	}
+	c.syncID, c.url, c.page = syncID, url, &page
 }

@@ -172,8 +172,8 @@ func invitationFrom(info *v2.AccountInfo) (string, string, error) {
 
 // findUserByEmail walks the users for one address (case-insensitive); nil when nobody has it.
 func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Resource, error) {
-	var found *celigo.User
-	err := c.eachUserPage(ctx, func(page []*celigo.User) bool {
+	var found *celigo.UserSummary
+	err := c.eachUserPage(ctx, func(page []*celigo.UserSummary) bool {
 		for _, u := range page {
 			if strings.EqualFold(u.SharedWithUser.Email, email) {
 				found = u
@@ -185,7 +185,7 @@ func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Reso
 	if err != nil || found == nil {
 		return nil, err
 	}
-	return userResource(found)
+	return describeUser(found)
 }
 
 // Delete removes a user's access record. Already gone is success; the owner and the token's own user are

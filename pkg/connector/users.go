@@ -21,27 +21,25 @@ type userBuilder struct {
 
 func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return userResourceType }
 
-// List reads one page of access records. The last page also yields the account owner, which Celigo does
-// not list: it is known only once every record has been seen.
+// List serves one part of a page of access records (a page too large for one answer takes several calls,
+// read from Celigo once). The end of the list also yields the account owner, which Celigo does not list: it
+// is known only once every record has been seen.
 func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	token := opts.PageToken.Token
-	page, next, err := b.conn.client.ListUsers(ctx, token)
+	pos, err := parseListPosition(opts.PageToken.Token)
 	if err != nil {
-		return nil, nil, wrapErr(err, "list users")
-	}
-	if err := b.conn.walk.addUsers(opts.SyncID, page, token, next); err != nil {
 		return nil, nil, err
 	}
-
-	out := make([]*v2.Resource, 0, len(page)+1)
-	for _, u := range page {
-		r, err := userResource(u)
-		if err != nil {
-			return nil, nil, wrapErr(err, "describe user "+u.ID)
-		}
-		out = append(out, r)
+	page, err := b.conn.usersPage(ctx, opts.SyncID, pos)
+	if err != nil {
+		return nil, nil, err
 	}
-	if next == "" {
+	part, err := servePart("users", page, pos, userKey, describeUserOrFail)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.conn.userPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
+	out := part.resources
+	if part.lastOfAPI && page.next == "" {
 		users, err := b.conn.walkedUsers(ctx, opts.SyncID)
 		if err != nil {
 			return nil, nil, err
@@ -54,7 +52,46 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 			out = append(out, owner)
 		}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, &rs.SyncOpResults{NextPageToken: part.next}, nil
+}
+
+func userKey(u *celigo.UserSummary) string { return u.ID }
+
+func describeUserOrFail(u *celigo.UserSummary) (*v2.Resource, error) {
+	r, err := describeUser(u)
+	return r, wrapErr(err, "describe user "+u.ID)
+}
+
+// usersPage is the page of access records at pos: from memory while List is serving it in parts, else read
+// from Celigo and recorded in the sync's walk.
+func (c *Connector) usersPage(ctx context.Context, syncID string, pos listPosition) (apiPage[celigo.UserSummary], error) {
+	if page, ok := c.userPages.get(syncID, pos.URL); ok {
+		return page, nil
+	}
+	items, next, err := c.client.ListUsers(ctx, pos.URL)
+	if err != nil {
+		return apiPage[celigo.UserSummary]{}, wrapErr(err, "list users")
+	}
+	if pos.URL == "" && next == "" && len(items) == 0 {
+		if err := c.usersVanished(); err != nil {
+			return apiPage[celigo.UserSummary]{}, err
+		}
+	}
+	if err := c.walk.addUsers(syncID, items, pos.URL, next); err != nil {
+		return apiPage[celigo.UserSummary]{}, err
+	}
+	c.odd.noteUsers(ctx, syncID, items)
+	return apiPage[celigo.UserSummary]{items: items, next: next}, nil
+}
+
+// usersVanished fails a users list that came back empty moments after validation saw users: reporting an
+// account with nobody in it would have ConductorOne take everyone's access away.
+func (c *Connector) usersVanished() error {
+	if !c.sawUsers.Load() {
+		return nil
+	}
+	return status.Errorf(codes.Aborted,
+		"baton-celigo: list users: Celigo listed users when the connection was validated moments ago, but now answers with none; failing the sync rather than reporting an account without users")
 }
 
 func (b *userBuilder) Entitlements(_ context.Context, _ *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
@@ -93,8 +130,11 @@ func (b *userBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.Resource
 	return owner, nil, nil
 }
 
-// userResource describes one access record.
-func userResource(u *celigo.User) (*v2.Resource, error) {
+// userResource describes one access record read whole.
+func userResource(u *celigo.User) (*v2.Resource, error) { return describeUser(u.Summary()) }
+
+// describeUser describes one access record.
+func describeUser(u *celigo.UserSummary) (*v2.Resource, error) {
 	email := u.SharedWithUser.Email
 	name := u.SharedWithUser.Name
 	if name == "" {
@@ -129,7 +169,7 @@ func userResource(u *celigo.User) (*v2.Resource, error) {
 
 // userStatus: a disabled user cannot sign in; a declined invitation gives no access either; a pending one
 // is an account Celigo already counts.
-func userStatus(u *celigo.User) (v2.Status_ResourceStatus, string) {
+func userStatus(u *celigo.UserSummary) (v2.Status_ResourceStatus, string) {
 	switch {
 	case u.Disabled:
 		return v2.Status_RESOURCE_STATUS_DISABLED, "disabled in Celigo"
@@ -141,7 +181,7 @@ func userStatus(u *celigo.User) (v2.Status_ResourceStatus, string) {
 	return v2.Status_RESOURCE_STATUS_ENABLED, ""
 }
 
-func invitationState(u *celigo.User) string {
+func invitationState(u *celigo.UserSummary) string {
 	switch {
 	case u.Dismissed:
 		return "declined"
@@ -152,7 +192,7 @@ func invitationState(u *celigo.User) string {
 }
 
 // userProfile has the same keys for every user so C1 policies can rely on them.
-func userProfile(u *celigo.User, st v2.Status_ResourceStatus, details string) map[string]any {
+func userProfile(u *celigo.UserSummary, st v2.Status_ResourceStatus, details string) map[string]any {
 	accessLevel := u.AccessLevel
 	if accessLevel == "" {
 		accessLevel = "none"
@@ -243,10 +283,10 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 
 // eachUserPage walks every page of users outside the sync's walk (targeted reads, invitations), stopping
 // early when fn says so.
-func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.User) (stop bool)) error {
+func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSummary) (stop bool)) error {
 	var pages listState
 	token := ""
-	for {
+	for n := 1; ; n++ {
 		page, next, err := c.client.ListUsers(ctx, token)
 		if err != nil {
 			return wrapErr(err, "list users")
@@ -257,6 +297,9 @@ func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.User) (s
 		if pages.loops(token, next) {
 			return loopError("users")
 		}
+		if err := tooManyPages("users", n); err != nil {
+			return err
+		}
 		token = next
 	}
 }
@@ -264,7 +307,7 @@ func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.User) (s
 // readAllUsers is what grants need of every user, read now.
 func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
 	var out []userAccess
-	err := c.eachUserPage(ctx, func(page []*celigo.User) bool {
+	err := c.eachUserPage(ctx, func(page []*celigo.UserSummary) bool {
 		for _, u := range page {
 			out = append(out, accessOf(u))
 		}

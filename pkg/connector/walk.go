@@ -74,13 +74,13 @@ func (w *walk) forSync(syncID string) {
 	w.integrations, w.intIndex, w.intState = nil, map[string]struct{}{}, listState{}
 }
 
-func accessOf(u *celigo.User) userAccess {
-	return userAccess{recordID: u.ID, personID: u.SharedWithUser.ID, role: u.AccessLevel, direct: celigo.DirectAccess(u)}
+func accessOf(u *celigo.UserSummary) userAccess {
+	return userAccess{recordID: u.ID, personID: u.SharedWithUser.ID, role: u.AccessLevel, direct: celigo.DirectEntries(u.AccessLevel, u.IntegrationAccessLevel)}
 }
 
 // addUsers records one page of the users list. first: the page was requested without a token;
 // last: it had no next page.
-func (w *walk) addUsers(syncID string, page []*celigo.User, token, next string) error {
+func (w *walk) addUsers(syncID string, page []*celigo.UserSummary, token, next string) error {
 	first, last := token == "", next == ""
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -167,7 +167,7 @@ func (c *Connector) walkedUsers(ctx context.Context, syncID string) ([]userAcces
 		return users, nil
 	}
 	token := ""
-	for {
+	for n := 1; ; n++ {
 		page, next, err := c.client.ListUsers(ctx, token)
 		if err != nil {
 			return nil, wrapErr(err, "list users")
@@ -175,14 +175,23 @@ func (c *Connector) walkedUsers(ctx context.Context, syncID string) ([]userAcces
 		if err := c.walk.addUsers(syncID, page, token, next); err != nil {
 			return nil, err
 		}
+		c.odd.noteUsers(ctx, syncID, page)
 		if next == "" {
 			break
+		}
+		if err := tooManyPages("users", n); err != nil {
+			return nil, err
 		}
 		token = next
 	}
 	users, ok := c.walk.completeUsers(syncID)
 	if !ok {
 		return nil, walkReplaced("users")
+	}
+	if len(users) == 0 {
+		if err := c.usersVanished(); err != nil {
+			return nil, err
+		}
 	}
 	return users, nil
 }
@@ -198,7 +207,7 @@ func (c *Connector) walkedIntegrations(ctx context.Context, syncID string) ([]st
 		return ids, set, nil
 	}
 	token := ""
-	for {
+	for n := 1; ; n++ {
 		page, next, err := c.client.ListIntegrations(ctx, token)
 		if err != nil {
 			return nil, nil, wrapErr(err, "list integrations")
@@ -208,6 +217,9 @@ func (c *Connector) walkedIntegrations(ctx context.Context, syncID string) ([]st
 		}
 		if next == "" {
 			break
+		}
+		if err := tooManyPages("integrations", n); err != nil {
+			return nil, nil, err
 		}
 		token = next
 	}

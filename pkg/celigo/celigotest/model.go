@@ -2,9 +2,11 @@
 // (the subset the connector uses) plus a deterministic data generator.
 //
 // The fake behaves like the real service as documented in celigo-api.md: bare 401
-// bodies, Link-header paging with opaque cursors, PUT that replaces the writable set,
-// a toggling disable endpoint, and error envelopes. It rejects what Celigo would
-// reject, so client bugs surface in tests rather than in production.
+// bodies, Link-header paging with opaque cursors, 204 with no body for an empty list,
+// PUT that replaces the writable set, a toggling disable endpoint, and error envelopes.
+// It rejects what Celigo would reject, so client bugs surface in tests rather than in
+// production. Tests can also make it hostile: broken Link headers, endless lists,
+// faults and truncated answers.
 package celigotest
 
 import (

@@ -39,7 +39,22 @@ type Fault struct {
 	// Applied carries the request out as usual first, then answers with this fault instead: a write
 	// Celigo stored although its answer says it failed ("stored but answered 503").
 	Applied bool
+	// Truncate serves the normal answer, headers and status included, with its body cut in half, as a
+	// dropped connection or a proxy's buffer would. The other fields are ignored.
+	Truncate bool
 }
+
+// Endless makes a list never end, as a broken server might.
+type Endless int
+
+const (
+	// NotEndless: the last page has no next link (the default).
+	NotEndless Endless = iota
+	// EndlessEmpty: past the last page, empty pages each link to another empty page.
+	EndlessEmpty
+	// EndlessRepeat: the last page links back to the first under a new cursor, so pages never run out.
+	EndlessRepeat
+)
 
 // EveryNth faults every n-th request (n, 2n, 3n, ...) with status.
 func EveryNth(n, status int, retryAfter string) func(*http.Request, int) *Fault {
@@ -79,6 +94,9 @@ type Server struct {
 	integByID    map[string]bool
 	pageSize     int
 	unquotedRel  bool
+	linkFormat   func(next string) string
+	emptyAs200   bool
+	endless      Endless
 	latency      time.Duration
 	fault        func(*http.Request, int) *Fault
 	beforeWrite  func(method, path string)
@@ -153,6 +171,28 @@ func (s *Server) SetUnquotedRel(b bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.unquotedRel = b
+}
+
+// SetLinkFormat makes list pages send f(next URL) as their Link header instead of `<next>; rel="next"`:
+// tests use it for unusual but valid spellings and for broken ones. nil restores the default.
+func (s *Server) SetLinkFormat(f func(next string) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linkFormat = f
+}
+
+// SetEmptyListAs200 makes an empty list page answer 200 [] instead of Celigo's 204 with no body.
+func (s *Server) SetEmptyListAs200(b bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.emptyAs200 = b
+}
+
+// SetEndless makes both lists never end, in the way e says.
+func (s *Server) SetEndless(e Endless) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endless = e
 }
 
 // SetLatency delays every request by d.
@@ -310,12 +350,18 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var applied *Fault
+	truncate := false
 	if fault != nil {
-		if f := fault(r, n); f != nil && !f.Applied {
-			serveFault(w, f)
-			return
-		} else if f != nil {
-			applied = f
+		if f := fault(r, n); f != nil {
+			switch {
+			case f.Truncate:
+				truncate = true
+			case f.Applied:
+				applied = f
+			default:
+				serveFault(w, f)
+				return
+			}
 		}
 	}
 	switch h := r.Header.Get("Authorization"); {
@@ -345,8 +391,12 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	for k, v := range buf.Header() {
 		w.Header()[k] = v
 	}
+	out := buf.Body.Bytes()
+	if truncate {
+		out = out[:len(out)/2]
+	}
 	w.WriteHeader(buf.Code)
-	_, _ = w.Write(buf.Body.Bytes())
+	_, _ = w.Write(out)
 }
 
 func readBody(r *http.Request) ([]byte, bool) {
@@ -559,12 +609,13 @@ func profileJSON(p Person) map[string]any {
 	return m
 }
 
-// Cursors are opaque to clients: kind, offset and a MAC so that a made-up or
-// tampered value is rejected the way Celigo rejects bad query parameters.
-func (s *Server) cursor(kind byte, offset int) string {
-	b := make([]byte, 5, 5+8)
+// Cursors are opaque to clients: kind, offset, lap (how many times an endless list came round) and a MAC so
+// that a made-up or tampered value is rejected the way Celigo rejects bad query parameters.
+func (s *Server) cursor(kind byte, offset, lap int) string {
+	b := make([]byte, 9, 9+8)
 	b[0] = kind
 	binary.BigEndian.PutUint32(b[1:], uint32(offset))
+	binary.BigEndian.PutUint32(b[5:], uint32(lap))
 	return base64.RawURLEncoding.EncodeToString(append(b, s.cursorMAC(b)...))
 }
 
@@ -574,16 +625,16 @@ func (s *Server) cursorMAC(b []byte) []byte {
 	return h.Sum(nil)[:8]
 }
 
-func (s *Server) parseCursor(kind byte, c string) (int, bool) {
+func (s *Server) parseCursor(kind byte, c string) (offset, lap int, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) != 13 || b[0] != kind || !hmac.Equal(b[5:], s.cursorMAC(b[:5])) {
-		return 0, false
+	if err != nil || len(b) != 17 || b[0] != kind || !hmac.Equal(b[9:], s.cursorMAC(b[:9])) {
+		return 0, 0, false
 	}
-	return int(binary.BigEndian.Uint32(b[1:5])), true
+	return int(binary.BigEndian.Uint32(b[1:5])), int(binary.BigEndian.Uint32(b[5:9])), true
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind byte) {
-	offset := 0
+	offset, lap := 0, 0
 	for k, v := range q {
 		if k != "after" || len(v) != 1 {
 			msg := fmt.Sprintf("unsupported query parameter %q", k)
@@ -594,7 +645,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind
 			return
 		}
 		var ok bool
-		if offset, ok = s.parseCursor(kind, v[0]); !ok {
+		if offset, lap, ok = s.parseCursor(kind, v[0]); !ok {
 			writeError(w, http.StatusBadRequest, "invalid_query_params", "invalid value for after", "")
 			return
 		}
@@ -617,21 +668,46 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind
 	if page == nil {
 		page = []any{}
 	}
-	rel := `rel="next"`
-	if s.unquotedRel {
-		rel = "rel=next"
-	}
 	defer s.mu.Unlock() // page holds live records: encode them under the lock
 
-	if end < total {
+	if nextOffset, nextLap, ok := s.nextPage(offset, end, total, lap); ok {
 		scheme := "http"
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		next := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: "after=" + s.cursor(kind, end)}
-		w.Header().Set("Link", fmt.Sprintf("<%s>; %s", next.String(), rel))
+		next := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: "after=" + s.cursor(kind, nextOffset, nextLap)}
+		w.Header().Set("Link", s.linkHeader(next.String()))
+	}
+	if len(page) == 0 && !s.emptyAs200 {
+		w.WriteHeader(http.StatusNoContent) // Celigo's empty list: no body
+		return
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// nextPage says where the page after [offset, end) starts, if anywhere. The caller holds s.mu.
+func (s *Server) nextPage(offset, end, total, lap int) (int, int, bool) {
+	if end < total {
+		return end, lap, true
+	}
+	switch s.endless {
+	case EndlessEmpty:
+		return max(offset, total) + s.pageSize, lap, true
+	case EndlessRepeat:
+		return 0, lap + 1, true
+	}
+	return 0, 0, false
+}
+
+// linkHeader is the Link header naming next. The caller holds s.mu.
+func (s *Server) linkHeader(next string) string {
+	if s.linkFormat != nil {
+		return s.linkFormat(next)
+	}
+	if s.unquotedRel {
+		return fmt.Sprintf("<%s>; rel=next", next)
+	}
+	return fmt.Sprintf(`<%s>; rel="next"`, next)
 }
 
 func integrationJSON(in Integration) map[string]any {

@@ -779,3 +779,99 @@ func TestAppliedFault(t *testing.T) {
 		t.Errorf("logged status %d", got[len(got)-1].Status)
 	}
 }
+
+// TestEmptyListIs204: like Celigo, an empty list answers 204 with no body; SetEmptyListAs200 gives 200 [].
+func TestEmptyListIs204(t *testing.T) {
+	s := newTestServer(t, Account{Owner: Person{ID: "000000000000000000000001", Email: "o@example.com"}})
+	for _, path := range []string{"/v1/ashares", "/v1/integrations"} {
+		r := call(t, s, http.MethodGet, path, nil)
+		wantStatus(t, r, http.StatusNoContent)
+		if len(r.body) != 0 || r.header.Get("Link") != "" {
+			t.Errorf("%s: 204 with body %q, Link %q", path, r.body, r.header.Get("Link"))
+		}
+	}
+	s.SetEmptyListAs200(true)
+	r := call(t, s, http.MethodGet, "/v1/integrations", nil)
+	wantStatus(t, r, http.StatusOK)
+	if strings.TrimSpace(string(r.body)) != "[]" {
+		t.Errorf("body %q", r.body)
+	}
+}
+
+func TestLinkFormat(t *testing.T) {
+	s := newTestServer(t, small())
+	s.SetPageSize(1)
+	s.SetLinkFormat(func(next string) string { return next + `; rel='next'` })
+	r := call(t, s, http.MethodGet, "/v1/ashares", nil)
+	wantStatus(t, r, http.StatusOK)
+	link := r.header.Get("Link")
+	if !strings.HasPrefix(link, s.URL+"/v1/ashares?after=") || !strings.HasSuffix(link, `; rel='next'`) {
+		t.Fatalf("Link %q", link)
+	}
+	// The cursor in it is a real one.
+	next := strings.TrimSuffix(link, `; rel='next'`)
+	wantStatus(t, call(t, s, http.MethodGet, next, nil), http.StatusOK)
+	s.SetLinkFormat(nil)
+	if l := call(t, s, http.MethodGet, "/v1/ashares", nil).header.Get("Link"); !strings.HasSuffix(l, `>; rel="next"`) {
+		t.Errorf("default Link %q", l)
+	}
+}
+
+func TestEndlessLists(t *testing.T) {
+	follow := func(t *testing.T, s *Server, pages int) (ids []string, statuses []int, urls map[string]bool) {
+		t.Helper()
+		urls = map[string]bool{}
+		next := s.URL + "/v1/ashares"
+		for range pages {
+			r := call(t, s, http.MethodGet, next, nil)
+			statuses = append(statuses, r.status)
+			if r.status == http.StatusOK {
+				for _, it := range r.json(t).([]any) {
+					ids = append(ids, it.(map[string]any)["_id"].(string))
+				}
+			}
+			m := linkRE.FindStringSubmatch(r.header.Get("Link"))
+			if m == nil {
+				t.Fatalf("page %d has no next link", len(statuses))
+			}
+			if urls[m[1]] {
+				t.Fatalf("next link %s repeats: the list must look new each time", m[1])
+			}
+			urls[m[1]] = true
+			next = m[1]
+		}
+		return ids, statuses, urls
+	}
+	t.Run("empty pages", func(t *testing.T) {
+		s := newTestServer(t, small())
+		s.SetPageSize(2)
+		s.SetEndless(EndlessEmpty)
+		ids, statuses, _ := follow(t, s, 6)
+		if len(ids) != 3 || !reflect.DeepEqual(statuses, []int{200, 200, 204, 204, 204, 204}) {
+			t.Fatalf("ids %v statuses %v", ids, statuses)
+		}
+	})
+	t.Run("repeating pages", func(t *testing.T) {
+		s := newTestServer(t, small())
+		s.SetPageSize(2)
+		s.SetEndless(EndlessRepeat)
+		ids, statuses, _ := follow(t, s, 6)
+		if len(ids) != 9 || statuses[5] != 200 || ids[0] != ids[3] {
+			t.Fatalf("ids %v statuses %v", ids, statuses)
+		}
+	})
+}
+
+func TestTruncateFault(t *testing.T) {
+	s := newTestServer(t, small())
+	whole := call(t, s, http.MethodGet, "/v1/ashares", nil)
+	s.SetFault(func(*http.Request, int) *Fault { return &Fault{Truncate: true} })
+	cut := call(t, s, http.MethodGet, "/v1/ashares", nil)
+	wantStatus(t, cut, http.StatusOK)
+	if len(cut.body) != len(whole.body)/2 || !strings.HasPrefix(string(whole.body), string(cut.body)) {
+		t.Fatalf("cut body %q of %q", cut.body, whole.body)
+	}
+	if cut.header.Get("Content-Type") != whole.header.Get("Content-Type") {
+		t.Errorf("headers differ: %v", cut.header)
+	}
+}

@@ -1,0 +1,11 @@
+package connector
+
+// SetMaxListPages lowers the page cap of every list for a test; the returned func restores it.
+func SetMaxListPages(n int) (restore func()) {
+	old := maxListPages
+	maxListPages = n
+	return func() { maxListPages = old }
+}
+
+// ResourceBytesPerPage is the size one List answer stays under.
+const ResourceBytesPerPage = resourceBytesPerPage
