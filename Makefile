@@ -21,7 +21,7 @@ ACTIONLINT    := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 GENERATED := pkg/config/conf.gen.go config_schema.json baton_capabilities.json
 
 .PHONY: all build build-lambda generate check-generated test test-race vet \
-	fmt-check lint actionlint ci clean demo bench bench-load fuzz
+	fmt-check tidy-check lint actionlint ci clean demo bench bench-load fuzz
 
 all: build
 
@@ -68,6 +68,10 @@ test-race:
 vet:
 	$(GO) vet ./...
 
+# go.mod and go.sum say exactly what the code imports.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "ERROR: go.mod/go.sum are not tidy. Run 'go mod tidy' and commit the result."; exit 1; }
+
 fmt-check:
 	@out="$$(find . -name '*.go' -not -path './.git/*' -not -path './dist/*' -print0 | xargs -0 -r gofmt -l)"; \
 	if [ -n "$$out" ]; then \
@@ -105,7 +109,7 @@ fuzz:
 	$(GO) test ./pkg/celigo -run '^$$' -fuzz '^FuzzUserRecord$$' -fuzztime $(FUZZTIME)
 
 ## CI: `test` stays last so the run closes on go test output.
-ci: check-generated fmt-check vet lint actionlint build-lambda demo fuzz test-race test
+ci: check-generated tidy-check fmt-check vet lint actionlint build-lambda demo fuzz test-race test
 
 clean:
 	rm -rf $(DIST)

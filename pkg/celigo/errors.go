@@ -191,6 +191,9 @@ func (e *codedError) Error() string              { return e.err.Error() }
 func (e *codedError) Unwrap() error              { return e.err }
 func (e *codedError) GRPCStatus() *status.Status { return status.New(e.code, e.err.Error()) }
 
+// WithCode gives err a gRPC code while keeping it in the chain, so errors.Is and errors.As still see it.
+func WithCode(code codes.Code, err error) error { return &codedError{code: code, err: err} }
+
 func withCode(code codes.Code, format string, args ...any) error {
 	return &codedError{code: code, err: fmt.Errorf(format, args...)}
 }

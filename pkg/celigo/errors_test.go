@@ -211,3 +211,14 @@ func TestAPIErrorGRPCStatusCarriesRateLimit(t *testing.T) {
 	assert.NotEmpty(t, st.Details(), "the rate-limit description rides along as a status detail")
 	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "the give-up wrapper decides the final code")
 }
+
+func TestWithCodeKeepsTheCause(t *testing.T) {
+	cause := errors.New("the cause")
+	err := fmt.Errorf("outer: %w", WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: %w", cause)))
+	if !errors.Is(err, cause) {
+		t.Error("errors.Is lost the cause")
+	}
+	if got := status.Code(err); got != codes.FailedPrecondition {
+		t.Errorf("code %v", got)
+	}
+}

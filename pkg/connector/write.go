@@ -204,7 +204,7 @@ func ruleError(err error) error {
 	var noAccess *celigo.NoAccessLeftError
 	switch {
 	case errors.Is(err, celigo.ErrOwnership), errors.As(err, &roleOnly), errors.As(err, &noAccess):
-		return status.Error(codes.FailedPrecondition, "baton-celigo: "+err.Error())
+		return celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: %w", err))
 	}
-	return status.Error(codes.InvalidArgument, "baton-celigo: "+err.Error())
+	return celigo.WithCode(codes.InvalidArgument, fmt.Errorf("baton-celigo: %w", err))
 }
