@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/conductorone/baton-sdk/pkg/ratelimit"
 	"github.com/conductorone/baton-sdk/pkg/uhttp"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
@@ -234,10 +235,24 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		ctxzap.Extract(ctx).Warn("celigo: transient failure, retrying",
 			zap.String("method", req.method), zap.String("path", req.path),
 			zap.Int("attempt", attempt), zap.Duration("wait", wait), zap.Error(err))
-		if err := c.sleep(ctx, wait); err != nil {
+		if err := c.pause(ctx, wait, err); err != nil {
 			return nil, fmt.Errorf("celigo: %s %s: %w", req.method, req.path, err)
 		}
 	}
+}
+
+// pause waits before a retry and reports the wait to baton-sdk's wait observer on ctx (the connector turns
+// these into the rate-limit wait report of its answer): a wait after a 429 counts as rate limiting, any
+// other as a plain retry backoff. Only the time actually waited is reported.
+func (c *Client) pause(ctx context.Context, wait time.Duration, cause error) error {
+	start := time.Now()
+	err := c.sleep(ctx, wait)
+	waited := wait
+	if err != nil {
+		waited = time.Since(start)
+	}
+	ratelimit.ObserveWait(ctx, ratelimit.WaitEvent{Duration: waited, Retry: !IsStatus(cause, http.StatusTooManyRequests)})
+	return err
 }
 
 func (c *Client) once(ctx context.Context, req request, payload []byte) (*response, error) {

@@ -58,7 +58,7 @@ func (w *WriteRetry) Wait(ctx context.Context, err error) error {
 	ctxzap.Extract(ctx).Warn("celigo: write failed; reading the record again before another try",
 		zap.String("method", req.method), zap.String("path", req.path),
 		zap.Int("attempt", w.attempt), zap.Duration("wait", wait), zap.Error(err))
-	if err := w.c.sleep(ctx, wait); err != nil {
+	if err := w.c.pause(ctx, wait, err); err != nil {
 		return fmt.Errorf("celigo: %s %s: %w", req.method, req.path, err)
 	}
 	return nil

@@ -1,0 +1,59 @@
+package connector
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
+)
+
+// TestRateLimitWaitsAreReported: the wait a 429's Retry-After imposed reaches the answer's annotations as the
+// SDK's rate-limit wait report; a 5xx backoff is a retry, not rate limiting, and is left out.
+func TestRateLimitWaitsAreReported(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		wantMS int64
+	}{
+		{"throttled", http.StatusTooManyRequests, 2000},
+		{"unavailable", http.StatusServiceUnavailable, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := celigotest.NewServer("tok", celigotest.Generate(1, 5, 2))
+			t.Cleanup(fake.Close)
+			fake.SetFault(func(_ *http.Request, n int) *celigotest.Fault {
+				if n == 1 {
+					return &celigotest.Fault{Status: tc.status, RetryAfter: "2"}
+				}
+				return nil
+			})
+			client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: "tok",
+				Sleep: func(context.Context, time.Duration) error { return nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, waits := watchRateLimitWaits(context.Background())
+			if _, _, err := client.ListIntegrations(ctx, ""); err != nil {
+				t.Fatal(err)
+			}
+			res := waits.results("next")
+			report := &v2.RateLimitWaitReport{}
+			found, err := res.Annotations.Pick(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := report.GetWaitMs(); found != (tc.wantMS > 0) || got != tc.wantMS {
+				t.Errorf("report found=%v wait=%d ms, want %d ms", found, got, tc.wantMS)
+			}
+			if res.NextPageToken != "next" {
+				t.Errorf("next token %q", res.NextPageToken)
+			}
+		})
+	}
+}
