@@ -4,12 +4,15 @@ package config
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/conductorone/baton-sdk/pkg/field"
-
-	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
+
+// Regions a user can choose, and the retry budget's default. pkg/celigo holds what they mean (hosts, the
+// retry loop); a connector test keeps these values equal to its own.
+var Regions = []string{"us", "eu"}
+
+const DefaultRetryBudgetSeconds = 120
 
 var (
 	AccessTokenField = field.StringField(
@@ -21,10 +24,10 @@ var (
 	)
 	RegionField = field.SelectField(
 		"region",
-		[]string{celigo.RegionUS, celigo.RegionEU},
+		Regions,
 		field.WithDisplayName("Region"),
 		field.WithDescription("The Celigo region the account and token live in: us (integrator.io) or eu (eu.integrator.io)."),
-		field.WithDefaultValue(celigo.RegionUS),
+		field.WithDefaultValue(Regions[0]),
 	)
 	BaseURLField = field.StringField(
 		"base-url",
@@ -38,7 +41,7 @@ var (
 		"retry-budget-seconds",
 		field.WithDisplayName("Retry budget (seconds)"),
 		field.WithDescription("How long one Celigo call keeps retrying throttling and transient faults before the run fails (0 = the default)."),
-		field.WithDefaultValue(int(celigo.DefaultRetryBudget.Seconds())),
+		field.WithDefaultValue(DefaultRetryBudgetSeconds),
 		field.WithHidden(true),
 		field.WithExportTarget(field.ExportTargetCLIOnly),
 	)
@@ -55,15 +58,12 @@ var Config = field.NewConfiguration(
 	field.WithIconUrl("/static/app-icons/celigo.svg"),
 )
 
-// Validate checks what the schema cannot, before any network call. It takes the values rather than the
-// generated struct so that the generator (which imports this package) builds without conf.gen.go.
-func Validate(token, region, baseURL string, retryBudgetSeconds int) error {
+// Validate checks the fields the schema cannot. What a value means to Celigo (is the token well formed, is the
+// region one Celigo runs, is the base URL safe to send a token to) is the client's to check, once, when the
+// connector is built.
+func Validate(retryBudgetSeconds int) error {
 	if retryBudgetSeconds < 0 {
 		return errors.New("retry-budget-seconds must be 0 or more")
 	}
-	if strings.TrimSpace(token) == "" {
-		return errors.New("celigo-access-token is empty: set --celigo-access-token or BATON_CELIGO_ACCESS_TOKEN")
-	}
-	_, err := celigo.ResolveBaseURL(region, baseURL)
-	return err
+	return nil
 }

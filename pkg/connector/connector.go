@@ -47,7 +47,7 @@ var Version = "dev"
 
 // New builds the connector from its configuration. It makes no network call: Validate does.
 func New(ctx context.Context, cfg *config.Celigo, _ *cli.ConnectorOpts) (connectorbuilder.ConnectorBuilderV2, []connectorbuilder.Opt, error) {
-	if err := config.Validate(cfg.CeligoAccessToken, cfg.Region, cfg.BaseUrl, cfg.RetryBudgetSeconds); err != nil {
+	if err := config.Validate(cfg.RetryBudgetSeconds); err != nil {
 		return nil, nil, celigo.WithCode(codes.InvalidArgument, fmt.Errorf("baton-celigo: %w", err))
 	}
 	// 0 (also what a hosted config without this CLI-only field decodes to) means the client's default.
