@@ -11,7 +11,6 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/actions"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
-	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -62,7 +61,8 @@ func (b *userBuilder) CreateAccountCapabilityDetails(_ context.Context) (*v2.Cre
 
 // CreateAccount invites a user. Credential options are ignored: Celigo never takes a password from us.
 // An address that already has access yields AlreadyExists with the existing user.
-func (b *userBuilder) CreateAccount(ctx context.Context, info *v2.AccountInfo, _ *v2.LocalCredentialOptions) (connectorbuilder.CreateAccountResponse, []*v2.PlaintextData, annotations.Annotations, error) {
+func (b *userBuilder) CreateAccount(ctx context.Context, info *v2.AccountInfo, _ *v2.LocalCredentialOptions) (resp connectorbuilder.CreateAccountResponse, _ []*v2.PlaintextData, _ annotations.Annotations, err error) {
+	defer func() { logCreateAccount(ctx, info, resp, err) }()
 	email, level, err := invitationFrom(info)
 	if err != nil {
 		return nil, nil, nil, err
@@ -152,7 +152,9 @@ func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Reso
 
 // Delete removes a user's access record. Already gone is success; the owner and the token's own user are
 // refused (the first cannot be removed, the second would cut the connector off).
-func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (annotations.Annotations, error) {
+func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (_ annotations.Annotations, err error) {
+	alreadyGone := false
+	defer func() { logDelete(ctx, id, alreadyGone, err) }()
 	recordID, err := principalUser(id)
 	if err != nil {
 		return nil, err
@@ -163,6 +165,7 @@ func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resou
 	u, err := b.conn.client.GetUser(ctx, recordID)
 	switch {
 	case celigo.IsStatus(err, http.StatusNotFound):
+		alreadyGone = true
 		return nil, nil
 	case err != nil:
 		return nil, wrapErr(err, "read user "+recordID)
@@ -174,15 +177,16 @@ func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resou
 	if err := b.conn.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
 		return nil, wrapErr(err, "delete user "+recordID)
 	}
-	logger(ctx).Info("baton-celigo: deleted user", zap.String("access_record_id", recordID))
 	return nil, nil
 }
 
+// userIDArgument is the action's user. It keeps the name user_id, which callers already send, but takes the
+// user's resource id — the Celigo access record id — not the person's Celigo user id.
 func userIDArgument(description string) *configv1.Field {
 	return configv1.Field_builder{
 		Name:        argUserID,
-		DisplayName: "User",
-		Description: description,
+		DisplayName: "User (access record id)",
+		Description: description + " Its resource id in the sync, which is the Celigo access record id (`baton resources -t user` lists it), not the person's Celigo user id.",
 		IsRequired:  true,
 		ResourceIdField: configv1.ResourceIdField_builder{
 			Rules: configv1.ResourceIDRules_builder{AllowedResourceTypeIds: []string{userTypeID}}.Build(),
@@ -219,12 +223,13 @@ func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.Acti
 }
 
 func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {
-	return func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-		id, err := userIDFromArgs(args)
-		if err != nil {
+	return func(ctx context.Context, args *structpb.Struct) (_ *structpb.Struct, _ annotations.Annotations, err error) {
+		id, changed := "", false
+		defer func() { logSetDisabled(ctx, id, disabled, changed, err) }()
+		if id, err = userIDFromArgs(args); err != nil {
 			return nil, nil, err
 		}
-		if err := b.conn.setDisabled(ctx, id, disabled); err != nil {
+		if changed, err = b.conn.setDisabled(ctx, id, disabled); err != nil {
 			return nil, nil, err
 		}
 		return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil
@@ -239,36 +244,37 @@ func userIDFromArgs(args *structpb.Struct) (string, error) {
 	if s, ok := actions.GetStringArg(args, argUserID); ok && s != "" {
 		return s, nil
 	}
-	return "", status.Errorf(codes.InvalidArgument, "baton-celigo: argument %q (the user's id) is required", argUserID)
+	return "", status.Errorf(codes.InvalidArgument,
+		"baton-celigo: argument %q is required: the user's resource id from the sync, i.e. the Celigo access record id (`baton resources -t user` lists it)", argUserID)
 }
 
 // setDisabled reads the flag and calls Celigo's toggle only when it differs: the endpoint flips whatever
 // the state is, so calling it blindly could enable a user we were asked to disable. The toggle is never
-// retried on an ambiguous failure; the state is read again instead.
-func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) error {
+// retried on an ambiguous failure; the state is read again instead. Returns false when it already was so.
+func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) (bool, error) {
 	if err := c.refuseOwner(ctx, recordID); err != nil {
-		return err
+		return false, err
 	}
 	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
 	for attempt := 1; attempt <= maxWriteAttempts; attempt++ {
 		u, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
-			return c.userReadError(err, recordID)
+			return false, c.userReadError(err, recordID)
 		}
 		if u.Disabled == disabled {
-			return nil
+			return attempt > 1, nil // in a later round, our earlier toggle is what set it
 		}
 		toggleErr := c.client.ToggleDisabled(ctx, recordID)
 		after, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
-			return wrapErr(err, "re-read user "+recordID+" after "+verb)
+			return false, wrapErr(err, "re-read user "+recordID+" after "+verb)
 		}
 		if after.Disabled == disabled {
-			return nil
+			return true, nil
 		}
 		if toggleErr != nil {
-			return wrapErr(toggleErr, verb+" user "+recordID)
+			return false, wrapErr(toggleErr, verb+" user "+recordID)
 		}
 	}
-	return status.Errorf(codes.Aborted, "baton-celigo: %s user %s: the state kept changing under the update", verb, recordID)
+	return false, status.Errorf(codes.Aborted, "baton-celigo: %s user %s: the state kept changing under the update", verb, recordID)
 }
