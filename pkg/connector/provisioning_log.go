@@ -122,12 +122,12 @@ func logRevoke(ctx context.Context, g *v2.Grant, annos annotations.Annotations, 
 func alreadyGrantedReason(ent *v2.Entitlement) string {
 	switch ent.GetResource().GetId().GetResourceType() {
 	case roleTypeID:
-		return "it is already the user's account role"
+		return "it is their account role"
 	case integrationTypeID:
 		if _, level, err := integrationEntitlement(ent); err == nil && level == celigo.LevelManage {
-			return "the administrator or manage role, or a manage entry for this integration, already gives it"
+			return "their account role or a manage entry gives it"
 		}
-		return "an account role or an entry for this integration already gives it"
+		return "their account role or an entry for this integration gives it"
 	}
 	return "Celigo already records it"
 }
@@ -135,9 +135,9 @@ func alreadyGrantedReason(ent *v2.Entitlement) string {
 func alreadyRevokedReason(ent *v2.Entitlement) string {
 	switch ent.GetResource().GetId().GetResourceType() {
 	case roleTypeID:
-		return "the user has another account role or none"
+		return "their account role is another or none"
 	case integrationTypeID:
-		return "the user has no entry for this integration at that level"
+		return "they have no entry for this integration at that level"
 	}
 	return "Celigo does not record it"
 }

@@ -118,9 +118,9 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 		{"grant a role", func() error { _, _, err := roles.Grant(f.ctx, pat, monitorRole); return err },
 			outcomeChanged, []string{"grant done", `user "Pat Plain" (` + logPlain + ")", "now holds role:monitor:assigned (Monitor all)"}},
 		{"grant the same role again", func() error { _, _, err := roles.Grant(f.ctx, pat, monitorRole); return err },
-			outcomeAlready, []string{"nothing to change in Celigo", "already holds role:monitor:assigned", "already the user's account role"}},
+			outcomeAlready, []string{"nothing to change in Celigo", "already holds role:monitor:assigned", "it is their account role"}},
 		{"grant manage on an integration to a manager", func() error { _, _, err := integrations.Grant(f.ctx, max, ordersManage); return err },
-			outcomeAlready, []string{"user " + logManager + " already holds integration:" + logInt + ":manage (Orders)", "manage role"}},
+			outcomeAlready, []string{"user " + logManager + " already holds integration:" + logInt + ":manage (Orders)", "their account role or a manage entry"}},
 		{"grant the owner role", func() error {
 			_, _, err := roles.Grant(f.ctx, pat, entOf(roleTypeID, celigo.LevelOwner, "Account owner", "assigned"))
 			return err
@@ -128,7 +128,7 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 		{"revoke a role not held", func() error {
 			_, err := roles.Revoke(f.ctx, grantOf(entOf(roleTypeID, celigo.LevelAdministrator, "", "assigned"), pat))
 			return err
-		}, outcomeAlready, []string{"does not hold role:administrator:assigned", "another account role or none"}},
+		}, outcomeAlready, []string{"does not hold role:administrator:assigned", "their account role is another or none"}},
 		{"revoke the held role", func() error { _, err := roles.Revoke(f.ctx, grantOf(monitorRole, pat)); return err },
 			outcomeChanged, []string{"revoke done", "no longer holds role:monitor:assigned"}},
 		{"revoke integration access that comes from the role", func() error {
