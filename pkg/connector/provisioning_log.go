@@ -190,6 +190,9 @@ func logSetDisabled(ctx context.Context, recordID string, disabled, changed bool
 		request, state = "disable user", "disabled: they cannot sign in; roles and integration access are kept"
 	}
 	who := "user " + recordID
+	if recordID == "" {
+		who = "no user given"
+	}
 	provisioningOutcome{
 		request: request,
 		subject: who,

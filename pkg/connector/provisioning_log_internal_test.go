@@ -146,6 +146,10 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 			outcomeChanged, []string{"delete account done", "user " + logPlain + " no longer has access"}},
 		{"delete again", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
 			outcomeAlready, []string{"already removed"}},
+		{"disable without an id", func() error {
+			_, _, err := users.setDisabledAction(true)(f.ctx, &structpb.Struct{Fields: map[string]*structpb.Value{}})
+			return err
+		}, outcomeRefused, []string{"disable user refused: no user given", "access record id"}},
 		{"grant to an id Celigo does not know", func() error { _, _, err := roles.Grant(f.ctx, userRes("nosuchid", ""), monitorRole); return err },
 			outcomeRefused, []string{"grant refused", "nosuchid", "not a user id from the sync"}},
 	}
