@@ -95,7 +95,7 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 	roles := &roleBuilder{conn: f.conn}
 	integrations := &integrationBuilder{conn: f.conn}
 	users := &userBuilder{conn: f.conn}
-	pat, max := userRes(logPlain, "Pat Plain"), userRes(logManager, "")
+	pat, manager := userRes(logPlain, "Pat Plain"), userRes(logManager, "")
 	monitorRole := entOf(roleTypeID, celigo.LevelMonitor, "Monitor all", "assigned")
 	ordersManage := entOf(integrationTypeID, logInt, "Orders", "manage")
 	action := func(disabled bool) error {
@@ -119,7 +119,7 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 			outcomeChanged, []string{"grant done", `user "Pat Plain" (` + logPlain + ")", "now holds role:monitor:assigned (Monitor all)"}},
 		{"grant the same role again", func() error { _, _, err := roles.Grant(f.ctx, pat, monitorRole); return err },
 			outcomeAlready, []string{"nothing to change in Celigo", "already holds role:monitor:assigned", "it is their account role"}},
-		{"grant manage on an integration to a manager", func() error { _, _, err := integrations.Grant(f.ctx, max, ordersManage); return err },
+		{"grant manage on an integration to a manager", func() error { _, _, err := integrations.Grant(f.ctx, manager, ordersManage); return err },
 			outcomeAlready, []string{"user " + logManager + " already holds integration:" + logInt + ":manage (Orders)", "their account role or a manage entry"}},
 		{"grant the owner role", func() error {
 			_, _, err := roles.Grant(f.ctx, pat, entOf(roleTypeID, celigo.LevelOwner, "Account owner", "assigned"))
@@ -132,7 +132,7 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 		{"revoke the held role", func() error { _, err := roles.Revoke(f.ctx, grantOf(monitorRole, pat)); return err },
 			outcomeChanged, []string{"revoke done", "no longer holds role:monitor:assigned"}},
 		{"revoke integration access that comes from the role", func() error {
-			_, err := integrations.Revoke(f.ctx, grantOf(ordersManage, max))
+			_, err := integrations.Revoke(f.ctx, grantOf(ordersManage, manager))
 			return err
 		}, outcomeRefused, []string{"revoke refused", "manage"}},
 		{"disable", func() error { return action(true) }, outcomeChanged, []string{"disable user done", logPlain, "now disabled"}},
