@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# make demo: sync a sample Celigo account served by celigo-mock on a free loopback port, then show what the
-# c1z holds with `go tool baton`. Needs only Go; nothing leaves this machine.
+# make demo: serve a sample Celigo account with celigo-mock on a free loopback port, sync it, make one
+# provisioning change, and show the sync file with baton's CLI. Nothing leaves this machine.
+#
+# Usage: scripts/demo.sh [DIR]. DIR (default dist) holds baton-celigo, celigo-mock and baton, which
+# `make demo` builds first in one go build (make build-all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+bin="${1:-dist}"
+for b in baton-celigo celigo-mock baton; do
+	[ -x "$bin/$b" ] || { echo "demo: $bin/$b is missing: run 'make demo', which builds it"; exit 1; }
+done
 
 work="$(mktemp -d)"
 mock_pid=""
@@ -12,36 +20,70 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building baton-celigo and celigo-mock"
-go build -o "$work/baton-celigo" ./cmd/baton-celigo
-go build -o "$work/celigo-mock" ./cmd/celigo-mock
+c1z="${DEMO_C1Z:-demo.c1z}"
+rm -f "$c1z"
+plain() { sed 's/\x1b\[[0-9;]*m//g'; }
+say() { printf '== %s\n' "$*"; }
+# baton's CLI on the demo file, without its trailing blank lines; its stderr only when it fails (pebble
+# chatters there).
+baton() {
+	"$bin/baton" "$@" -f "$c1z" >"$work/baton.out" 2>"$work/baton.err" || { cat "$work/baton.err" >&2; return 1; }
+	awk 'NF { for (; blank > 0; blank--) print ""; print; next } { blank++ }' "$work/baton.out"
+}
+# The connector, as a person at a terminal runs it: readable log lines instead of JSON.
+connector() {
+	BATON_CELIGO_ACCESS_TOKEN=demo-token "$bin/baton-celigo" --base-url "$url" -f "$c1z" --log-format console "$@"
+}
+# A sync: only warnings and errors (none, normally). Pebble's own "Found 0 WALs" line is not news.
+sync() {
+	connector --log-level warn >"$work/sync.log" 2>&1 || { cat "$work/sync.log"; return 1; }
+	grep -v 'Found [0-9]* WALs' "$work/sync.log" || true
+}
+# A provisioning run, showing only the connector's own outcome line (the message column of the console log).
+provision() {
+	echo "\$ $bin/baton-celigo ... $*"
+	connector "$@" >"$work/prov.log" 2>&1 || { cat "$work/prov.log"; return 1; }
+	outcome
+}
+outcome() { awk -F'\t' '$4 ~ /^baton-celigo:/ { print "  " $4 }' "$work/prov.log"; }
 
-echo "== starting celigo-mock (25 users, 8 integrations, 10 per page)"
-"$work/celigo-mock" -addr 127.0.0.1:0 -token demo-token -users 25 -integrations 8 -page-size 10 \
+"$bin/celigo-mock" -addr 127.0.0.1:0 -token demo-token -users 25 -integrations 8 -page-size 10 \
 	-ready-file "$work/url" >"$work/mock.log" 2>&1 &
 mock_pid=$!
 for _ in $(seq 1 100); do [ -s "$work/url" ] && break; sleep 0.1; done
 [ -s "$work/url" ] || { echo "celigo-mock did not start:"; cat "$work/mock.log"; exit 1; }
 url="$(cat "$work/url")"
-echo "   listening on $url"
+say "celigo-mock serves a sample account (25 users, 8 integrations) at $url"
 
-c1z="${DEMO_C1Z:-demo.c1z}"
-rm -f "$c1z"
-echo "== syncing into $c1z"
-BATON_CELIGO_ACCESS_TOKEN=demo-token "$work/baton-celigo" --base-url "$url" -f "$c1z" --log-level warn
+say "sync"
+echo "\$ $bin/baton-celigo --base-url $url -f $c1z --log-format console --log-level warn"
+sync
 
-echo "== go tool baton stats"
-go tool baton stats -f "$c1z"
-echo "== users (first 8)"
-go tool baton resources -f "$c1z" -t user | head -12
-for role in owner administrator; do
-	echo "== who holds the $role role"
-	go tool baton grants -f "$c1z" -e "role:$role:assigned"
-done
-plain() { sed 's/\x1b\[[0-9;]*m//g'; }
-user="$(go tool baton resources -f "$c1z" -t user | plain | awk '/Patel/ {print $1; exit}')"
-if [ -n "$user" ]; then
-	echo "== effective access of one user ($user)"
-	go tool baton access -f "$c1z" --resource-type user --resource "$user" | head -20 || true
+say "what $c1z holds: $bin/baton stats -f $c1z"
+# Its tables: the sync's metadata (as wide as the sync token), the totals, the counts per type; the last.
+baton stats | awk 'BEGIN { RS = "" } NR == 3'
+
+baton resources -t user >"$work/users"
+say "users, 8 of $(($(wc -l <"$work/users") - 1)): $bin/baton resources -f $c1z -t user"
+head -n 9 "$work/users"
+
+say "administrators: $bin/baton principals -f $c1z -e role:administrator:assigned"
+baton principals -e role:administrator:assigned
+
+# One user without an account role: their access is only what their integration entries give.
+baton grants | plain | { grep -o '^role:[a-z_]*:assigned:user:[0-9a-f]*' || true; } | cut -d: -f5 | sort -u >"$work/with-role"
+user="$(plain <"$work/users" | awk 'NR > 1 {print $1}' | grep -vxF -f "$work/with-role" | head -n 1 || true)"
+integration="$(baton resources -t integration | plain | awk 'NR == 2 {print $1}')"
+if [ -n "$user" ] && [ -n "$integration" ]; then
+	say "provisioning: grant manage on one integration to user $user, twice"
+	grant=(--grant-entitlement "integration:$integration:manage" --grant-principal-type user --grant-principal "$user")
+	provision "${grant[@]}"
+	echo "\$ (the same again)"
+	connector "${grant[@]}" >"$work/prov.log" 2>&1 || { cat "$work/prov.log"; exit 1; }
+	outcome
+	sync >/dev/null # again, so the file shows the change
+	say "their effective access: $bin/baton access -f $c1z --resource-type user --resource $user"
+	baton access --resource-type user --resource "$user" | head -n 12
 fi
-echo "== done: inspect more with 'go tool baton --help' (-f $c1z)"
+
+say "done: $bin/baton --help shows more (-f $c1z); README.md says how to run against your own account"

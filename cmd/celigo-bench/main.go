@@ -66,7 +66,7 @@ func main() {
 	workers := flag.Int("workers", 0, "SDK sync workers (0 = sequential, the SDK default)")
 	pageSize := flag.Int("page-size", 1000, "fake API page size (Celigo documents 1000)")
 	seed := flag.Int64("seed", 1, "account generator seed")
-	rolePercent := flag.Int("role-percent", 70, "share of users with an account-wide role (51 matches the reference instrument's grant density)")
+	rolePercent := flag.Int("role-percent", 70, "share of users with an account-wide role (docs/performance.md's main table uses 51)")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each child sync to this path (suffixed per run)")
 	flag.Parse()

@@ -15,7 +15,8 @@ import (
 
 // Grant gives the user manage or monitor on one integration through an integrationAccessLevel entry,
 // unless the user already has that access (from the role or an entry).
-func (b *integrationBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+func (b *integrationBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) (_ []*v2.Grant, annos annotations.Annotations, err error) {
+	defer func() { logGrant(ctx, principal, ent, annos, err) }()
 	integration, level, err := integrationEntitlement(ent)
 	if err != nil {
 		return nil, nil, err
@@ -42,7 +43,8 @@ func (b *integrationBuilder) Grant(ctx context.Context, principal *v2.Resource, 
 
 // Revoke removes the user's entry for the integration at that level. Access that comes only from the
 // account-wide role is refused with FailedPrecondition naming the role: revoke the role instead.
-func (b *integrationBuilder) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+func (b *integrationBuilder) Revoke(ctx context.Context, g *v2.Grant) (annos annotations.Annotations, err error) {
+	defer func() { logRevoke(ctx, g, annos, err) }()
 	integration, level, err := integrationEntitlement(g.GetEntitlement())
 	if err != nil {
 		return nil, err

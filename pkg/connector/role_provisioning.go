@@ -13,7 +13,8 @@ import (
 
 // Grant sets the user's account-wide role to this role (Celigo holds one; it replaces another).
 // Integration entries are left as they are.
-func (b *roleBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+func (b *roleBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) (_ []*v2.Grant, annos annotations.Annotations, err error) {
+	defer func() { logGrant(ctx, principal, ent, annos, err) }()
 	role := ent.GetResource().GetId().GetResource()
 	if role == celigo.LevelOwner {
 		return nil, nil, ruleError(celigo.ErrOwnership)
@@ -31,7 +32,8 @@ func (b *roleBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2
 
 // Revoke removes the account-wide role if the user holds this one; integration entries stay, so a user
 // keeps access granted integration by integration.
-func (b *roleBuilder) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+func (b *roleBuilder) Revoke(ctx context.Context, g *v2.Grant) (annos annotations.Annotations, err error) {
+	defer func() { logRevoke(ctx, g, annos, err) }()
 	role := g.GetEntitlement().GetResource().GetId().GetResource()
 	if role == celigo.LevelOwner {
 		return nil, ruleError(celigo.ErrOwnership)

@@ -62,7 +62,8 @@ func (b *userBuilder) CreateAccountCapabilityDetails(_ context.Context) (*v2.Cre
 
 // CreateAccount invites a user. Credential options are ignored: Celigo never takes a password from us.
 // An address that already has access yields AlreadyExists with the existing user.
-func (b *userBuilder) CreateAccount(ctx context.Context, info *v2.AccountInfo, _ *v2.LocalCredentialOptions) (connectorbuilder.CreateAccountResponse, []*v2.PlaintextData, annotations.Annotations, error) {
+func (b *userBuilder) CreateAccount(ctx context.Context, info *v2.AccountInfo, _ *v2.LocalCredentialOptions) (resp connectorbuilder.CreateAccountResponse, _ []*v2.PlaintextData, _ annotations.Annotations, err error) {
+	defer func() { logCreateAccount(ctx, info, resp, err) }()
 	email, level, err := invitationFrom(info)
 	if err != nil {
 		return nil, nil, nil, err
@@ -72,7 +73,7 @@ func (b *userBuilder) CreateAccount(ctx context.Context, info *v2.AccountInfo, _
 		return nil, nil, nil, wrapErr(err, "wait for another invitation of "+email)
 	}
 	defer unlock()
-	resp, err := b.conn.invite(ctx, celigo.Invitation{Email: email, AccessLevel: level})
+	resp, err = b.conn.invite(ctx, celigo.Invitation{Email: email, AccessLevel: level})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -190,55 +191,60 @@ func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Reso
 
 // Delete removes a user's access record. Already gone is success; the owner and the token's own user are
 // refused (the first cannot be removed, the second would cut the connector off).
-func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (annotations.Annotations, error) {
+func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (_ annotations.Annotations, err error) {
+	alreadyGone := false
+	defer func() { logDelete(ctx, id, alreadyGone, err) }()
 	recordID, err := principalUser(id)
 	if err != nil {
 		return nil, err
 	}
-	return nil, b.conn.deleteUser(ctx, recordID)
+	alreadyGone, err = b.conn.deleteUser(ctx, recordID)
+	return nil, err
 }
 
 // deleteUser reports success only once a read answers 404. Each round reads the record first, so a
-// DELETE that failed or was throttled is sent again only if the record is still there.
-func (c *Connector) deleteUser(ctx context.Context, recordID string) error {
+// DELETE that failed or was throttled is sent again only if the record is still there. alreadyGone is
+// true when the first read found no record.
+func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, err error) {
 	unlock, err := c.locks.lock(ctx, recordID)
 	if err != nil {
-		return wrapErr(err, "wait for another change to user "+recordID)
+		return false, wrapErr(err, "wait for another change to user "+recordID)
 	}
 	defer unlock()
 	if err := c.refuseOwner(ctx, recordID); err != nil {
-		return err
+		return false, err
 	}
 	retry := c.client.NewWriteRetry()
+	sent := false
 	for mismatches := 0; ; {
 		u, err := c.client.GetUser(ctx, recordID)
 		switch {
 		case celigo.IsStatus(err, http.StatusNotFound):
-			logger(ctx).Info("baton-celigo: user has no access record (deleted)", zap.String("access_record_id", recordID))
-			return nil
+			// Gone before our first DELETE, or removed by a DELETE of ours whose answer was lost.
+			return mismatches == 0 && !sent, nil
 		case err != nil:
-			return wrapErr(err, "read user "+recordID)
+			return false, wrapErr(err, "read user "+recordID)
 		}
 		if ti, err := c.token(ctx); err == nil && u.SharedWithUser.ID == ti.UserID {
-			return status.Errorf(codes.FailedPrecondition,
+			return false, status.Errorf(codes.FailedPrecondition,
 				"baton-celigo: refusing to delete user %s: it is the user the access token belongs to, and the connector would lose access", recordID)
 		}
+		sent = true
 		if err := c.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
 			if err := retry.Wait(ctx, err); err != nil {
-				return writeError(err, "delete user "+recordID)
+				return false, writeError(err, "delete user "+recordID)
 			}
 			continue
 		}
 		_, err = c.client.GetUser(ctx, recordID)
 		switch {
 		case celigo.IsStatus(err, http.StatusNotFound):
-			logger(ctx).Info("baton-celigo: deleted user", zap.String("access_record_id", recordID))
-			return nil
+			return false, nil
 		case err != nil:
-			return wrapErr(err, "confirm the deletion of user "+recordID)
+			return false, wrapErr(err, "confirm the deletion of user "+recordID)
 		}
 		if mismatches++; mismatches == maxWriteAttempts {
-			return status.Errorf(codes.Aborted,
+			return false, status.Errorf(codes.Aborted,
 				"baton-celigo: delete user %s: Celigo accepted the delete %d times but the record is still there; it is not reported as deleted",
 				recordID, mismatches)
 		}
@@ -247,11 +253,13 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) error {
 	}
 }
 
+// userIDArgument is the action's user. It keeps the name user_id, which callers already send, but takes the
+// user's resource id — the Celigo access record id — not the person's Celigo user id.
 func userIDArgument(description string) *configv1.Field {
 	return configv1.Field_builder{
 		Name:        argUserID,
-		DisplayName: "User",
-		Description: description,
+		DisplayName: "User (access record id)",
+		Description: description + " Its resource id in the sync, which is the Celigo access record id (`baton resources -t user` lists it), not the person's Celigo user id.",
 		IsRequired:  true,
 		ResourceIdField: configv1.ResourceIdField_builder{
 			Rules: configv1.ResourceIDRules_builder{AllowedResourceTypeIds: []string{userTypeID}}.Build(),
@@ -288,12 +296,13 @@ func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.Acti
 }
 
 func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {
-	return func(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
-		id, err := userIDFromArgs(args)
-		if err != nil {
+	return func(ctx context.Context, args *structpb.Struct) (_ *structpb.Struct, _ annotations.Annotations, err error) {
+		id, changed := "", false
+		defer func() { logSetDisabled(ctx, id, disabled, changed, err) }()
+		if id, err = userIDFromArgs(args); err != nil {
 			return nil, nil, err
 		}
-		if err := b.conn.setDisabled(ctx, id, disabled); err != nil {
+		if changed, err = b.conn.setDisabled(ctx, id, disabled); err != nil {
 			return nil, nil, err
 		}
 		return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil
@@ -308,46 +317,50 @@ func userIDFromArgs(args *structpb.Struct) (string, error) {
 	if s, ok := actions.GetStringArg(args, argUserID); ok && s != "" {
 		return s, nil
 	}
-	return "", status.Errorf(codes.InvalidArgument, "baton-celigo: argument %q (the user's id) is required", argUserID)
+	return "", status.Errorf(codes.InvalidArgument,
+		"baton-celigo: argument %q is required: the user's resource id from the sync, i.e. the Celigo access record id (`baton resources -t user` lists it)", argUserID)
 }
 
 // setDisabled reads the flag and calls Celigo's toggle only when it differs: the endpoint flips whatever
 // the state is, so calling it blindly could enable a user we were asked to disable. A toggle is never sent
-// again as it was: after a failed or throttled one the state is read again first.
-func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) error {
+// again as it was: after a failed or throttled one the state is read again first. Returns false when it
+// already was so.
+func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) (bool, error) {
 	unlock, err := c.locks.lock(ctx, recordID)
 	if err != nil {
-		return wrapErr(err, "wait for another change to user "+recordID)
+		return false, wrapErr(err, "wait for another change to user "+recordID)
 	}
 	defer unlock()
 	if err := c.refuseOwner(ctx, recordID); err != nil {
-		return err
+		return false, err
 	}
 	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
 	retry := c.client.NewWriteRetry()
+	sent := false // whether a toggle of ours may have set the state found in a later round
 	for mismatches := 0; ; {
 		u, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
-			return c.userReadError(err, recordID)
+			return false, c.userReadError(err, recordID)
 		}
 		if u.Disabled == disabled {
-			return nil
+			return sent, nil
 		}
+		sent = true
 		if err := c.client.ToggleDisabled(ctx, recordID); err != nil {
 			if err := retry.Wait(ctx, err); err != nil {
-				return writeError(err, verb+" user "+recordID)
+				return false, writeError(err, verb+" user "+recordID)
 			}
 			continue
 		}
 		after, err := c.client.GetUser(ctx, recordID)
 		if err != nil {
-			return wrapErr(err, "re-read user "+recordID+" after "+verb)
+			return false, wrapErr(err, "re-read user "+recordID+" after "+verb)
 		}
 		if after.Disabled == disabled {
-			return nil
+			return true, nil
 		}
 		if mismatches++; mismatches == maxWriteAttempts {
-			return status.Errorf(codes.Aborted, "baton-celigo: %s user %s: the state kept changing under the update", verb, recordID)
+			return false, status.Errorf(codes.Aborted, "baton-celigo: %s user %s: the state kept changing under the update", verb, recordID)
 		}
 	}
 }

@@ -173,7 +173,9 @@ func (c *Connector) refuseOwner(ctx context.Context, id string) error {
 // userReadError names a missing user plainly: C1 may hold an id that was deleted in Celigo since.
 func (c *Connector) userReadError(err error, id string) error {
 	if celigo.IsStatus(err, http.StatusNotFound) {
-		return status.Errorf(codes.NotFound, "baton-celigo: user %s has no access record in Celigo (deleted, or not a Celigo user id): %v", id, err)
+		return status.Errorf(codes.NotFound,
+			"baton-celigo: user %s has no access record in Celigo: it was removed since the sync, or it is not a user id from the sync (use the access record id that `baton resources -t user` lists, not the person's Celigo user id): %v",
+			id, err)
 	}
 	return wrapErr(err, "read user "+id)
 }

@@ -1,0 +1,195 @@
+package connector
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
+)
+
+const (
+	logToken   = "log-test-token"
+	logOwner   = "6600000000000000000000f0"
+	logInt     = "6600000000000000000000a1"
+	logManager = "6600000000000000000000u1" // manage role
+	logPlain   = "6600000000000000000000u2" // no role, monitor entry on logInt
+)
+
+// logFixture is a connector against the strict fake, with a context whose logger records every line.
+type logFixture struct {
+	conn *Connector
+	fake *celigotest.Server
+	ctx  context.Context
+	logs *observer.ObservedLogs
+}
+
+func newLogFixture(t *testing.T) *logFixture {
+	t.Helper()
+	acct := celigotest.Account{
+		Owner: celigotest.Person{ID: logOwner, Email: "owner@example.com", Name: "Olive Owner"},
+		Shares: []map[string]any{
+			celigotest.NewShare(logManager, celigotest.Person{ID: "6600000000000000000000p1", Email: "max@example.com", Name: "Max Manager"}, "manage"),
+			celigotest.NewShare(logPlain, celigotest.Person{ID: "6600000000000000000000p2", Email: "pat@example.com", Name: "Pat Plain"}, "",
+				celigotest.IntegrationAccess{IntegrationID: logInt, AccessLevel: "monitor"}),
+		},
+		Integrations: []celigotest.Integration{{ID: logInt, Name: "Orders"}},
+	}
+	fake := celigotest.NewServer(logToken, acct)
+	t.Cleanup(fake.Close)
+	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: logToken, RetryBudget: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.DebugLevel)
+	return &logFixture{
+		conn: NewWithClient(client),
+		fake: fake,
+		ctx:  ctxzap.ToContext(context.Background(), zap.New(core)),
+		logs: logs,
+	}
+}
+
+// outcome returns the one provisioning line logged since the last call, failing unless there is exactly one.
+func (f *logFixture) outcome(t *testing.T) observer.LoggedEntry {
+	t.Helper()
+	var lines []observer.LoggedEntry
+	for _, e := range f.logs.TakeAll() {
+		if _, ok := e.ContextMap()["outcome"]; ok {
+			lines = append(lines, e)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("want exactly one provisioning line, got %d: %v", len(lines), lines)
+	}
+	if lines[0].Level != zapcore.InfoLevel {
+		t.Errorf("level %s, want info", lines[0].Level)
+	}
+	return lines[0]
+}
+
+func userRes(id, name string) *v2.Resource {
+	return v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: userTypeID, Resource: id}.Build(), DisplayName: name}.Build()
+}
+
+func entOf(typ, id, name, slug string) *v2.Entitlement {
+	r := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: typ, Resource: id}.Build(), DisplayName: name}.Build()
+	return v2.Entitlement_builder{Id: typ + ":" + id + ":" + slug, Resource: r, Slug: slug}.Build()
+}
+
+func grantOf(e *v2.Entitlement, principal *v2.Resource) *v2.Grant {
+	return v2.Grant_builder{Id: e.GetId() + ":user:" + principal.GetId().GetResource(), Entitlement: e, Principal: principal}.Build()
+}
+
+func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
+	f := newLogFixture(t)
+	roles := &roleBuilder{conn: f.conn}
+	integrations := &integrationBuilder{conn: f.conn}
+	users := &userBuilder{conn: f.conn}
+	pat, manager := userRes(logPlain, "Pat Plain"), userRes(logManager, "")
+	monitorRole := entOf(roleTypeID, celigo.LevelMonitor, "Monitor all", "assigned")
+	ordersManage := entOf(integrationTypeID, logInt, "Orders", "manage")
+	action := func(disabled bool) error {
+		args := &structpb.Struct{Fields: map[string]*structpb.Value{argUserID: structpb.NewStringValue(logPlain)}}
+		_, _, err := users.setDisabledAction(disabled)(f.ctx, args)
+		return err
+	}
+	invite := func(email string) error {
+		profile, _ := structpb.NewStruct(map[string]any{profileEmail: email, profileAccessLevel: "monitor"})
+		_, _, _, err := users.CreateAccount(f.ctx, v2.AccountInfo_builder{Profile: profile}.Build(), nil)
+		return err
+	}
+
+	steps := []struct {
+		name    string
+		do      func() error
+		outcome string
+		want    []string // substrings of the message
+	}{
+		{"grant a role", func() error { _, _, err := roles.Grant(f.ctx, pat, monitorRole); return err },
+			outcomeChanged, []string{"grant done", `user "Pat Plain" (` + logPlain + ")", "now holds role:monitor:assigned (Monitor all)"}},
+		{"grant the same role again", func() error { _, _, err := roles.Grant(f.ctx, pat, monitorRole); return err },
+			outcomeAlready, []string{"nothing to change in Celigo", "already holds role:monitor:assigned", "it is their account role"}},
+		{"grant manage on an integration to a manager", func() error { _, _, err := integrations.Grant(f.ctx, manager, ordersManage); return err },
+			outcomeAlready, []string{"user " + logManager + " already holds integration:" + logInt + ":manage (Orders)", "their account role or a manage entry"}},
+		{"grant the owner role", func() error {
+			_, _, err := roles.Grant(f.ctx, pat, entOf(roleTypeID, celigo.LevelOwner, "Account owner", "assigned"))
+			return err
+		}, outcomeRefused, []string{"grant refused", "role:owner:assigned", "ownership"}},
+		{"revoke a role not held", func() error {
+			_, err := roles.Revoke(f.ctx, grantOf(entOf(roleTypeID, celigo.LevelAdministrator, "", "assigned"), pat))
+			return err
+		}, outcomeAlready, []string{"does not hold role:administrator:assigned", "their account role is another or none"}},
+		{"revoke the held role", func() error { _, err := roles.Revoke(f.ctx, grantOf(monitorRole, pat)); return err },
+			outcomeChanged, []string{"revoke done", "no longer holds role:monitor:assigned"}},
+		{"revoke integration access that comes from the role", func() error {
+			_, err := integrations.Revoke(f.ctx, grantOf(ordersManage, manager))
+			return err
+		}, outcomeRefused, []string{"revoke refused", "manage"}},
+		{"disable", func() error { return action(true) }, outcomeChanged, []string{"disable user done", logPlain, "now disabled"}},
+		{"disable again", func() error { return action(true) }, outcomeAlready, []string{"already disabled"}},
+		{"enable", func() error { return action(false) }, outcomeChanged, []string{"enable user done", "now enabled"}},
+		{"invite", func() error { return invite("new@example.com") }, outcomeChanged,
+			[]string{"create account done", "invited new@example.com with the monitor role", "pending"}},
+		{"invite an address that has access", func() error { return invite("max@example.com") }, outcomeAlready,
+			[]string{"max@example.com already has access", `"Max Manager" (` + logManager + ")"}},
+		{"delete", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
+			outcomeChanged, []string{"delete account done", "user " + logPlain + " no longer has access"}},
+		{"delete again", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
+			outcomeAlready, []string{"already removed"}},
+		{"disable without an id", func() error {
+			_, _, err := users.setDisabledAction(true)(f.ctx, &structpb.Struct{Fields: map[string]*structpb.Value{}})
+			return err
+		}, outcomeRefused, []string{"disable user refused: no user given", "access record id"}},
+		{"grant to an id Celigo does not know", func() error { _, _, err := roles.Grant(f.ctx, userRes("nosuchid", ""), monitorRole); return err },
+			outcomeRefused, []string{"grant refused", "nosuchid", "not a user id from the sync"}},
+	}
+	for _, s := range steps {
+		err := s.do()
+		if (err != nil) != (s.outcome == outcomeRefused) {
+			t.Fatalf("%s: error %v", s.name, err)
+		}
+		line := f.outcome(t)
+		if got := line.ContextMap()["outcome"]; got != s.outcome {
+			t.Errorf("%s: outcome %v, want %q (%s)", s.name, got, s.outcome, line.Message)
+		}
+		for _, w := range s.want {
+			if !strings.Contains(line.Message, w) {
+				t.Errorf("%s: line %q lacks %q", s.name, line.Message, w)
+			}
+		}
+		if strings.Contains(line.Message, "rpc error") || strings.Count(line.Message, "baton-celigo:") != 1 {
+			t.Errorf("%s: line %q should read plainly", s.name, line.Message)
+		}
+	}
+}
+
+func TestAFailedWriteLogsFailed(t *testing.T) {
+	f := newLogFixture(t)
+	f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.Method == http.MethodPut {
+			return &celigotest.Fault{Status: http.StatusBadGateway}
+		}
+		return nil
+	})
+	roles := &roleBuilder{conn: f.conn}
+	if _, _, err := roles.Grant(f.ctx, userRes(logPlain, ""), entOf(roleTypeID, celigo.LevelMonitor, "", "assigned")); err == nil {
+		t.Fatal("a grant whose write failed returned no error")
+	}
+	line := f.outcome(t)
+	if got := line.ContextMap()["outcome"]; got != outcomeFailed || !strings.Contains(line.Message, "grant failed: role:monitor:assigned for user "+logPlain) {
+		t.Errorf("line %q, outcome %v", line.Message, got)
+	}
+	if rec, _ := f.fake.Share(logPlain); rec["accessLevel"] != nil {
+		t.Errorf("the record changed: %v", rec)
+	}
+}
