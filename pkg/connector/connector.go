@@ -146,7 +146,7 @@ func wrapErr(err error, doing string) error {
 	if _, ok := status.FromError(err); ok || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("baton-celigo: %s: %w", doing, err)
 	}
-	return status.Errorf(codes.Unknown, "baton-celigo: %s: %v", doing, err)
+	return celigo.WithCode(codes.Unknown, fmt.Errorf("baton-celigo: %s: %w", doing, err))
 }
 
 func logger(ctx context.Context) *zap.Logger { return ctxzap.Extract(ctx) }

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -28,7 +29,7 @@ func (b *integrationBuilder) Grant(ctx context.Context, principal *v2.Resource, 
 	// Celigo's handling of an entry for an unknown integration is undocumented: check it exists first.
 	if _, err := b.conn.client.GetIntegration(ctx, integration); err != nil {
 		if celigo.IsStatus(err, http.StatusNotFound) {
-			return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: integration %s does not exist in Celigo: %v", integration, err)
+			return nil, nil, celigo.WithCode(codes.NotFound, fmt.Errorf("baton-celigo: integration %s does not exist in Celigo: %w", integration, err))
 		}
 		return nil, nil, wrapErr(err, "read integration "+integration)
 	}
