@@ -205,6 +205,11 @@ type response struct {
 }
 
 // do sends req, retrying throttling and transient faults within the retry budget.
+//
+// This loop, not uhttp.BaseHttpClient's, on purpose: Celigo's writes must never be re-sent as they were
+// (a stale whole-record PUT would undo another administrator's change), a garbled 200 on a GET is retried
+// like a 5xx, Retry-After is floored at the backoff, and every retry shares one budget that ends the run
+// with a clear code. uhttp still builds the http.Client (user agent, timeout, logging).
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	var payload []byte
 	if req.body != nil {

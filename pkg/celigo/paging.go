@@ -14,6 +14,9 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
+// Our own parser rather than the SDK's Link helper: a header we cannot read with certainty must fail the
+// list (see below), where a lenient parser would return "no next page" and end the list early.
+//
 // NextLink returns the target of the rel="next" link in RFC 8288 Link header values (joined with commas),
 // or "" when there is none. Celigo sends rel quoted or not, and may add other rels (prev, last).
 //
