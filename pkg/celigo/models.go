@@ -75,6 +75,7 @@ type User struct {
 	CreatedAt              Timestamp           `json:"createdAt"`
 	LastModified           Timestamp           `json:"lastModified"`
 	SharedWithUser         SharedUser          `json:"sharedWithUser"`
+	RecordExtras                               // MCP server access and account permissions
 
 	// fields holds every field of the record as Celigo sent it.
 	fields map[string]json.RawMessage
@@ -117,6 +118,7 @@ func (u *User) Email() string { return u.SharedWithUser.Email }
 func (u *User) Clone() *User {
 	cp := *u
 	cp.IntegrationAccessLevel = append([]IntegrationAccess(nil), u.IntegrationAccessLevel...)
+	cp.MCPServerAccessLevel = cloneMCPEntries(u.MCPServerAccessLevel)
 	if u.Accepted != nil {
 		accepted := *u.Accepted
 		cp.Accepted = &accepted
@@ -149,6 +151,7 @@ func (u *User) WritableBody() map[string]json.RawMessage {
 	if len(u.IntegrationAccessLevel) > 0 || had {
 		body["integrationAccessLevel"] = u.entriesBody()
 	}
+	u.writeExtras(body, u.fields)
 	return body
 }
 
