@@ -44,4 +44,23 @@ if [ -n "$user" ]; then
 	echo "== effective access of one user ($user)"
 	go tool baton access -f "$c1z" --resource-type user --resource "$user" | head -20 || true
 fi
+# Who can drive Celigo from an AI agent: each MCP server's users, after the roles' grants are expanded.
+echo "== who can use each MCP server (go tool baton principals -f $c1z -e mcp_server:<id>:read, and :write)"
+go tool baton entitlements -f "$c1z" -t mcp_server | plain >"$work/mcp-ents"
+principals() {
+	go tool baton principals -f "$c1z" -e "$1" | plain | awk -F' *[|] *' '$3 == "User" {print $2}' | LC_ALL=C sort
+}
+names() { paste -sd, - | sed 's/,/, /g; s/^$/nobody/'; }
+go tool baton resources -f "$c1z" -t mcp_server | plain | awk -F' *[|] *' 'NR > 1 && $1 != "" {print $1 "\t" $2}' |
+	while IFS=$'\t' read -r id name; do
+		if ! grep -q "^mcp_server:$id:read " "$work/mcp-ents"; then
+			echo "  $name: an external identity provider decides who uses it (not synced)"
+			continue
+		fi
+		principals "mcp_server:$id:read" >"$work/read"
+		principals "mcp_server:$id:write" >"$work/write"
+		echo "  $name"
+		echo "    read and write: $(LC_ALL=C comm -12 "$work/read" "$work/write" | names)"
+		echo "    read only: $(LC_ALL=C comm -23 "$work/read" "$work/write" | names)"
+	done
 echo "== done: inspect more with 'go tool baton --help' (-f $c1z)"
