@@ -133,14 +133,12 @@ func GrantMCP(u *User, serverID, scope string) (bool, error) {
 		want = append(want, ScopeWrite)
 	}
 	entries := slices.Clone(u.MCPServerAccessLevel)
-	for i, e := range entries {
-		if e.ServerID == serverID {
-			entries[i].Scopes = mergeScopes(e.Scopes, want)
-			u.MCPServerAccessLevel = entries
-			return true, nil
-		}
+	if i := slices.IndexFunc(entries, func(e MCPServerAccess) bool { return e.ServerID == serverID }); i >= 0 {
+		entries[i].Scopes = mergeScopes(entries[i].Scopes, want)
+	} else {
+		entries = append(entries, MCPServerAccess{ServerID: serverID, Scopes: want})
 	}
-	u.MCPServerAccessLevel = append(entries, MCPServerAccess{ServerID: serverID, Scopes: want})
+	u.MCPServerAccessLevel = entries
 	return true, nil
 }
 

@@ -150,7 +150,8 @@ func TestSyncMCPServersAndPermissions(t *testing.T) {
 		for _, g := range d.Grants {
 			typ := g.GetEntitlement().GetResource().GetId().GetResourceType()
 			ent := g.GetEntitlement().GetId()
-			if isExpanded(g) || !(typ == "mcp_server" || typ == "permission" || strings.HasPrefix(ent, "role:all_mcp_servers:")) {
+			extra := typ == "mcp_server" || typ == "permission" || strings.HasPrefix(ent, "role:all_mcp_servers:")
+			if isExpanded(g) || !extra {
 				continue
 			}
 			got[grantKey(g)] = true

@@ -114,14 +114,14 @@ func TestGeneratedMCPAccess(t *testing.T) {
 	shapes := map[string]bool{}
 	for i, rec := range acct.Shares {
 		access := got[rec["_id"].(string)]
-		switch {
-		case i == 0:
+		switch i {
+		case 0:
 			shapes["administrator: both Celigo-signed servers"] = len(access) == 2
-		case i == 1:
+		case 1:
 			shapes["a reader of one server"] = reflect.DeepEqual(access, map[string][]string{acct.MCPServers[0].ID: {ScopeRead}})
-		case i == 4:
+		case 4:
 			shapes["all servers without a role"] = len(access) == 2 && rec["accessLevel"] == nil
-		case i == 6:
+		case 6:
 			shapes["an entry on the external server gives nothing"] = len(access) == 2 && len(recordMCPEntries(rec)) == 3
 		}
 	}
