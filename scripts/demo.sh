@@ -86,4 +86,24 @@ if [ -n "$user" ] && [ -n "$integration" ]; then
 	baton access --resource-type user --resource "$user" | head -n 12
 fi
 
+# Who can drive Celigo from an AI agent: each MCP server's users, after the roles' grants are expanded.
+say "who can use each MCP server: $bin/baton principals -f $c1z -e mcp_server:<id>:read (and :write)"
+baton entitlements -t mcp_server | plain >"$work/mcp-ents"
+principals() {
+	baton principals -e "$1" | plain | awk -F' *[|] *' '$3 == "User" {print $2}' | LC_ALL=C sort
+}
+names() { paste -sd, - | sed 's/,/, /g; s/^$/nobody/'; }
+baton resources -t mcp_server | plain | awk -F' *[|] *' 'NR > 1 && $1 != "" {print $1 "\t" $2}' |
+	while IFS=$'\t' read -r id name; do
+		if ! grep -q "^mcp_server:$id:read " "$work/mcp-ents"; then
+			echo "  $name: an external identity provider decides who uses it (not synced)"
+			continue
+		fi
+		principals "mcp_server:$id:read" >"$work/read"
+		principals "mcp_server:$id:write" >"$work/write"
+		echo "  $name"
+		echo "    read and write: $(LC_ALL=C comm -12 "$work/read" "$work/write" | names)"
+		echo "    read only: $(LC_ALL=C comm -23 "$work/read" "$work/write" | names)"
+	done
+
 say "done: $bin/baton --help shows more (-f $c1z); README.md says how to run against your own account"

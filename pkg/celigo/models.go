@@ -75,6 +75,7 @@ type User struct {
 	CreatedAt              Timestamp           `json:"createdAt"`
 	LastModified           Timestamp           `json:"lastModified"`
 	SharedWithUser         SharedUser          `json:"sharedWithUser"`
+	RecordExtras                               // MCP server access and account permissions
 
 	// fields holds every field of the record as Celigo sent it.
 	fields map[string]json.RawMessage
@@ -116,7 +117,7 @@ func (u *User) Summary() *UserSummary {
 		ID: u.ID, Accepted: u.Accepted, Dismissed: u.Dismissed, Disabled: u.Disabled, AccessLevel: u.AccessLevel,
 		IntegrationAccessLevel: u.IntegrationAccessLevel, AccountSSORequired: u.AccountSSORequired,
 		AccountMFARequired: u.AccountMFARequired, LastSignIn: u.LastSignIn, CreatedAt: u.CreatedAt,
-		LastModified: u.LastModified, SharedWithUser: u.SharedWithUser,
+		LastModified: u.LastModified, SharedWithUser: u.SharedWithUser, RecordExtras: u.RecordExtras,
 	}
 }
 
@@ -136,6 +137,7 @@ type UserSummary struct {
 	CreatedAt              Timestamp           `json:"createdAt"`
 	LastModified           Timestamp           `json:"lastModified"`
 	SharedWithUser         SharedUser          `json:"sharedWithUser"`
+	RecordExtras
 }
 
 // IsPending reports an invitation not yet accepted.
@@ -148,6 +150,7 @@ func (u *User) Email() string { return u.SharedWithUser.Email }
 func (u *User) Clone() *User {
 	cp := *u
 	cp.IntegrationAccessLevel = append([]IntegrationAccess(nil), u.IntegrationAccessLevel...)
+	cp.MCPServerAccessLevel = cloneMCPEntries(u.MCPServerAccessLevel)
 	if u.Accepted != nil {
 		accepted := *u.Accepted
 		cp.Accepted = &accepted
@@ -180,6 +183,7 @@ func (u *User) WritableBody() map[string]json.RawMessage {
 	if len(u.IntegrationAccessLevel) > 0 || had {
 		body["integrationAccessLevel"] = u.entriesBody()
 	}
+	u.writeExtras(body, u.fields)
 	return body
 }
 

@@ -1,5 +1,6 @@
-// Package connector maps Celigo integrator.io onto Baton's model: users, account roles and integrations,
-// with the grants Celigo's access rules imply, and the provisioning that changes them.
+// Package connector maps Celigo integrator.io onto Baton's model: users, account roles, integrations, MCP
+// servers and account permissions, with the grants Celigo's access rules imply, and the provisioning that
+// changes them.
 package connector
 
 import (
@@ -78,13 +79,15 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 		&userBuilder{conn: c},
 		&roleBuilder{conn: c},
 		&integrationBuilder{conn: c},
+		&mcpServerBuilder{conn: c},
+		&permissionBuilder{conn: c},
 	}
 }
 
 func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
 	return v2.ConnectorMetadata_builder{
 		DisplayName:           "Celigo",
-		Description:           "Users, account roles and integration access in Celigo integrator.io.",
+		Description:           "Users, account roles, integration and MCP server access, and account permissions in Celigo integrator.io.",
 		AccountCreationSchema: accountCreationSchema(),
 	}.Build(), nil
 }
@@ -166,4 +169,12 @@ var (
 	_ connectorbuilder.ResourceProvisionerV2Limited  = (*integrationBuilder)(nil)
 	_ connectorbuilder.TypeScopedGrantsSyncer        = (*integrationBuilder)(nil)
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*integrationBuilder)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*mcpServerBuilder)(nil)
+	_ connectorbuilder.ResourceProvisionerV2Limited  = (*mcpServerBuilder)(nil)
+	_ connectorbuilder.TypeScopedGrantsSyncer        = (*mcpServerBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*mcpServerBuilder)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*permissionBuilder)(nil)
+	_ connectorbuilder.ResourceProvisionerV2Limited  = (*permissionBuilder)(nil)
+	_ connectorbuilder.TypeScopedGrantsSyncer        = (*permissionBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*permissionBuilder)(nil)
 )

@@ -3,6 +3,7 @@ package connector_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -145,7 +146,7 @@ func TestSyncMatchesCeligo(t *testing.T) {
 	})
 
 	t.Run("roles and integrations", func(t *testing.T) {
-		for role, name := range map[string]string{"owner": "Account owner", "administrator": "Administrator", "manage": "Manage all", "monitor": "Monitor all"} {
+		for role, name := range map[string]string{"owner": "Account owner", "administrator": "Administrator", "manage": "Manage all", "monitor": "Monitor all", "all_mcp_servers": "All MCP servers"} {
 			r := d.Resources[synctest.Key("role", role)]
 			if r == nil || r.GetDisplayName() != name {
 				t.Errorf("role %s: %v", role, r)
@@ -154,7 +155,7 @@ func TestSyncMatchesCeligo(t *testing.T) {
 				t.Errorf("entitlement role:%s:assigned missing", role)
 			}
 		}
-		if n := countType(d, "role"); n != 4 {
+		if n := countType(d, "role"); n != 5 {
 			t.Errorf("%d roles", n)
 		}
 		for _, it := range acct.Integrations {
@@ -181,7 +182,7 @@ func TestSyncMatchesCeligo(t *testing.T) {
 		if n := countType(d, "integration"); n != len(acct.Integrations) {
 			t.Errorf("%d integrations", n)
 		}
-		if len(d.Entitlements) != 4+2*len(acct.Integrations) {
+		if len(d.Entitlements) != 5+2*len(acct.Integrations)+wantExtraEntitlements(acct) {
 			t.Errorf("%d entitlements", len(d.Entitlements))
 		}
 	})
@@ -206,6 +207,7 @@ func TestSyncMatchesCeligo(t *testing.T) {
 				want["integration:"+it.ID+":"+lvl+"/role:"+role] = true
 			}
 		}
+		maps.Copy(want, wantExtraGrants(acct)) // MCP servers and permissions (mcp_e2e_test.go)
 		got := map[string]bool{}
 		for _, g := range d.Grants {
 			if isExpanded(g) {
@@ -267,13 +269,13 @@ func TestSyncMatchesCeligo(t *testing.T) {
 			counts[r.Path]++
 		}
 		// Validation reads the first page of users once more; the sync reads each page once.
-		if counts["/v1/ashares"] != 14+1 || counts["/v1/integrations"] != 3 {
-			t.Errorf("list reads: %v (want 14 pages of users + 1 for validation, 3 of integrations)", counts)
+		if counts["/v1/ashares"] != 14+1 || counts["/v1/integrations"] != 3 || counts["/v1/mcpservers"] != 1 {
+			t.Errorf("list reads: %v (want 14 pages of users + 1 for validation, 3 of integrations, 1 of MCP servers)", counts)
 		}
 		if counts["/v1/tokenInfo"] > 1 || counts["/v1/profile"] > 1 {
 			t.Errorf("token reads: %v", counts)
 		}
-		if len(counts) > 4 {
+		if len(counts) > 5 {
 			t.Errorf("unexpected endpoints: %v", counts)
 		}
 	})
@@ -315,7 +317,7 @@ func TestSyncEmptyAccount(t *testing.T) {
 	if n := countType(d, "user"); n != 1 || d.Resources[synctest.Key("user", acct.Owner.ID)] == nil {
 		t.Fatalf("want only the owner, got %d users", n)
 	}
-	if countType(d, "integration") != 0 || countType(d, "role") != 4 {
+	if countType(d, "integration") != 0 || countType(d, "mcp_server") != 0 || countType(d, "role") != 5 || countType(d, "permission") != 3 {
 		t.Fatalf("resources: %v", keys(d.Resources))
 	}
 	if len(d.Grants) != 1 || d.Grants[0].GetEntitlement().GetId() != "role:owner:assigned" {

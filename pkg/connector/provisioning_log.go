@@ -128,6 +128,10 @@ func alreadyGrantedReason(ent *v2.Entitlement) string {
 			return "their account role or a manage entry gives it"
 		}
 		return "their account role or an entry for this integration gives it"
+	case mcpServerTypeID:
+		return "their account role, access to all MCP servers or their entry for this server gives it"
+	case permissionTypeID:
+		return "the permission is already on"
 	}
 	return "Celigo already records it"
 }
@@ -138,6 +142,10 @@ func alreadyRevokedReason(ent *v2.Entitlement) string {
 		return "their account role is another or none"
 	case integrationTypeID:
 		return "they have no entry for this integration at that level"
+	case mcpServerTypeID:
+		return "their entry for this server does not carry that scope"
+	case permissionTypeID:
+		return "the permission is already off"
 	}
 	return "Celigo does not record it"
 }

@@ -26,7 +26,7 @@ var (
 	roleResourceType = v2.ResourceType_builder{
 		Id:          roleTypeID,
 		DisplayName: "Role",
-		Description: "An account-wide access level: owner, administrator, manage all or monitor all.",
+		Description: "An account-wide access level (owner, administrator, manage all, monitor all), or access to all MCP servers.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_ROLE},
 		Annotations: annotationsOf(&v2.TypeScopedGrants{}),
 	}.Build()

@@ -19,6 +19,9 @@ func (b *roleBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2
 	if role == celigo.LevelOwner {
 		return nil, nil, ruleError(celigo.ErrOwnership)
 	}
+	if role == allMCPRoleID {
+		return b.conn.grantAllMCPServers(ctx, principal)
+	}
 	recordID, err := principalUser(principal.GetId())
 	if err != nil {
 		return nil, nil, err
@@ -37,6 +40,9 @@ func (b *roleBuilder) Revoke(ctx context.Context, g *v2.Grant) (annos annotation
 	role := g.GetEntitlement().GetResource().GetId().GetResource()
 	if role == celigo.LevelOwner {
 		return nil, ruleError(celigo.ErrOwnership)
+	}
+	if role == allMCPRoleID {
+		return b.conn.revokeAllMCPServers(ctx, g)
 	}
 	recordID, err := principalUser(g.GetPrincipal().GetId())
 	if err != nil {

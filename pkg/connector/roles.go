@@ -28,8 +28,11 @@ var roles = []roleInfo{
 	{celigo.LevelMonitor, "Monitor all", "Views and runs every integration, retries errors; no edits."},
 }
 
+// allRoles are the role resources: the account roles and "All MCP servers".
+func allRoles() []roleInfo { return append(roles[:len(roles):len(roles)], allMCPServersRole) }
+
 func roleByID(id string) (roleInfo, bool) {
-	for _, r := range roles {
+	for _, r := range allRoles() {
 		if r.id == id {
 			return r, true
 		}
@@ -51,7 +54,7 @@ func roleResource(r roleInfo) (*v2.Resource, error) {
 		rs.WithDescription(r.description))
 }
 
-// roleBuilder syncs the four fixed roles; their grants come from the users walk.
+// roleBuilder syncs the fixed roles; their grants come from the users walk.
 type roleBuilder struct {
 	conn *Connector
 }
@@ -59,8 +62,8 @@ type roleBuilder struct {
 func (b *roleBuilder) ResourceType(_ context.Context) *v2.ResourceType { return roleResourceType }
 
 func (b *roleBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	out := make([]*v2.Resource, 0, len(roles))
-	for _, r := range roles {
+	out := make([]*v2.Resource, 0, len(roles)+1)
+	for _, r := range allRoles() {
 		res, err := roleResource(r)
 		if err != nil {
 			return nil, nil, err
@@ -73,7 +76,7 @@ func (b *roleBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs
 func (b *roleBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
 	r, ok := roleByID(id.GetResource())
 	if !ok {
-		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist (roles: owner, administrator, manage, monitor)", id.GetResource())
+		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist (roles: owner, administrator, manage, monitor, all_mcp_servers)", id.GetResource())
 	}
 	res, err := roleResource(r)
 	return res, nil, err
@@ -84,10 +87,14 @@ func (b *roleBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.Syn
 	if !ok {
 		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist", res.GetId().GetResource())
 	}
+	description := fmt.Sprintf("Holds the Celigo %q account role. %s", r.id, r.description)
+	if r.id == allMCPRoleID {
+		description = "Has access to all MCP servers. " + r.description
+	}
 	ent := entitlement.NewAssignmentEntitlement(res, roleEntitlement,
 		entitlement.WithGrantableTo(userResourceType),
 		entitlement.WithDisplayName(fmt.Sprintf("%s role", r.name)),
-		entitlement.WithDescription(fmt.Sprintf("Holds the Celigo %q account role. %s", r.id, r.description)),
+		entitlement.WithDescription(description),
 	)
 	return []*v2.Entitlement{ent}, &rs.SyncOpResults{}, nil
 }
@@ -124,6 +131,9 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 		}
 	}
 	for _, u := range users[start:end] {
+		if u.extra.allMCP && (only == "" || only == allMCPRoleID) {
+			out = append(out, roleGrant(allMCPRoleID, userID(u.recordID)))
+		}
 		if !celigo.IsAccountRole(u.role) || (only != "" && u.role != only) {
 			continue
 		}

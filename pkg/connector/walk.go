@@ -24,6 +24,7 @@ type userAccess struct {
 	personID string
 	role     string            // accessLevel; "" when absent
 	direct   map[string]string // integration id → level, only entries Celigo honours
+	extra    userExtras        // MCP server access and permissions
 }
 
 type listState struct {
@@ -60,6 +61,7 @@ type walk struct {
 	integrations []string
 	intIndex     map[string]struct{}
 	intState     listState
+	mcp          mcpWalk
 }
 
 func newWalk() *walk { return &walk{} }
@@ -72,10 +74,12 @@ func (w *walk) forSync(syncID string) {
 	w.syncID = syncID
 	w.users, w.userIndex, w.usersState = nil, map[string]int{}, listState{}
 	w.integrations, w.intIndex, w.intState = nil, map[string]struct{}{}, listState{}
+	w.mcp = mcpWalk{external: map[string]bool{}}
 }
 
 func accessOf(u *celigo.UserSummary) userAccess {
-	return userAccess{recordID: u.ID, personID: u.SharedWithUser.ID, role: u.AccessLevel, direct: celigo.DirectEntries(u.AccessLevel, u.IntegrationAccessLevel)}
+	return userAccess{recordID: u.ID, personID: u.SharedWithUser.ID, role: u.AccessLevel,
+		direct: celigo.DirectEntries(u.AccessLevel, u.IntegrationAccessLevel), extra: extrasOf(&u.RecordExtras)}
 }
 
 // addUsers records one page of the users list. first: the page was requested without a token;

@@ -92,6 +92,7 @@ func GenerateMix(seed int64, users, integrations, rolePercent int) Account {
 		Owner:        Person{ID: g.id(), Email: "owner@example.com", Name: "Olivia Owner"},
 		Integrations: make([]Integration, 0, integrations),
 		Shares:       make([]map[string]any, 0, users),
+		MCPServers:   mcpServers(),
 	}
 	for i := range integrations {
 		acct.Integrations = append(acct.Integrations, g.integration(i))
@@ -220,11 +221,29 @@ func (g *generator) share(i int, integs []Integration) map[string]any {
 
 	// Optional and future fields: a PUT must carry them back or they are erased.
 	if i == 1 || i == 6 || (random && g.rng.IntN(15) == 0) {
-		rec["mcpServerAccessLevel"] = mcpAccess(g.rng.IntN(2))
-		rec["allMcpServerAccess"] = g.rng.IntN(2) == 0
-		if rec["allMcpServerAccess"] == true {
+		n := g.rng.IntN(2)
+		all := g.rng.IntN(2) == 0
+		switch i { // fixed users, so small accounts hold each shape (the draws above keep the sequence)
+		case 1:
+			n, all = 0, false // reads one server
+		case 6:
+			n, all = 1, false // reads and writes every server, the external one's entry included
+		}
+		rec["mcpServerAccessLevel"] = mcpAccess(n)
+		rec["allMcpServerAccess"] = all
+		if all {
 			rec["mcpServerAccessLevel"] = []any{} // access to every server lists none
 		}
+	}
+	if i == 4 { // an integration-only user with access to every MCP server
+		rec["allMcpServerAccess"] = true
+		rec["mcpServerAccessLevel"] = []any{}
+	}
+	if i == 5 {
+		rec["allowToEditRetryData"] = true
+	}
+	if i%7 == 3 {
+		rec["allowAccessToAPIM"] = true
 	}
 	if i == 2 || i == 7 || (random && g.rng.IntN(15) == 0) {
 		rec["allowIntegrationWorkspaceCreation"] = true
@@ -235,17 +254,27 @@ func (g *generator) share(i int, integs []Integration) map[string]any {
 	return rec
 }
 
-// mcpServerIDs stand for MCP servers in records; the fake does not serve the servers themselves.
-var mcpServerIDs = []string{"65f0000000000000000000c1", "65f0000000000000000000c2"}
-
-// mcpAccess is an mcpServerAccessLevel value: read on one server, or read and write on both.
-func mcpAccess(n int) []any {
-	if n == 0 {
-		return []any{map[string]any{"_mcpServerId": mcpServerIDs[0], "scopes": []any{"mcp:read"}}}
+// mcpServers are the generated account's MCP servers: two sign users in with Celigo, one with an external
+// provider. Fixed, so the rest of the account does not depend on them.
+func mcpServers() []MCPServer {
+	at := func(days int) time.Time { return genBase.Add(time.Duration(days) * 24 * time.Hour) }
+	return []MCPServer{
+		{ID: "65f0000000000000000000c1", Name: "Orders assistant", RelativeURI: "/orders-assistant", CreatedAt: at(10), LastModified: at(40)},
+		{ID: "65f0000000000000000000c2", Name: "Finance copilot 💶", Description: "Month-end tools for AI agents", RelativeURI: "/finance", CreatedAt: at(20), LastModified: at(20)},
+		{ID: "65f0000000000000000000c3", Name: "Partner agents", RelativeURI: "/partners", CreatedAt: at(30), LastModified: at(31),
+			ExternalProvider: "66a0000000000000000000d1"},
 	}
-	out := make([]any, 0, len(mcpServerIDs))
-	for _, id := range mcpServerIDs {
-		out = append(out, map[string]any{"_mcpServerId": id, "scopes": []any{"mcp:read", "mcp:write"}})
+}
+
+// mcpAccess is an mcpServerAccessLevel value: read on the first server, or read and write on every server.
+func mcpAccess(n int) []any {
+	servers := mcpServers()
+	if n == 0 {
+		return []any{map[string]any{"_mcpServerId": servers[0].ID, "scopes": []any{"mcp:read"}}}
+	}
+	out := make([]any, 0, len(servers))
+	for _, s := range servers {
+		out = append(out, map[string]any{"_mcpServerId": s.ID, "scopes": []any{"mcp:read", "mcp:write"}})
 	}
 	return out
 }

@@ -60,6 +60,16 @@ func checkCoverage(t *testing.T, acct Account) {
 			t.Errorf("integration %s times %v %v", in.ID, in.CreatedAt, in.LastModified)
 		}
 	}
+	external := map[string]bool{}
+	for _, m := range acct.MCPServers {
+		if !hexID.MatchString(m.ID) || ids[m.ID] || m.RelativeURI == "" {
+			t.Errorf("bad or duplicate MCP server %+v", m)
+		}
+		ids[m.ID] = true
+		external[m.ID] = m.ExternalProvider != ""
+		mark("external MCP server", m.ExternalProvider != "")
+		mark("Celigo-signed MCP server", m.ExternalProvider == "")
+	}
 	if !hexID.MatchString(acct.Owner.ID) || acct.Owner.Email == "" {
 		t.Errorf("owner = %+v", acct.Owner)
 	}
@@ -114,6 +124,13 @@ func checkCoverage(t *testing.T, acct Account) {
 		_, ws := rec["allowIntegrationWorkspaceCreation"]
 		mark("allowIntegrationWorkspaceCreation", ws)
 		mark("futureFlag", rec["futureFlag"] == true)
+		mark("all MCP servers", rec["allMcpServerAccess"] == true)
+		for server, scopes := range recordMCPEntries(rec) {
+			mark("MCP read-only entry", reflect.DeepEqual(scopes, []string{ScopeRead}))
+			mark("MCP entry on an external server", external[server])
+		}
+		mark("allowAccessToAPIM", rec["allowAccessToAPIM"] == true)
+		mark("allowToEditRetryData", rec["allowToEditRetryData"] == true)
 	}
 	for _, kind := range []string{
 		"integration unicode name", "integration description", "integration no description", "integration sandbox", "integration not sandbox",
@@ -121,6 +138,8 @@ func checkCoverage(t *testing.T, acct Account) {
 		"absent without entries", "administrator with entries", "manage with entries", "pending", "declined", "disabled",
 		"accepted active", "sso not_linked", "sso this_account", "sso other_account", "Zoë Ångström", "山田太郎", "emoji name",
 		"no name", "mcpServerAccessLevel", "allowIntegrationWorkspaceCreation", "futureFlag",
+		"all MCP servers", "MCP read-only entry", "MCP entry on an external server", "allowAccessToAPIM", "allowToEditRetryData",
+		"external MCP server", "Celigo-signed MCP server",
 	} {
 		if !seen[kind] {
 			t.Errorf("no %s", kind)

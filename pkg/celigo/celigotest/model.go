@@ -54,6 +54,7 @@ type Account struct {
 	// Shares are ashare records exactly as Celigo's JSON decodes into map[string]any.
 	Shares       []map[string]any
 	Integrations []Integration
+	MCPServers   []MCPServer
 }
 
 // timeFormat is how Celigo writes timestamps: RFC 3339, milliseconds, UTC "Z".

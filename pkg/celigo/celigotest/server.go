@@ -92,6 +92,7 @@ type Server struct {
 	shares       map[string]map[string]any
 	integrations []Integration
 	integByID    map[string]bool
+	mcpServers   []MCPServer
 	pageSize     int
 	unquotedRel  bool
 	linkFormat   func(next string) string
@@ -128,6 +129,7 @@ func NewHandler(token string, acct Account) *Server {
 		shares:       make(map[string]map[string]any, len(acct.Shares)),
 		integrations: append([]Integration(nil), acct.Integrations...),
 		integByID:    make(map[string]bool, len(acct.Integrations)),
+		mcpServers:   append([]MCPServer(nil), acct.MCPServers...),
 		pageSize:     DefaultPageSize,
 	}
 	for _, in := range acct.Integrations {
@@ -283,6 +285,7 @@ func (s *Server) Account() Account {
 		SandboxToken:   s.sandboxToken,
 		Shares:         s.sharesLocked(),
 		Integrations:   append([]Integration(nil), s.integrations...),
+		MCPServers:     append([]MCPServer(nil), s.mcpServers...),
 	}
 }
 
@@ -523,6 +526,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	case is(http.MethodGet, "integrations"):
 		s.list(w, r, q, 'i')
 		return
+	case is(http.MethodGet, "mcpservers"):
+		s.list(w, r, q, 'm')
+		return
 	case is(http.MethodGet, "tokenInfo"):
 		h = func() { s.tokenInfo(w) }
 	case is(http.MethodGet, "profile"):
@@ -654,15 +660,26 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind
 	s.mu.Lock()
 	var page []any
 	total := len(s.order)
-	if kind == 'i' {
+	switch kind {
+	case 'i':
 		total = len(s.integrations)
+	case 'm':
+		total = len(s.mcpServers)
+	}
+	if kind == 'm' && total == 0 {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent) // Celigo's answer when an account has no MCP server
+		return
 	}
 	end := min(offset+s.pageSize, total)
 	for i := offset; i < end; i++ {
-		if kind == 'a' {
+		switch kind {
+		case 'a':
 			page = append(page, s.shares[s.order[i]])
-		} else {
+		case 'i':
 			page = append(page, integrationJSON(s.integrations[i]))
+		case 'm':
+			page = append(page, mcpServerJSON(s.mcpServers[i]))
 		}
 	}
 	if page == nil {

@@ -69,7 +69,7 @@ func TestTokenInfoAndProfile(t *testing.T) {
 	wantError(t, call(t, s3, http.MethodGet, "/v1/profile", nil), http.StatusForbidden, "forbidden")
 }
 
-var linkRE = regexp.MustCompile(`^<(http://127\.0\.0\.1:\d+/v1/(ashares|integrations)\?after=[A-Za-z0-9_-]+)>; (rel="next"|rel=next)$`)
+var linkRE = regexp.MustCompile(`^<(http://127\.0\.0\.1:\d+/v1/(ashares|integrations|mcpservers)\?after=[A-Za-z0-9_-]+)>; (rel="next"|rel=next)$`)
 
 // walk follows Link headers from path and returns every item's _id.
 func walk(t *testing.T, s *Server, path string, unquoted bool) []string {

@@ -1,0 +1,310 @@
+package celigo
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// MCP server access scopes, as mcpServerAccessLevel lists them.
+const (
+	ScopeRead  = "mcp:read"
+	ScopeWrite = "mcp:write"
+)
+
+// ImplicitMCPScopes are what a user holds on every MCP server without a per-server entry: administrators
+// (and so the owner) and users with allMcpServerAccess. Celigo documents that they have access to every
+// server, not which scopes that access carries: read and write is assumed. Change it here only.
+var ImplicitMCPScopes = []string{ScopeRead, ScopeWrite}
+
+// IsMCPScope reports whether scope is one Celigo documents for MCP server access.
+func IsMCPScope(scope string) bool { return scope == ScopeRead || scope == ScopeWrite }
+
+// MCPServerAccess is one mcpServerAccessLevel entry.
+type MCPServerAccess struct {
+	ServerID string   `json:"_mcpServerId"`
+	Scopes   []string `json:"scopes"`
+}
+
+// RecordExtras are what a record grants beyond its account role and integration entries: MCP server
+// access and account permissions. All are writable: a PUT that leaves one out erases it.
+type RecordExtras struct {
+	MCPServerAccessLevel              []MCPServerAccess `json:"mcpServerAccessLevel"`
+	AllMCPServerAccess                bool              `json:"allMcpServerAccess"`
+	AllowToEditRetryData              bool              `json:"allowToEditRetryData"`
+	AllowAccessToAPIM                 bool              `json:"allowAccessToAPIM"`
+	AllowIntegrationWorkspaceCreation bool              `json:"allowIntegrationWorkspaceCreation"`
+}
+
+// Where implicit access to every MCP server comes from.
+const (
+	MCPFromAdministrator = "administrator"      // the account role
+	MCPFromAllServers    = "allMcpServerAccess" // access to every current and future server
+)
+
+// ImplicitMCPSource says why a record holds ImplicitMCPScopes on every MCP server: MCPFromAdministrator,
+// MCPFromAllServers, or "" when it holds only what its entries list. The owner is not a record; it holds
+// the administrator's access and more.
+func ImplicitMCPSource(u *User) string {
+	switch {
+	case u.AccessLevel == LevelAdministrator:
+		return MCPFromAdministrator
+	case u.AllMCPServerAccess:
+		return MCPFromAllServers
+	}
+	return ""
+}
+
+// DirectMCPAccess is what a record's own entries give: server id → scopes, known scopes only, read before
+// write. Entries for one server are merged.
+func DirectMCPAccess(x *RecordExtras) map[string][]string {
+	if len(x.MCPServerAccessLevel) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(x.MCPServerAccessLevel))
+	for _, e := range x.MCPServerAccessLevel {
+		if e.ServerID == "" {
+			continue
+		}
+		if scopes := knownScopes(append(out[e.ServerID], e.Scopes...)); len(scopes) > 0 {
+			out[e.ServerID] = scopes
+		}
+	}
+	return out
+}
+
+// knownScopes keeps the documented scopes of list, once each, read before write.
+func knownScopes(list []string) []string {
+	var out []string
+	for _, s := range []string{ScopeRead, ScopeWrite} {
+		if slices.Contains(list, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// MCPScopes is what a user can do on one MCP server that uses Celigo as its identity provider: the
+// implicit scopes if any, and what its entries list.
+func MCPScopes(u *User, serverID string) []string {
+	have := DirectMCPAccess(&u.RecordExtras)[serverID]
+	if ImplicitMCPSource(u) != "" {
+		have = append(have, ImplicitMCPScopes...)
+	}
+	return knownScopes(have)
+}
+
+// MCPImplicitError says MCP access cannot be revoked per server because the user holds it on every server.
+type MCPImplicitError struct {
+	Source, ServerID, Scope string
+}
+
+func (e *MCPImplicitError) Error() string {
+	if e.Source == MCPFromAdministrator {
+		return fmt.Sprintf("%s on MCP server %s comes from the user's account-wide %q role (administrators use every MCP server), not from a per-server entry: revoke the %q role instead",
+			e.Scope, e.ServerID, LevelAdministrator, LevelAdministrator)
+	}
+	return fmt.Sprintf("%s on MCP server %s comes from the user's access to all MCP servers (allMcpServerAccess), not from a per-server entry: revoke \"All MCP servers\" instead",
+		e.Scope, e.ServerID)
+}
+
+func checkMCPArgs(serverID, scope string) error {
+	if !IsMCPScope(scope) {
+		return fmt.Errorf("%q is not an MCP server scope (use %s or %s)", scope, ScopeRead, ScopeWrite)
+	}
+	if serverID == "" {
+		return errors.New("MCP server id is empty")
+	}
+	return nil
+}
+
+// GrantMCP gives scope on one MCP server through the user's entry for it, unless the user already has it.
+// Write comes with read: an entry is ["mcp:read"] or ["mcp:read","mcp:write"].
+func GrantMCP(u *User, serverID, scope string) (bool, error) {
+	if err := checkMCPArgs(serverID, scope); err != nil {
+		return false, err
+	}
+	if slices.Contains(MCPScopes(u, serverID), scope) {
+		return false, nil
+	}
+	want := []string{ScopeRead}
+	if scope == ScopeWrite {
+		want = append(want, ScopeWrite)
+	}
+	entries := slices.Clone(u.MCPServerAccessLevel)
+	if i := slices.IndexFunc(entries, func(e MCPServerAccess) bool { return e.ServerID == serverID }); i >= 0 {
+		entries[i].Scopes = mergeScopes(entries[i].Scopes, want)
+	} else {
+		entries = append(entries, MCPServerAccess{ServerID: serverID, Scopes: want})
+	}
+	u.MCPServerAccessLevel = entries
+	return true, nil
+}
+
+// mergeScopes adds want to have, keeping scopes this code does not know where they were.
+func mergeScopes(have, want []string) []string {
+	out := slices.Clone(have)
+	for _, s := range want {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	// Keep read before write, as Celigo lists them.
+	slices.SortStableFunc(out, func(a, b string) int { return scopeRank(a) - scopeRank(b) })
+	return out
+}
+
+func scopeRank(s string) int {
+	switch s {
+	case ScopeRead:
+		return 0
+	case ScopeWrite:
+		return 1
+	}
+	return 2
+}
+
+// RemoveMCPScope takes scope away from the user's entries for one server: revoking read removes the
+// entries (write needs read), revoking write leaves read. It reports whether an entry changed.
+func RemoveMCPScope(u *User, serverID, scope string) (bool, error) {
+	if err := checkMCPArgs(serverID, scope); err != nil {
+		return false, err
+	}
+	if !slices.Contains(DirectMCPAccess(&u.RecordExtras)[serverID], scope) {
+		return false, nil
+	}
+	kept := make([]MCPServerAccess, 0, len(u.MCPServerAccessLevel))
+	for _, e := range u.MCPServerAccessLevel {
+		if e.ServerID == serverID {
+			if scope == ScopeRead {
+				continue
+			}
+			e.Scopes = slices.DeleteFunc(slices.Clone(e.Scopes), func(s string) bool { return s == scope })
+			if len(knownScopes(e.Scopes)) == 0 {
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	u.MCPServerAccessLevel = kept
+	return true, nil
+}
+
+// RevokeMCP is RemoveMCPScope for a server that uses Celigo as its identity provider: access the user
+// holds on every server (administrator, all MCP servers) and not through an entry cannot be revoked per
+// server, which is an MCPImplicitError.
+func RevokeMCP(u *User, serverID, scope string) (bool, error) {
+	changed, err := RemoveMCPScope(u, serverID, scope)
+	if err != nil || changed {
+		return changed, err
+	}
+	if src := ImplicitMCPSource(u); src != "" && slices.Contains(ImplicitMCPScopes, scope) {
+		return false, &MCPImplicitError{Source: src, ServerID: serverID, Scope: scope}
+	}
+	return false, nil
+}
+
+// GrantAllMCPServers sets allMcpServerAccess. Celigo documents that such a user's per-server list is
+// empty, so the entries go: every server is covered, now and later.
+func GrantAllMCPServers(u *User) bool {
+	if u.AllMCPServerAccess {
+		return false
+	}
+	u.AllMCPServerAccess = true
+	u.MCPServerAccessLevel = []MCPServerAccess{}
+	return true
+}
+
+// RevokeAllMCPServers clears allMcpServerAccess.
+func RevokeAllMCPServers(u *User) bool {
+	if !u.AllMCPServerAccess {
+		return false
+	}
+	u.AllMCPServerAccess = false
+	return true
+}
+
+// writeExtras puts into a PUT body the extras u holds where they differ from what Celigo sent; what did
+// not change goes back exactly as it came (copied by WritableBody).
+func (x *RecordExtras) writeExtras(body, sent map[string]json.RawMessage) {
+	for _, f := range x.flags() {
+		if *f.value != sentBool(sent[f.name]) {
+			body[f.name] = mustJSON(*f.value)
+		}
+	}
+	const field = "mcpServerAccessLevel"
+	var before []MCPServerAccess
+	_ = json.Unmarshal(sent[field], &before) // the record decoded, so this did too
+	if !sameMCPEntries(before, x.MCPServerAccessLevel) {
+		body[field] = mcpEntriesBody(sent[field], x.MCPServerAccessLevel)
+	}
+}
+
+type flagField struct {
+	name  string
+	value *bool
+}
+
+func (x *RecordExtras) flags() []flagField {
+	return []flagField{
+		{"allMcpServerAccess", &x.AllMCPServerAccess},
+		{PermissionEditRetryData, &x.AllowToEditRetryData},
+		{PermissionAPIManagement, &x.AllowAccessToAPIM},
+		{PermissionCreateWorkspaces, &x.AllowIntegrationWorkspaceCreation},
+	}
+}
+
+func sentBool(raw json.RawMessage) bool {
+	var b bool
+	_ = json.Unmarshal(raw, &b) // absent or not a bool reads as false
+	return b
+}
+
+func sameMCPEntries(a, b []MCPServerAccess) bool {
+	return slices.EqualFunc(a, b, func(x, y MCPServerAccess) bool {
+		return x.ServerID == y.ServerID && slices.Equal(x.Scopes, y.Scopes)
+	})
+}
+
+// mcpEntriesBody is mcpServerAccessLevel for a PUT: an entry Celigo sent goes back with its other
+// sub-fields, carrying the scopes now wanted; an entry made here is plain.
+func mcpEntriesBody(sentRaw json.RawMessage, entries []MCPServerAccess) json.RawMessage {
+	var sent []map[string]json.RawMessage
+	_ = json.Unmarshal(sentRaw, &sent)
+	used := make([]bool, len(sent))
+	out := make([]json.RawMessage, 0, len(entries))
+	for _, e := range entries {
+		i := unusedEntry(sent, used, e.ServerID)
+		if i < 0 {
+			out = append(out, mustJSON(e))
+			continue
+		}
+		used[i] = true
+		sent[i]["scopes"] = mustJSON(e.Scopes)
+		out = append(out, mustJSON(sent[i]))
+	}
+	return mustJSON(out)
+}
+
+// unusedEntry finds the first sent entry for serverID not matched yet, or -1.
+func unusedEntry(sent []map[string]json.RawMessage, used []bool, serverID string) int {
+	for i, m := range sent {
+		var id string
+		if m != nil && !used[i] && json.Unmarshal(m["_mcpServerId"], &id) == nil && id == serverID {
+			return i
+		}
+	}
+	return -1
+}
+
+func cloneMCPEntries(entries []MCPServerAccess) []MCPServerAccess {
+	if entries == nil {
+		return nil
+	}
+	out := make([]MCPServerAccess, len(entries))
+	for i, e := range entries {
+		out[i] = MCPServerAccess{ServerID: e.ServerID, Scopes: slices.Clone(e.Scopes)}
+	}
+	return out
+}

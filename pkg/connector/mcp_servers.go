@@ -1,0 +1,389 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// MCP servers: who can drive Celigo from an AI agent. Ids and slugs are stored by ConductorOne.
+const (
+	mcpServerTypeID = "mcp_server"
+	mcpRead         = "read"  // mcp:read
+	mcpWrite        = "write" // mcp:write
+
+	// allMCPRoleID is the role held by users with access to every MCP server (allMcpServerAccess).
+	allMCPRoleID = "all_mcp_servers"
+)
+
+var mcpServerResourceType = v2.ResourceType_builder{
+	Id:          mcpServerTypeID,
+	DisplayName: "MCP server",
+	Description: "A Model Context Protocol server Celigo hosts, through which AI clients (Claude, Cursor, ChatGPT, Copilot) call Celigo on a user's behalf; users may read or write through it.",
+	Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
+	Annotations: annotationsOf(&v2.TypeScopedGrants{}),
+}.Build()
+
+var allMCPServersRole = roleInfo{allMCPRoleID, "All MCP servers",
+	"Uses every current and future MCP server, reading and writing (Celigo's allMcpServerAccess setting). Administrators and the owner have this access without it."}
+
+// mcpSlugs maps entitlement slugs to the scopes Celigo stores, in the order entitlements are listed.
+var mcpSlugs = []struct{ slug, scope string }{{mcpRead, celigo.ScopeRead}, {mcpWrite, celigo.ScopeWrite}}
+
+func mcpScopeOf(slug string) string {
+	for _, s := range mcpSlugs {
+		if s.slug == slug {
+			return s.scope
+		}
+	}
+	return ""
+}
+
+func mcpSlugOf(scope string) string {
+	for _, s := range mcpSlugs {
+		if s.scope == scope {
+			return s.slug
+		}
+	}
+	return ""
+}
+
+// userExtras is what grants need of a record beyond its role and integration entries.
+type userExtras struct {
+	mcp         map[string][]string // MCP server id → scopes its entries list
+	allMCP      bool
+	permissions []string // permission resource ids the record allows
+}
+
+func extrasOf(x *celigo.RecordExtras) userExtras {
+	e := userExtras{mcp: celigo.DirectMCPAccess(x), allMCP: x.AllMCPServerAccess}
+	for _, p := range permissions {
+		if celigo.HasPermission(x, p.field) {
+			e.permissions = append(e.permissions, p.id)
+		}
+	}
+	return e
+}
+
+// mcpWalk is the sync's MCP servers list: ids in list order, and for each whether it signs users in with
+// an external provider (Celigo's records then say nothing about who may use it). Kept in the walk like the
+// other lists, and complete only when this process read it from first page to last.
+type mcpWalk struct {
+	ids      []string
+	external map[string]bool
+	state    listState
+}
+
+func (w *walk) addMCPServers(syncID string, page []*celigo.MCPServer, token, next string) error {
+	first, last := token == "", next == ""
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.forSync(syncID)
+	if first {
+		w.mcp = mcpWalk{external: map[string]bool{}, state: listState{started: true}}
+	} else if w.mcp.state.done {
+		return nil
+	}
+	if w.mcp.state.loops(token, next) {
+		return loopError("MCP servers")
+	}
+	for _, s := range page {
+		if _, ok := w.mcp.external[s.ID]; !ok {
+			w.mcp.ids = append(w.mcp.ids, s.ID)
+		}
+		w.mcp.external[s.ID] = s.UsesExternalIdentityProvider()
+	}
+	if last && w.mcp.state.started {
+		w.mcp.state.done = true
+	}
+	return nil
+}
+
+// completeMCPServers returns syncID's MCP server ids in list order and id → external (callers only read
+// them), or false when the walk did not see the whole list.
+func (w *walk) completeMCPServers(syncID string) ([]string, map[string]bool, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.syncID != syncID || !w.mcp.state.done {
+		return nil, nil, false
+	}
+	return w.mcp.ids, w.mcp.external, true
+}
+
+// walkedMCPServers is walkedIntegrations for MCP servers.
+func (c *Connector) walkedMCPServers(ctx context.Context, syncID string) ([]string, map[string]bool, error) {
+	if ids, external, ok := c.walk.completeMCPServers(syncID); ok {
+		return ids, external, nil
+	}
+	c.walk.fill.Lock()
+	defer c.walk.fill.Unlock()
+	if ids, external, ok := c.walk.completeMCPServers(syncID); ok {
+		return ids, external, nil
+	}
+	token := ""
+	for {
+		page, next, err := c.client.ListMCPServers(ctx, token)
+		if err != nil {
+			return nil, nil, wrapErr(err, "list MCP servers")
+		}
+		if err := c.walk.addMCPServers(syncID, page, token, next); err != nil {
+			return nil, nil, err
+		}
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	ids, external, ok := c.walk.completeMCPServers(syncID)
+	if !ok {
+		return nil, nil, walkReplaced("MCP servers")
+	}
+	return ids, external, nil
+}
+
+// findMCPServer reads the MCP servers list until it meets id (Celigo documents no call for one server);
+// nil when the account has no such server.
+func (c *Connector) findMCPServer(ctx context.Context, id string) (*celigo.MCPServer, error) {
+	var pages listState
+	token := ""
+	for {
+		page, next, err := c.client.ListMCPServers(ctx, token)
+		if err != nil {
+			return nil, wrapErr(err, "list MCP servers")
+		}
+		for _, s := range page {
+			if s.ID == id {
+				return s, nil
+			}
+		}
+		if next == "" {
+			return nil, nil
+		}
+		if pages.loops(token, next) {
+			return nil, loopError("MCP servers")
+		}
+		token = next
+	}
+}
+
+// mcpServerBuilder syncs MCP servers and who can use each.
+type mcpServerBuilder struct {
+	conn *Connector
+}
+
+func (b *mcpServerBuilder) ResourceType(_ context.Context) *v2.ResourceType {
+	return mcpServerResourceType
+}
+
+func mcpServerID(id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: mcpServerTypeID, Resource: id}.Build()
+}
+
+// Profile values of identity_provider.
+const (
+	idpCeligo   = "celigo"
+	idpExternal = "external"
+)
+
+// mcpServerResource describes one server. Celigo documents no web address for a server's page, so there is
+// no link; the relative URI is in the profile.
+func mcpServerResource(s *celigo.MCPServer) (*v2.Resource, error) {
+	profile := map[string]any{
+		"mcp_server_id":           s.ID,
+		"relative_uri":            s.RelativeURI,
+		"description":             s.Description,
+		"disabled":                s.Disabled,
+		"identity_provider":       idpCeligo,
+		"external_oauth_provider": "",
+	}
+	description := s.Description
+	if s.UsesExternalIdentityProvider() {
+		profile["identity_provider"] = idpExternal
+		profile["external_oauth_provider"] = s.ExternalProvider
+		note := fmt.Sprintf("Users sign in to this server with an external identity provider (MCP OAuth provider %s): who may use it is managed there, not in Celigo, so no access is synced or granted here.", s.ExternalProvider)
+		description = joinSentences(description, note)
+	}
+	for key, t := range map[string]celigo.Timestamp{"created_at": s.CreatedAt, "last_modified": s.LastModified} {
+		if !t.IsZero() {
+			profile[key] = t.UTC().Format(time.RFC3339)
+		}
+	}
+	name := s.Name
+	if name == "" {
+		name = s.ID
+	}
+	opts := []rs.ResourceOption{rs.WithExternalID(v2.ExternalId_builder{Id: s.ID}.Build()), rs.WithResourceProfile(profile)}
+	if description != "" {
+		opts = append(opts, rs.WithDescription(description))
+	}
+	if !s.CreatedAt.IsZero() {
+		opts = append(opts, rs.WithResourceCreatedAt(s.CreatedAt.Time))
+	}
+	return rs.NewAppResource(name, mcpServerResourceType, s.ID, nil, opts...)
+}
+
+func joinSentences(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " — " + b
+}
+
+// usesExternalIdP reads back what mcpServerResource recorded.
+func usesExternalIdP(res *v2.Resource) bool {
+	return rs.GetProfile(res).AsMap()["identity_provider"] == idpExternal
+}
+
+// List reads one page of MCP servers and keeps their ids for the grants.
+func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	token := opts.PageToken.Token
+	page, next, err := b.conn.client.ListMCPServers(ctx, token)
+	if err != nil {
+		return nil, nil, wrapErr(err, "list MCP servers")
+	}
+	if err := b.conn.walk.addMCPServers(opts.SyncID, page, token, next); err != nil {
+		return nil, nil, err
+	}
+	out := make([]*v2.Resource, 0, len(page))
+	for _, s := range page {
+		r, err := mcpServerResource(s)
+		if err != nil {
+			return nil, nil, wrapErr(err, "describe MCP server "+s.ID)
+		}
+		out = append(out, r)
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+// Get finds one server for a targeted sync.
+func (b *mcpServerBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	s, err := b.conn.findMCPServer(ctx, id.GetResource())
+	if err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: MCP server %s not found", id.GetResource())
+	}
+	r, err := mcpServerResource(s)
+	return r, nil, err
+}
+
+// Entitlements: read and write, except on a server whose access an external identity provider manages.
+func (b *mcpServerBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
+	if usesExternalIdP(res) {
+		return nil, &rs.SyncOpResults{}, nil
+	}
+	name := res.GetDisplayName()
+	return []*v2.Entitlement{
+		entitlement.NewPermissionEntitlement(res, mcpRead,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(fmt.Sprintf("Read through MCP server %s", name)),
+			entitlement.WithDescription(fmt.Sprintf("Can connect an AI client to the Celigo MCP server %s and use its read tools (scope mcp:read).", name))),
+		entitlement.NewPermissionEntitlement(res, mcpWrite,
+			entitlement.WithGrantableTo(userResourceType),
+			entitlement.WithDisplayName(fmt.Sprintf("Write through MCP server %s", name)),
+			entitlement.WithDescription(fmt.Sprintf("Can use the tools of the Celigo MCP server %s that change data (scope mcp:write); comes with read.", name))),
+	}, &rs.SyncOpResults{}, nil
+}
+
+// Grants serves one server's grants (targeted syncs); a full sync uses GrantsForResourceType.
+func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	id := res.GetId().GetResource()
+	offset, err := parseOffset(opts.PageToken.Token)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, external, err := b.conn.walkedMCPServers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ext, known := external[id]; !known || ext {
+		return nil, &rs.SyncOpResults{}, nil
+	}
+	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*v2.Grant
+	if offset == 0 {
+		out = inheritedMCPGrants(id)
+	}
+	start, end, next := window(offset, len(users))
+	for _, u := range users[start:end] {
+		for _, scope := range u.extra.mcp[id] {
+			out = append(out, mcpGrant(id, mcpSlugOf(scope), u.recordID))
+		}
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+// GrantsForResourceType serves every MCP server grant from the walk: the users' entries, then for each
+// server the grants the owner, administrator and all-servers roles pass on to their holders.
+func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	offset, err := parseOffset(opts.PageToken.Token)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	servers, external, err := b.conn.walkedMCPServers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	start, end, next := window(offset, len(users)+len(servers))
+	var out []*v2.Grant
+	for i := start; i < end; i++ {
+		if i >= len(users) {
+			if id := servers[i-len(users)]; !external[id] {
+				out = append(out, inheritedMCPGrants(id)...)
+			}
+			continue
+		}
+		u := users[i]
+		for id, scopes := range u.extra.mcp {
+			// Only servers Celigo lists and governs: an entry can outlive its server, and an external
+			// provider, not the entry, decides who uses an external server.
+			if ext, known := external[id]; !known || ext {
+				continue
+			}
+			for _, scope := range scopes {
+				out = append(out, mcpGrant(id, mcpSlugOf(scope), u.recordID))
+			}
+		}
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+func mcpGrant(server, slug, recordID string) *v2.Grant {
+	return grant.NewGrant(v2.Resource_builder{Id: mcpServerID(server)}.Build(), slug, userID(recordID))
+}
+
+// mcpImplicitRoles hold access to every MCP server.
+var mcpImplicitRoles = []string{celigo.LevelOwner, celigo.LevelAdministrator, allMCPRoleID}
+
+// inheritedMCPGrants gives each role with access to every server that access on this one, marked
+// expandable so the SDK (and C1) pass it on to the role's holders: no user × server rows.
+func inheritedMCPGrants(server string) []*v2.Grant {
+	res := v2.Resource_builder{Id: mcpServerID(server)}.Build()
+	out := make([]*v2.Grant, 0, len(mcpImplicitRoles)*len(celigo.ImplicitMCPScopes))
+	for _, role := range mcpImplicitRoles {
+		roleEnt := fmt.Sprintf("%s:%s:%s", roleTypeID, role, roleEntitlement)
+		for _, scope := range celigo.ImplicitMCPScopes {
+			out = append(out, grant.NewGrant(res, mcpSlugOf(scope), roleID(role),
+				grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEnt}}.Build())))
+		}
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// Account permissions Celigo grants per user, beyond the role. Ids and the slug are stored by ConductorOne.
+const (
+	permissionTypeID      = "permission"
+	permissionEntitlement = "allowed"
+)
+
+var permissionResourceType = v2.ResourceType_builder{
+	Id:          permissionTypeID,
+	DisplayName: "Permission",
+	Description: "An account permission Celigo sets per user, beyond the role: editing retry data, the API Management console, creating integration workspaces.",
+	Annotations: annotationsOf(&v2.TypeScopedGrants{}),
+}.Build()
+
+type permissionInfo struct {
+	id, field, name, description string
+}
+
+// permissions are the fixed permission resources. Celigo does not document that administrators or the
+// owner hold any of them without the flag, so only the flag grants them.
+var permissions = []permissionInfo{
+	{"edit_retry_data", celigo.PermissionEditRetryData, "Edit retry data",
+		"May edit retry data (the production records of failed flow runs) although the role only monitors; Celigo's allowToEditRetryData."},
+	{"api_management", celigo.PermissionAPIManagement, "API Management console",
+		"May open the API Management (APIM) console; Celigo's allowAccessToAPIM."},
+	{"create_workspaces", celigo.PermissionCreateWorkspaces, "Create integration workspaces",
+		"May create integration workspaces; Celigo's allowIntegrationWorkspaceCreation."},
+}
+
+func permissionByID(id string) (permissionInfo, error) {
+	for _, p := range permissions {
+		if p.id == id {
+			return p, nil
+		}
+	}
+	return permissionInfo{}, status.Errorf(codes.NotFound,
+		"baton-celigo: permission %q does not exist (permissions: edit_retry_data, api_management, create_workspaces)", id)
+}
+
+func permissionID(id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: permissionTypeID, Resource: id}.Build()
+}
+
+func permissionResource(p permissionInfo) (*v2.Resource, error) {
+	return rs.NewResource(p.name, permissionResourceType, p.id,
+		rs.WithDescription(p.description),
+		rs.WithExternalID(v2.ExternalId_builder{Id: p.field}.Build()))
+}
+
+// permissionBuilder syncs the three fixed permissions; their grants come from the users walk.
+type permissionBuilder struct {
+	conn *Connector
+}
+
+func (b *permissionBuilder) ResourceType(_ context.Context) *v2.ResourceType {
+	return permissionResourceType
+}
+
+func (b *permissionBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	out := make([]*v2.Resource, 0, len(permissions))
+	for _, p := range permissions {
+		r, err := permissionResource(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return out, &rs.SyncOpResults{}, nil
+}
+
+func (b *permissionBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
+	p, err := permissionByID(id.GetResource())
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := permissionResource(p)
+	return r, nil, err
+}
+
+func (b *permissionBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
+	p, err := permissionByID(res.GetId().GetResource())
+	if err != nil {
+		return nil, nil, err
+	}
+	return []*v2.Entitlement{entitlement.NewPermissionEntitlement(res, permissionEntitlement,
+		entitlement.WithGrantableTo(userResourceType),
+		entitlement.WithDisplayName(p.name),
+		entitlement.WithDescription(fmt.Sprintf("%s Granted by setting the user's %s in Celigo.", p.description, p.field)),
+	)}, &rs.SyncOpResults{}, nil
+}
+
+// Grants serves one permission's holders (targeted syncs); a full sync uses GrantsForResourceType.
+func (b *permissionBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	return b.permissionGrants(ctx, res.GetId().GetResource(), opts)
+}
+
+// GrantsForResourceType serves every permission grant from the users walk.
+func (b *permissionBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	return b.permissionGrants(ctx, "", opts)
+}
+
+// permissionGrants lists grants of permission `only` ("" for all of them).
+func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	offset, err := parseOffset(opts.PageToken.Token)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
+	start, end, next := window(offset, len(users))
+	var out []*v2.Grant
+	for _, u := range users[start:end] {
+		for _, p := range u.extra.permissions {
+			if only == "" || p == only {
+				out = append(out, permissionGrant(p, u.recordID))
+			}
+		}
+	}
+	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+}
+
+func permissionGrant(permission, recordID string) *v2.Grant {
+	return grant.NewGrant(v2.Resource_builder{Id: permissionID(permission)}.Build(), permissionEntitlement, userID(recordID))
+}
