@@ -53,6 +53,8 @@ func (s *MCPServer) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+func (s *MCPServer) recordID() string { return s.ID }
+
 // UsesExternalIdentityProvider reports whether an external provider, not Celigo, decides who may use the server.
 func (s *MCPServer) UsesExternalIdentityProvider() bool { return s.ExternalProvider != "" }
 
@@ -87,10 +89,5 @@ func providerReference(raw json.RawMessage) string {
 
 // ListMCPServers reads one page of MCP servers. Celigo answers 204 with no body when there are none.
 func (c *Client) ListMCPServers(ctx context.Context, pageToken string) ([]*MCPServer, string, error) {
-	return listPage(ctx, c, pathMCPServers, pageToken, func(s *MCPServer) string {
-		if s.ID == "" {
-			return "has no _id"
-		}
-		return ""
-	})
+	return listPage[MCPServer](ctx, c, pathMCPServers, pageToken)
 }

@@ -13,18 +13,6 @@ const (
 	LevelMonitor       = "monitor"
 )
 
-// TokenInfo is GET /v1/tokenInfo.
-type TokenInfo struct {
-	UserID string `json:"_userId"`
-}
-
-// Profile is GET /v1/profile: the token's own user.
-type Profile struct {
-	ID    string `json:"_id"`
-	Email string `json:"email"`
-	Name  string `json:"name"`
-}
-
 // SharedUser is the person behind an access record.
 type SharedUser struct {
 	ID                string `json:"_id"`
@@ -108,6 +96,8 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+func (u *User) recordID() string { return u.ID }
+
 // IsPending reports an invitation not yet accepted.
 func (u *User) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
 
@@ -139,6 +129,8 @@ type UserSummary struct {
 	SharedWithUser         SharedUser          `json:"sharedWithUser"`
 	RecordExtras
 }
+
+func (u *UserSummary) recordID() string { return u.ID }
 
 // IsPending reports an invitation not yet accepted.
 func (u *UserSummary) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
@@ -266,21 +258,4 @@ func mustJSON(v any) json.RawMessage {
 		panic(err) // only strings, plain structs and raw JSON already parsed go through here
 	}
 	return b
-}
-
-// Integration is one /v1/integrations item; other fields are not needed.
-type Integration struct {
-	ID           string    `json:"_id"`
-	Name         string    `json:"name"`
-	Description  string    `json:"description"`
-	Sandbox      bool      `json:"sandbox"`
-	CreatedAt    Timestamp `json:"createdAt"`
-	LastModified Timestamp `json:"lastModified"`
-}
-
-// Invitation is the body of POST /v1/invite. Empty AccessLevel invites with no account-wide role.
-type Invitation struct {
-	Email                  string              `json:"email"`
-	AccessLevel            string              `json:"accessLevel,omitempty"`
-	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel,omitempty"`
 }

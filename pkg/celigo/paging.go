@@ -286,9 +286,10 @@ func (c *Client) pageRequest(path, pageToken string) (request, error) {
 	return req, nil
 }
 
-// listPage fetches one page of a list endpoint and returns its items and the checked next page token.
-// valid names what is wrong with an item ("" when nothing is). Celigo answers an empty list with 204 and no body.
-func listPage[T any](ctx context.Context, c *Client, path, pageToken string, valid func(*T) string) ([]*T, string, error) {
+// listPage fetches one page of a list endpoint and returns its items and the checked next page token. Every
+// list goes through it: an answer that is not a list (null included) is refused, and so is an item without
+// an _id. Celigo answers an empty list with 204 and no body.
+func listPage[T any, PT identified[T]](ctx context.Context, c *Client, path, pageToken string) ([]*T, string, error) {
 	req, err := c.pageRequest(path, pageToken)
 	if err != nil {
 		return nil, "", err
@@ -296,7 +297,7 @@ func listPage[T any](ctx context.Context, c *Client, path, pageToken string, val
 	var items []*T
 	req.accept = func(resp *response) error {
 		var err error
-		items, err = decodeList(req, resp, valid)
+		items, err = decodeList[T, PT](req, resp)
 		return err
 	}
 	resp, err := c.do(ctx, req)
@@ -316,7 +317,7 @@ func listPage[T any](ctx context.Context, c *Client, path, pageToken string, val
 
 // decodeList reads a JSON array one item at a time, so a page never costs more than its items, and no more
 // than MaxPageRecords of them.
-func decodeList[T any](req request, resp *response, valid func(*T) string) ([]*T, error) {
+func decodeList[T any, PT identified[T]](req request, resp *response) ([]*T, error) {
 	if resp.status == http.StatusNoContent {
 		return []*T{}, nil
 	}
@@ -343,8 +344,8 @@ func decodeList[T any](req request, resp *response, valid func(*T) string) ([]*T
 		if err := dec.Decode(item); err != nil {
 			return nil, decodeError(req, err)
 		}
-		if problem := valid(item); problem != "" {
-			return nil, withCode(codes.Internal, "celigo: %s %s: item %d %s", req.method, req.path, len(items), problem)
+		if PT(item).recordID() == "" {
+			return nil, withCode(codes.Internal, "celigo: %s %s: item %d has no _id", req.method, req.path, len(items))
 		}
 		items = append(items, item)
 	}

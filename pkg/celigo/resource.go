@@ -1,0 +1,49 @@
+package celigo
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+)
+
+// What every Celigo resource goes through: an id from outside checked once before it goes into a path,
+// and every record read (one, or each item of a list page: see listPage) checked to carry its _id.
+
+// identified is a pointer to a Celigo record, which names its _id.
+type identified[T any] interface {
+	*T
+	recordID() string
+}
+
+// recordPath escapes id into collection/{id}, then suffix. Ids come from C1 requests, so they are not trusted:
+// an id that would name another path (empty, a dot segment, a slash, a query or fragment) or carries spaces
+// around it is refused before any request. what names the kind of id in the message.
+func recordPath(collection, what, id, suffix string) (string, error) {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/?#") || strings.TrimSpace(id) != id {
+		return "", withCode(codes.InvalidArgument, "celigo: %q is not a Celigo %s id", id, what)
+	}
+	return collection + "/" + url.PathEscape(id) + suffix, nil
+}
+
+// getRecord reads one record and refuses an answer without an _id.
+func getRecord[T any, PT identified[T]](ctx context.Context, c *Client, path string) (*T, error) {
+	out := new(T)
+	if err := c.getJSON(ctx, path, out); err != nil {
+		return nil, err
+	}
+	if PT(out).recordID() == "" {
+		return nil, withCode(codes.Internal, "celigo: GET %s: answer has no _id", path)
+	}
+	return out, nil
+}
+
+// getJSON reads one object. Decoding happens inside the retry loop, so a garbled answer is asked again.
+func (c *Client) getJSON(ctx context.Context, path string, out any) error {
+	req := request{method: http.MethodGet, url: c.endpoint(path), path: path, idempotent: true}
+	req.accept = func(resp *response) error { return decode(req, resp, out) }
+	_, err := c.do(ctx, req)
+	return err
+}
