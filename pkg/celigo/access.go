@@ -9,6 +9,14 @@ import (
 // Celigo's access rules as pure functions over a record: what a user can do on an integration, and how a
 // record must change to grant or revoke something. No HTTP here, so every rule is table-tested.
 
+// Account-wide access levels as the API sends them. The owner is not an ashare; "owner" here is ours.
+const (
+	LevelOwner         = "owner"
+	LevelAdministrator = "administrator"
+	LevelManage        = "manage"
+	LevelMonitor       = "monitor"
+)
+
 // AccountRoles are the account-wide levels a user record can hold (the owner is not a record).
 var AccountRoles = []string{LevelAdministrator, LevelManage, LevelMonitor}
 

@@ -1,7 +1,6 @@
 package celigo
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,16 +24,6 @@ func IsMCPScope(scope string) bool { return scope == ScopeRead || scope == Scope
 type MCPServerAccess struct {
 	ServerID string   `json:"_mcpServerId"`
 	Scopes   []string `json:"scopes"`
-}
-
-// RecordExtras are what a record grants beyond its account role and integration entries: MCP server
-// access and account permissions. All are writable: a PUT that leaves one out erases it.
-type RecordExtras struct {
-	MCPServerAccessLevel              []MCPServerAccess `json:"mcpServerAccessLevel"`
-	AllMCPServerAccess                bool              `json:"allMcpServerAccess"`
-	AllowToEditRetryData              bool              `json:"allowToEditRetryData"`
-	AllowAccessToAPIM                 bool              `json:"allowAccessToAPIM"`
-	AllowIntegrationWorkspaceCreation bool              `json:"allowIntegrationWorkspaceCreation"`
 }
 
 // Where implicit access to every MCP server comes from.
@@ -223,88 +212,4 @@ func RevokeAllMCPServers(u *User) bool {
 	}
 	u.AllMCPServerAccess = false
 	return true
-}
-
-// writeExtras puts into a PUT body the extras u holds where they differ from what Celigo sent; what did
-// not change goes back exactly as it came (copied by WritableBody).
-func (x *RecordExtras) writeExtras(body, sent map[string]json.RawMessage) {
-	for _, f := range x.flags() {
-		if *f.value != sentBool(sent[f.name]) {
-			body[f.name] = mustJSON(*f.value)
-		}
-	}
-	const field = "mcpServerAccessLevel"
-	var before []MCPServerAccess
-	_ = json.Unmarshal(sent[field], &before) // the record decoded, so this did too
-	if !sameMCPEntries(before, x.MCPServerAccessLevel) {
-		body[field] = mcpEntriesBody(sent[field], x.MCPServerAccessLevel)
-	}
-}
-
-type flagField struct {
-	name  string
-	value *bool
-}
-
-func (x *RecordExtras) flags() []flagField {
-	return []flagField{
-		{"allMcpServerAccess", &x.AllMCPServerAccess},
-		{PermissionEditRetryData, &x.AllowToEditRetryData},
-		{PermissionAPIManagement, &x.AllowAccessToAPIM},
-		{PermissionCreateWorkspaces, &x.AllowIntegrationWorkspaceCreation},
-	}
-}
-
-func sentBool(raw json.RawMessage) bool {
-	var b bool
-	_ = json.Unmarshal(raw, &b) // absent or not a bool reads as false
-	return b
-}
-
-func sameMCPEntries(a, b []MCPServerAccess) bool {
-	return slices.EqualFunc(a, b, func(x, y MCPServerAccess) bool {
-		return x.ServerID == y.ServerID && slices.Equal(x.Scopes, y.Scopes)
-	})
-}
-
-// mcpEntriesBody is mcpServerAccessLevel for a PUT: an entry Celigo sent goes back with its other
-// sub-fields, carrying the scopes now wanted; an entry made here is plain.
-func mcpEntriesBody(sentRaw json.RawMessage, entries []MCPServerAccess) json.RawMessage {
-	var sent []map[string]json.RawMessage
-	_ = json.Unmarshal(sentRaw, &sent)
-	used := make([]bool, len(sent))
-	out := make([]json.RawMessage, 0, len(entries))
-	for _, e := range entries {
-		i := unusedEntry(sent, used, e.ServerID)
-		if i < 0 {
-			out = append(out, mustJSON(e))
-			continue
-		}
-		used[i] = true
-		sent[i]["scopes"] = mustJSON(e.Scopes)
-		out = append(out, mustJSON(sent[i]))
-	}
-	return mustJSON(out)
-}
-
-// unusedEntry finds the first sent entry for serverID not matched yet, or -1.
-func unusedEntry(sent []map[string]json.RawMessage, used []bool, serverID string) int {
-	for i, m := range sent {
-		var id string
-		if m != nil && !used[i] && json.Unmarshal(m["_mcpServerId"], &id) == nil && id == serverID {
-			return i
-		}
-	}
-	return -1
-}
-
-func cloneMCPEntries(entries []MCPServerAccess) []MCPServerAccess {
-	if entries == nil {
-		return nil
-	}
-	out := make([]MCPServerAccess, len(entries))
-	for i, e := range entries {
-		out[i] = MCPServerAccess{ServerID: e.ServerID, Scopes: slices.Clone(e.Scopes)}
-	}
-	return out
 }

@@ -1,14 +1,10 @@
 package connector
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
-	"slices"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
@@ -88,7 +84,7 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 		if err != nil {
 			return false, wrapErr(err, "re-read user "+recordID+" after the update")
 		}
-		if sameWritable(after, want, current) {
+		if celigo.SameWritable(after, want, current) {
 			return true, nil
 		}
 		if mismatches++; mismatches == maxWriteAttempts {
@@ -99,63 +95,6 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 		logger(ctx).Warn("baton-celigo: user record changed under the update; redoing it on the fresh record",
 			zap.String("access_record_id", recordID), zap.Int("attempt", mismatches))
 	}
-}
-
-// sameWritable reports whether the record read back holds exactly what was written: every writable field the
-// record had before or the write carried must read back equal, as JSON values. A field Celigo adds by itself
-// on write (present in neither) is not ours to judge, and an absent field reads the same as an empty one
-// (false, "", [], {}), since Celigo may store either; the access fields must match exactly.
-func sameWritable(after, want, before *celigo.User) bool {
-	got, exp, old := normalize(after.WritableBody()), normalize(want.WritableBody()), normalize(before.WritableBody())
-	for k := range old {
-		if _, ok := exp[k]; !ok {
-			exp[k] = nil // erased by the write: must read back absent
-		}
-	}
-	for k, v := range exp {
-		if reflect.DeepEqual(got[k], v) {
-			continue
-		}
-		if k == "accessLevel" || k == "integrationAccessLevel" || !empty(got[k]) || !empty(v) {
-			return false
-		}
-	}
-	return true
-}
-
-// empty is JSON's zero: absent, null, false, "", 0, [] or {}.
-func empty(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case bool:
-		return !x
-	case string:
-		return x == ""
-	case float64:
-		return x == 0
-	case []any:
-		return len(x) == 0
-	case map[string]any:
-		return len(x) == 0
-	}
-	return false
-}
-
-// normalize decodes fields into plain values; integration entries become order-free.
-func normalize(fields map[string]json.RawMessage) map[string]any {
-	out := make(map[string]any, len(fields))
-	for k, raw := range fields {
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			v = string(raw)
-		}
-		if list, ok := v.([]any); ok && k == "integrationAccessLevel" {
-			slices.SortFunc(list, func(a, b any) int { return cmp.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // refuseOwner stops any change to the account owner, who has no access record: ownership moves only in Celigo.

@@ -1,17 +1,40 @@
 package celigo
 
 import (
+	"cmp"
 	"encoding/json"
-	"time"
+	"fmt"
+	"reflect"
+	"slices"
 )
 
-// Account-wide access levels as the API sends them. The owner is not an ashare; "owner" here is ours.
+// An access record (/v1/ashares item) as JSON, in one place: which fields Celigo sets itself, which a PUT
+// carries and how, and whether a write landed.
+//   - Read-only fields (readOnlyFields) are set by Celigo; a PUT never carries them.
+//   - Every other field is writable, fields this code does not know included: Celigo replaces the record on
+//     a PUT and erases what is left out, so a PUT carries them all, each as Celigo sent it (WritableBody).
+//   - Access fields are the writable fields the access rules change (accessLevel, integrationAccessLevel
+//     and the RecordExtras fields, whose permission flags permissions.go names): a PUT takes them from
+//     User's typed fields (a flag or the MCP entry list only where it differs from what Celigo sent).
+//   - SameWritable says whether the record read back after a write holds what was written.
+
+// Access field names, as the record spells them.
 const (
-	LevelOwner         = "owner"
-	LevelAdministrator = "administrator"
-	LevelManage        = "manage"
-	LevelMonitor       = "monitor"
+	fieldAccessLevel       = "accessLevel"
+	fieldIntegrationAccess = "integrationAccessLevel"
+	fieldMCPServerAccess   = "mcpServerAccessLevel"
+	fieldAllMCPServers     = "allMcpServerAccess"
 )
+
+// readOnlyFields are record fields Celigo sets itself (its published schema marks them readOnly). They are
+// never sent back: Celigo rejects a PUT that echoes userType (400). Everything else is sent back on a PUT.
+var readOnlyFields = map[string]bool{
+	"_id": true, "accepted": true, "dismissed": true, "sharedWithUser": true, "createdAt": true,
+	"lastModified": true, "lastSignIn": true, "createdVia": true, "isProductionAdmin": true, "userType": true,
+}
+
+// IsReadOnlyField reports whether Celigo sets a record field itself, so a PUT must never carry it.
+func IsReadOnlyField(name string) bool { return readOnlyFields[name] }
 
 // SharedUser is the person behind an access record.
 type SharedUser struct {
@@ -28,27 +51,18 @@ type IntegrationAccess struct {
 	AccessLevel   string `json:"accessLevel"`
 }
 
-// Timestamp accepts Celigo's ISO times and tolerates absent, null or odd values: they are informative only,
-// and one odd date must not fail a whole page of users. A number is read as epoch milliseconds.
-type Timestamp struct{ time.Time }
-
-func (t *Timestamp) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		if parsed, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			t.Time = parsed
-		}
-		return nil
-	}
-	var ms float64
-	if err := json.Unmarshal(b, &ms); err == nil && ms > 0 && ms < 1e15 {
-		t.Time = time.UnixMilli(int64(ms)).UTC()
-	}
-	return nil
+// RecordExtras are what a record grants beyond its account role and integration entries: MCP server
+// access and account permissions. All are writable: a PUT that leaves one out erases it.
+type RecordExtras struct {
+	MCPServerAccessLevel              []MCPServerAccess `json:"mcpServerAccessLevel"`
+	AllMCPServerAccess                bool              `json:"allMcpServerAccess"`
+	AllowToEditRetryData              bool              `json:"allowToEditRetryData"`
+	AllowAccessToAPIM                 bool              `json:"allowAccessToAPIM"`
+	AllowIntegrationWorkspaceCreation bool              `json:"allowIntegrationWorkspaceCreation"`
 }
 
 // User is one /v1/ashares record: one person's access to the account.
-// Fields this code does not know are kept in extra and sent back on update, so a PUT (which replaces
+// Fields this code does not know are kept in fields and sent back on update, so a PUT (which replaces
 // the record) never erases them.
 type User struct {
 	ID                     string              `json:"_id"`
@@ -68,16 +82,6 @@ type User struct {
 	// fields holds every field of the record as Celigo sent it.
 	fields map[string]json.RawMessage
 }
-
-// readOnlyFields are record fields Celigo sets itself (its published schema marks them readOnly). They are
-// never sent back: Celigo rejects a PUT that echoes userType (400). Everything else is sent back on a PUT.
-var readOnlyFields = map[string]bool{
-	"_id": true, "accepted": true, "dismissed": true, "sharedWithUser": true, "createdAt": true,
-	"lastModified": true, "lastSignIn": true, "createdVia": true, "isProductionAdmin": true, "userType": true,
-}
-
-// IsReadOnlyField reports whether Celigo sets a record field itself, so a PUT must never carry it.
-func IsReadOnlyField(name string) bool { return readOnlyFields[name] }
 
 // userFields is User without its methods, so decoding does not recurse.
 type userFields User
@@ -100,6 +104,9 @@ func (u *User) recordID() string { return u.ID }
 
 // IsPending reports an invitation not yet accepted.
 func (u *User) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
+
+// Email is the person's address.
+func (u *User) Email() string { return u.SharedWithUser.Email }
 
 // Summary is the record's typed fields, as a list read would give them.
 func (u *User) Summary() *UserSummary {
@@ -135,9 +142,6 @@ func (u *UserSummary) recordID() string { return u.ID }
 // IsPending reports an invitation not yet accepted.
 func (u *UserSummary) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
 
-// Email is the person's address.
-func (u *User) Email() string { return u.SharedWithUser.Email }
-
 // Clone copies the record deeply enough that changing the copy leaves u alone.
 func (u *User) Clone() *User {
 	cp := *u
@@ -167,13 +171,13 @@ func (u *User) WritableBody() map[string]json.RawMessage {
 			body[k] = v
 		}
 	}
-	delete(body, "accessLevel")
+	delete(body, fieldAccessLevel)
 	if u.AccessLevel != "" {
-		body["accessLevel"] = mustJSON(u.AccessLevel)
+		body[fieldAccessLevel] = mustJSON(u.AccessLevel)
 	}
-	_, had := u.fields["integrationAccessLevel"]
+	_, had := u.fields[fieldIntegrationAccess]
 	if len(u.IntegrationAccessLevel) > 0 || had {
-		body["integrationAccessLevel"] = u.entriesBody()
+		body[fieldIntegrationAccess] = u.entriesBody()
 	}
 	u.writeExtras(body, u.fields)
 	return body
@@ -184,7 +188,7 @@ func (u *User) WritableBody() map[string]json.RawMessage {
 // here is plain. Entries are matched to what Celigo sent by integration id (and level, first), which is
 // all a change can alter: the rules keep, remove, re-level or add entries.
 func (u *User) entriesBody() json.RawMessage {
-	sent := sentEntries(u.fields["integrationAccessLevel"])
+	sent := sentEntries(u.fields[fieldIntegrationAccess])
 	used := make([]bool, len(sent))
 	out := make([]json.RawMessage, 0, len(u.IntegrationAccessLevel))
 	for _, e := range u.IntegrationAccessLevel {
@@ -258,4 +262,150 @@ func mustJSON(v any) json.RawMessage {
 		panic(err) // only strings, plain structs and raw JSON already parsed go through here
 	}
 	return b
+}
+
+// writeExtras puts into a PUT body the extras u holds where they differ from what Celigo sent; what did
+// not change goes back exactly as it came (copied by WritableBody).
+func (x *RecordExtras) writeExtras(body, sent map[string]json.RawMessage) {
+	for _, f := range x.flags() {
+		if *f.value != sentBool(sent[f.name]) {
+			body[f.name] = mustJSON(*f.value)
+		}
+	}
+	var before []MCPServerAccess
+	_ = json.Unmarshal(sent[fieldMCPServerAccess], &before) // the record decoded, so this did too
+	if !sameMCPEntries(before, x.MCPServerAccessLevel) {
+		body[fieldMCPServerAccess] = mcpEntriesBody(sent[fieldMCPServerAccess], x.MCPServerAccessLevel)
+	}
+}
+
+type flagField struct {
+	name  string
+	value *bool
+}
+
+func (x *RecordExtras) flags() []flagField {
+	return []flagField{
+		{fieldAllMCPServers, &x.AllMCPServerAccess},
+		{PermissionEditRetryData, &x.AllowToEditRetryData},
+		{PermissionAPIManagement, &x.AllowAccessToAPIM},
+		{PermissionCreateWorkspaces, &x.AllowIntegrationWorkspaceCreation},
+	}
+}
+
+func sentBool(raw json.RawMessage) bool {
+	var b bool
+	_ = json.Unmarshal(raw, &b) // absent or not a bool reads as false
+	return b
+}
+
+func sameMCPEntries(a, b []MCPServerAccess) bool {
+	return slices.EqualFunc(a, b, func(x, y MCPServerAccess) bool {
+		return x.ServerID == y.ServerID && slices.Equal(x.Scopes, y.Scopes)
+	})
+}
+
+// mcpEntriesBody is mcpServerAccessLevel for a PUT: an entry Celigo sent goes back with its other
+// sub-fields, carrying the scopes now wanted; an entry made here is plain.
+func mcpEntriesBody(sentRaw json.RawMessage, entries []MCPServerAccess) json.RawMessage {
+	var sent []map[string]json.RawMessage
+	_ = json.Unmarshal(sentRaw, &sent)
+	used := make([]bool, len(sent))
+	out := make([]json.RawMessage, 0, len(entries))
+	for _, e := range entries {
+		i := unusedEntry(sent, used, e.ServerID)
+		if i < 0 {
+			out = append(out, mustJSON(e))
+			continue
+		}
+		used[i] = true
+		sent[i]["scopes"] = mustJSON(e.Scopes)
+		out = append(out, mustJSON(sent[i]))
+	}
+	return mustJSON(out)
+}
+
+// unusedEntry finds the first sent entry for serverID not matched yet, or -1.
+func unusedEntry(sent []map[string]json.RawMessage, used []bool, serverID string) int {
+	for i, m := range sent {
+		var id string
+		if m != nil && !used[i] && json.Unmarshal(m["_mcpServerId"], &id) == nil && id == serverID {
+			return i
+		}
+	}
+	return -1
+}
+
+func cloneMCPEntries(entries []MCPServerAccess) []MCPServerAccess {
+	if entries == nil {
+		return nil
+	}
+	out := make([]MCPServerAccess, len(entries))
+	for i, e := range entries {
+		out[i] = MCPServerAccess{ServerID: e.ServerID, Scopes: slices.Clone(e.Scopes)}
+	}
+	return out
+}
+
+// SameWritable reports whether the record read back after a write holds exactly what was written: every
+// writable field the record had before or the write carried must read back equal, as JSON values. A field
+// Celigo adds by itself on write (present in neither) is not ours to judge, and an absent field reads the
+// same as an empty one (false, "", [], {}), since Celigo may store either; except the fields whose absence
+// has a meaning of its own (exactField), which must match exactly. Integration entries may come back in
+// another order.
+func SameWritable(after, want, before *User) bool {
+	got, exp, old := plainValues(after.WritableBody()), plainValues(want.WritableBody()), plainValues(before.WritableBody())
+	for k := range old {
+		if _, ok := exp[k]; !ok {
+			exp[k] = nil // erased by the write: must read back absent
+		}
+	}
+	for k, v := range exp {
+		if reflect.DeepEqual(got[k], v) {
+			continue
+		}
+		if exactField(k) || !emptyJSON(got[k]) || !emptyJSON(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// exactField: no accessLevel is no role, and entries are the user's access: an empty value does not pass
+// for either.
+func exactField(k string) bool { return k == fieldAccessLevel || k == fieldIntegrationAccess }
+
+// emptyJSON is JSON's zero: absent, null, false, "", 0, [] or {}.
+func emptyJSON(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !x
+	case string:
+		return x == ""
+	case float64:
+		return x == 0
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// plainValues decodes fields into plain values; integration entries become order-free.
+func plainValues(fields map[string]json.RawMessage) map[string]any {
+	out := make(map[string]any, len(fields))
+	for k, raw := range fields {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			v = string(raw)
+		}
+		if list, ok := v.([]any); ok && k == fieldIntegrationAccess {
+			slices.SortFunc(list, func(a, b any) int { return cmp.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		}
+		out[k] = v
+	}
+	return out
 }
