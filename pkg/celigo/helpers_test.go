@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
 )
 
 // testToken is distinctive so a leak into any error text is easy to spot.
@@ -79,40 +81,8 @@ func (f *fakeAPI) Count() int {
 	return len(f.hits)
 }
 
-// sleepRecorder replaces Client.sleep: no real waiting, every wait recorded.
-type sleepRecorder struct {
-	mu    sync.Mutex
-	waits []time.Duration
-	hook  func(ctx context.Context) // optional, runs before returning
-}
-
-func (s *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.waits = append(s.waits, d)
-	hook := s.hook
-	s.mu.Unlock()
-	if hook != nil {
-		hook(ctx)
-	}
-	return ctx.Err()
-}
-
-func (s *sleepRecorder) Waits() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.waits...)
-}
-
-func (s *sleepRecorder) Total() time.Duration {
-	var sum time.Duration
-	for _, d := range s.Waits() {
-		sum += d
-	}
-	return sum
-}
-
 // newTestClient builds a client on baseURL with a small retry budget and a recording sleep.
-func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client, *sleepRecorder) {
+func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client, *celigotest.SleepRecorder) {
 	t.Helper()
 	cfg := Config{
 		BaseURL:     baseURL,
@@ -126,8 +96,8 @@ func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client
 	}
 	c, err := New(context.Background(), cfg)
 	require.NoError(t, err)
-	rec := &sleepRecorder{}
-	c.sleep = rec.sleep
+	rec := &celigotest.SleepRecorder{}
+	c.sleep = rec.Sleep
 	return c, rec
 }
 

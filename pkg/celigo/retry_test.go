@@ -170,7 +170,7 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	c, sl := newTestClient(t, api.URL)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sl.hook = func(context.Context) { cancel() }
+	sl.Hook = func(context.Context) { cancel() }
 	_, _, err := c.ListUsers(ctx, "")
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)

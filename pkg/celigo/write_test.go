@@ -128,7 +128,7 @@ func TestWriteRetryWait(t *testing.T) {
 	t.Run("cancelled while waiting", func(t *testing.T) {
 		c, sl := newTestClient(t, "http://127.0.0.1:1")
 		ctx, cancel := context.WithCancel(context.Background())
-		sl.hook = func(context.Context) { cancel() }
+		sl.Hook = func(context.Context) { cancel() }
 		err := c.NewWriteRetry().Wait(ctx, errFor(t, 503, ""))
 		assert.True(t, errors.Is(err, context.Canceled), "%v", err)
 	})

@@ -29,7 +29,7 @@ import (
 // was recorded and that the token is nowhere in the message.
 func syncFails(t *testing.T, fake *celigotest.Server, mods ...func(*celigo.Config)) error {
 	t.Helper()
-	cfg := celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&waits{}).sleep, RetryBudget: 5 * time.Second}
+	cfg := celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep, RetryBudget: 5 * time.Second}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -214,7 +214,7 @@ func TestEndlessListsFail(t *testing.T) {
 
 func newConnector(t *testing.T, fake *celigotest.Server) *connector.Connector {
 	t.Helper()
-	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&waits{}).sleep, RetryBudget: 5 * time.Second})
+	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep, RetryBudget: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,8 +520,8 @@ func TestValidationFailsFastOnPermanentFaults(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			w := &waits{}
-			client, err := celigo.New(context.Background(), celigo.Config{BaseURL: tc.base, Token: token, Sleep: w.sleep})
+			w := &celigotest.SleepRecorder{}
+			client, err := celigo.New(context.Background(), celigo.Config{BaseURL: tc.base, Token: token, Sleep: w.Sleep})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -529,12 +529,8 @@ func TestValidationFailsFastOnPermanentFaults(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error: %v", err)
 			}
-			var total time.Duration
-			for _, d := range w.d {
-				total += d
-			}
-			if len(w.d) > 2 || total > 5*time.Second {
-				t.Errorf("waited %v before failing", w.d)
+			if len(w.Waits()) > 2 || w.Total() > 5*time.Second {
+				t.Errorf("waited %v before failing", w.Waits())
 			}
 		})
 	}

@@ -94,7 +94,7 @@ type fixture struct {
 	fake  *celigotest.Server
 	cc    types.ConnectorClient
 	ctx   context.Context
-	waits *waits // what the client was told to wait; nothing is really waited
+	waits *celigotest.SleepRecorder // what the client was told to wait; nothing is really waited
 }
 
 func newFixture(t *testing.T, retryBudget int) *fixture {
@@ -106,8 +106,8 @@ func newFixtureFor(t *testing.T, acct celigotest.Account, retryBudget int) *fixt
 	ctx := context.Background()
 	fake := celigotest.NewServer(token, acct)
 	t.Cleanup(fake.Close)
-	w := &waits{}
-	cfg := celigo.Config{BaseURL: fake.URL, Token: token, Sleep: w.sleep}
+	w := &celigotest.SleepRecorder{}
+	cfg := celigo.Config{BaseURL: fake.URL, Token: token, Sleep: w.Sleep}
 	if retryBudget < 0 {
 		cfg.RetryBudget = -1
 	}

@@ -25,19 +25,6 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/connector"
 )
 
-// waits records what the client was told to wait, without waiting.
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (w *waits) sleep(_ context.Context, d time.Duration) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.d = append(w.d, d)
-	return nil
-}
-
 // summary reduces a dump to comparable strings: every resource with its traits, every entitlement, every grant.
 func summary(d *synctest.Dump) map[string]bool {
 	out := map[string]bool{}
@@ -78,8 +65,8 @@ func TestThrottledSyncEqualsCleanSync(t *testing.T) {
 		}
 		return nil
 	})
-	w := &waits{}
-	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: flaky.URL, Token: token, Sleep: w.sleep})
+	w := &celigotest.SleepRecorder{}
+	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: flaky.URL, Token: token, Sleep: w.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,17 +79,17 @@ func TestThrottledSyncEqualsCleanSync(t *testing.T) {
 			n429++
 		}
 	}
-	if n429 < 3 || len(w.d) != len(faults) {
-		t.Fatalf("faults served %v, waits %v", faults, w.d)
+	if n429 < 3 || len(w.Waits()) != len(faults) {
+		t.Fatalf("faults served %v, waits %v", faults, w.Waits())
 	}
 	told := 0
-	for _, d := range w.d {
+	for _, d := range w.Waits() {
 		if d == 3*time.Second {
 			told++
 		}
 	}
 	if told != n429 {
-		t.Errorf("every 429 must wait its Retry-After (3s): waits %v", w.d)
+		t.Errorf("every 429 must wait its Retry-After (3s): waits %v", w.Waits())
 	}
 }
 
@@ -144,8 +131,8 @@ func TestPersistentFaultsFailTheSync(t *testing.T) {
 					f := fault
 					return &f
 				})
-				w := &waits{}
-				client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: w.sleep, RetryBudget: 5 * time.Second})
+				w := &celigotest.SleepRecorder{}
+				client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: w.Sleep, RetryBudget: 5 * time.Second})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -179,7 +166,7 @@ func TestGrantsFailLoudly(t *testing.T) {
 	for _, st := range []int{401, 403, 404, 429, 500, 503} {
 		fake := celigotest.NewServer(token, celigotest.Generate(2, 9, 4))
 		fake.SetFault(func(*http.Request, int) *celigotest.Fault { return &celigotest.Fault{Status: st, RetryAfter: "1"} })
-		client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&waits{}).sleep, RetryBudget: 3 * time.Second})
+		client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep, RetryBudget: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +333,7 @@ func TestRandomDetectableFaults(t *testing.T) {
 			f := detectableFaults[rng.IntN(len(detectableFaults))]
 			return &f
 		})
-		client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&waits{}).sleep})
+		client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 
@@ -34,7 +33,7 @@ func TestRateLimitWaitsAreReported(t *testing.T) {
 				return nil
 			})
 			client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: "tok",
-				Sleep: func(context.Context, time.Duration) error { return nil }})
+				Sleep: (&celigotest.SleepRecorder{}).Sleep})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -119,8 +119,8 @@ func TestRetriedPutStartsFromAFreshRead(t *testing.T) {
 		t.Errorf("the retry re-granted the revoked entry: %v", bodies[1])
 	}
 	f.everyPutFollowsARead(t, path)
-	if len(f.waits.d) != 1 {
-		t.Errorf("want one backoff wait, got %v", f.waits.d)
+	if len(f.waits.Waits()) != 1 {
+		t.Errorf("want one backoff wait, got %v", f.waits.Waits())
 	}
 	f.othersUnchanged(t, monitor)
 }
@@ -205,8 +205,8 @@ func TestThrottledPutKeepsAConcurrentChange(t *testing.T) {
 	if got := f.record(t, monitor); !reflect.DeepEqual(got, want) {
 		t.Errorf("record:\n got  %v\n want %v", got, want)
 	}
-	if len(f.waits.d) != 1 || f.waits.d[0] != 2*time.Second {
-		t.Errorf("want one wait of Retry-After (2s), got %v", f.waits.d)
+	if len(f.waits.Waits()) != 1 || f.waits.Waits()[0] != 2*time.Second {
+		t.Errorf("want one wait of Retry-After (2s), got %v", f.waits.Waits())
 	}
 	f.everyPutFollowsARead(t, path)
 	f.othersUnchanged(t, monitor)
