@@ -124,7 +124,7 @@ func TestSyncMatchesCeligo(t *testing.T) {
 				t.Errorf("user %s has no last login", id)
 			}
 			profile := rs.GetProfile(r).AsMap()
-			for _, k := range []string{"email", "name", "user_id", "access_record_id", "access_level", "invitation", "status", "mfa_required", "sso_linked", "is_owner"} {
+			for _, k := range connector.UserProfileKeys {
 				if _, ok := profile[k]; !ok {
 					t.Errorf("user %s profile lacks %q", id, k)
 				}

@@ -9,3 +9,6 @@ func SetMaxListPages(n int) (restore func()) {
 
 // ResourceBytesPerPage is the size one List answer stays under.
 const ResourceBytesPerPage = resourceBytesPerPage
+
+// UserProfileKeys are the keys every user's profile has.
+var UserProfileKeys = userProfileKeys

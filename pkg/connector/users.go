@@ -191,7 +191,11 @@ func invitationState(u *celigo.UserSummary) string {
 	return "accepted"
 }
 
-// userProfile has the same keys for every user so C1 policies can rely on them.
+// userProfileKeys are the keys of every user's profile, the account owner's included: C1 policies rely on them.
+var userProfileKeys = []string{"email", "name", "user_id", "access_record_id", "access_level", "integration_count",
+	"invitation", "disabled", "status", "mfa_required", "sso_required", "sso_linked", "is_owner"}
+
+// userProfile has the same keys for every user (userProfileKeys) so C1 policies can rely on them.
 func userProfile(u *celigo.UserSummary, st v2.Status_ResourceStatus, details string) map[string]any {
 	accessLevel := u.AccessLevel
 	if accessLevel == "" {
