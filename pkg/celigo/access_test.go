@@ -335,34 +335,35 @@ func TestUnknownRoleValueKeepsEntries(t *testing.T) {
 // entry, and taking all access away is removing the user, which a revoke never does.
 func TestRevokeLastAccessRefused(t *testing.T) {
 	cases := []struct {
-		name    string
-		u       *User
-		revoke  func(u *User) (bool, error)
-		refused bool
-		what    string // named in the refusal
+		name string
+		u    *User
+		// What is revoked: the role named, or else level on integration.
+		role, integration, level string
+		refused                  bool
+		what                     string // named in the refusal
 	}{
-		{"the only role, no entries", rec(LevelMonitor),
-			func(u *User) (bool, error) { return RevokeRole(u, LevelMonitor) }, true, `the "monitor" role`},
-		{"the only role, administrator", rec(LevelAdministrator),
-			func(u *User) (bool, error) { return RevokeRole(u, LevelAdministrator) }, true, `the "administrator" role`},
+		{"the only role, no entries", rec(LevelMonitor), LevelMonitor, "", "", true, `the "monitor" role`},
+		{"the only role, administrator", rec(LevelAdministrator), LevelAdministrator, "", "", true, `the "administrator" role`},
 		{"the only role, empty entry list", &User{ID: "r1", AccessLevel: LevelManage, IntegrationAccessLevel: []IntegrationAccess{}},
-			func(u *User) (bool, error) { return RevokeRole(u, LevelManage) }, true, `the "manage" role`},
-		{"the role, entries stay", rec(LevelManage, ia(intX, LevelMonitor)),
-			func(u *User) (bool, error) { return RevokeRole(u, LevelManage) }, false, ""},
-		{"the last entry, no role", rec("", ia(intX, LevelMonitor)),
-			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelMonitor) }, true, "monitor access to integration " + intX},
+			LevelManage, "", "", true, `the "manage" role`},
+		{"the role, entries stay", rec(LevelManage, ia(intX, LevelMonitor)), LevelManage, "", "", false, ""},
+		{"the last entry, no role", rec("", ia(intX, LevelMonitor)), "", intX, LevelMonitor, true, "monitor access to integration " + intX},
 		{"the last entries, duplicated, no role", rec("", ia(intX, LevelManage), ia(intX, LevelManage)),
-			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelManage) }, true, "manage access to integration " + intX},
-		{"one of two entries, no role", rec("", ia(intX, LevelMonitor), ia(intY, LevelManage)),
-			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelMonitor) }, false, ""},
-		{"the last entry, monitor role stays", rec(LevelMonitor, ia(intX, LevelManage)),
-			func(u *User) (bool, error) { return RevokeIntegration(u, intX, LevelManage) }, false, ""},
+			"", intX, LevelManage, true, "manage access to integration " + intX},
+		{"one of two entries, no role", rec("", ia(intX, LevelMonitor), ia(intY, LevelManage)), "", intX, LevelMonitor, false, ""},
+		{"the last entry, monitor role stays", rec(LevelMonitor, ia(intX, LevelManage)), "", intX, LevelManage, false, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := *tc.u
 			before.IntegrationAccessLevel = append([]IntegrationAccess(nil), tc.u.IntegrationAccessLevel...)
-			changed, err := tc.revoke(tc.u)
+			var changed bool
+			var err error
+			if tc.role != "" {
+				changed, err = RevokeRole(tc.u, tc.role)
+			} else {
+				changed, err = RevokeIntegration(tc.u, tc.integration, tc.level)
+			}
 			if !tc.refused {
 				require.NoError(t, err)
 				assert.True(t, changed)

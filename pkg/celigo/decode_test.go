@@ -16,11 +16,7 @@ import (
 func serveOnce(t *testing.T, contentType, body string) *fakeAPI {
 	t.Helper()
 	return newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(body))
+		serveAnswer(w, http.StatusOK, contentType, body)
 	})
 }
 

@@ -101,6 +101,15 @@ func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client
 	return c, rec
 }
 
+// serveAnswer writes status with body, typed contentType when it is not "".
+func serveAnswer(w http.ResponseWriter, status int, contentType, body string) {
+	if contentType != "" {
+		w.Header().Set("Content-Type", contentType)
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
 func writeJSONBody(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)

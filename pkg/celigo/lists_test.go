@@ -16,15 +16,22 @@ import (
 
 // TestEmptyListAnswers: Celigo answers an empty list with 204 and no body; 200 [] means the same. Both lists.
 func TestEmptyListAnswers(t *testing.T) {
-	answers := map[string]func(w http.ResponseWriter){
-		"204 no body":          func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) },
-		"204 with a JSON type": func(w http.ResponseWriter) { w.Header().Set("Content-Type", "application/json"); w.WriteHeader(204) },
-		"200 []":               func(w http.ResponseWriter) { writeJSONBody(w, 200, `[]`) },
-		"200 [ ] spaced":       func(w http.ResponseWriter) { writeJSONBody(w, 200, " [ ]\n") },
+	cases := []struct {
+		name        string
+		status      int
+		contentType string
+		body        string
+	}{
+		{"204 no body", http.StatusNoContent, "", ""},
+		{"204 with a JSON type", http.StatusNoContent, "application/json", ""},
+		{"200 []", http.StatusOK, "application/json; charset=utf-8", `[]`},
+		{"200 [ ] spaced", http.StatusOK, "application/json; charset=utf-8", " [ ]\n"},
 	}
-	for name, answer := range answers {
-		t.Run(name, func(t *testing.T) {
-			api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { answer(w) })
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+				serveAnswer(w, tc.status, tc.contentType, tc.body)
+			})
 			c, sl := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
 			require.NoError(t, err)
@@ -45,15 +52,20 @@ func TestEmptyListAnswers(t *testing.T) {
 // TestEmptyPageWithNextLinkFails: an empty page that still links on is how an endless list looks; it fails
 // the list instead of being followed.
 func TestEmptyPageWithNextLinkFails(t *testing.T) {
-	for name, answer := range map[string]func(w http.ResponseWriter){
-		"204": func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) },
-		"[]":  func(w http.ResponseWriter) { writeJSONBody(w, 200, `[]`) },
-	} {
-		t.Run(name, func(t *testing.T) {
+	cases := []struct {
+		name              string
+		status            int
+		contentType, body string
+	}{
+		{"204", http.StatusNoContent, "", ""},
+		{"[]", http.StatusOK, "application/json; charset=utf-8", `[]`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			var api *fakeAPI
 			api = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int, _ []byte) {
 				w.Header().Set("Link", fmt.Sprintf(`<%s%s?after=%d>; rel="next"`, api.URL, r.URL.Path, n))
-				answer(w)
+				serveAnswer(w, tc.status, tc.contentType, tc.body)
 			})
 			c, _ := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
@@ -106,25 +118,22 @@ func TestUnreadableLinkHeaderFailsTheList(t *testing.T) {
 
 // TestUnusualNextLinksAreFollowed: well-formed next links in unusual spellings reach the right page.
 func TestUnusualNextLinksAreFollowed(t *testing.T) {
-	cases := map[string]func(base string) string{
-		"query-only reference": func(string) string { return `<?after=1>; rel="next"` },
-		"path-absolute":        func(string) string { return `</v1/ashares?after=1>; rel=next` },
-		"network-path reference": func(base string) string {
-			return `<` + strings.TrimPrefix(base, "http:") + `/v1/ashares?after=1>; rel=next`
-		},
-		"upper-case scheme and host": func(base string) string {
-			return `<HTTP://` + strings.ToUpper(strings.TrimPrefix(base, "http://")) + `/v1/ashares?after=1>; rel=next`
-		},
-		"dot segments":             func(base string) string { return `<` + base + `/v1/x/../ashares?after=1>; rel="next"` },
-		"percent-encoded path":     func(base string) string { return `<` + base + `/v1/%61shares?after=1>; rel="next"` },
-		"fragment":                 func(base string) string { return `<` + base + `/v1/ashares?after=1#top>; rel="next"` },
-		"rel among others, params": func(base string) string { return `<` + base + `/v1/ashares?after=1>; title="p, q; r"; rel="last next"` },
-		"prev and last around, several fields": func(base string) string {
-			return `<` + base + `/v1/ashares>; rel=prev, <` + base + `/v1/ashares?after=1>; REL="NEXT"` + "\n" + `<` + base + `/v1/ashares?after=9>; rel=last`
-		},
+	// In a link, {base} is the server's URL (http://127.0.0.1:port), {host} its host and port, {HOST} the same in
+	// capitals; a line break starts another Link header.
+	cases := []struct{ name, link string }{
+		{"query-only reference", `<?after=1>; rel="next"`},
+		{"path-absolute", `</v1/ashares?after=1>; rel=next`},
+		{"network-path reference", `<//{host}/v1/ashares?after=1>; rel=next`},
+		{"upper-case scheme and host", `<HTTP://{HOST}/v1/ashares?after=1>; rel=next`},
+		{"dot segments", `<{base}/v1/x/../ashares?after=1>; rel="next"`},
+		{"percent-encoded path", `<{base}/v1/%61shares?after=1>; rel="next"`},
+		{"fragment", `<{base}/v1/ashares?after=1#top>; rel="next"`},
+		{"rel among others, params", `<{base}/v1/ashares?after=1>; title="p, q; r"; rel="last next"`},
+		{"prev and last around, several fields", `<{base}/v1/ashares>; rel=prev, <{base}/v1/ashares?after=1>; REL="NEXT"` + "\n" +
+			`<{base}/v1/ashares?after=9>; rel=last`},
 	}
-	for name, link := range cases {
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			var api *fakeAPI
 			api = newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
 				if r.URL.Path != "/v1/ashares" {
@@ -135,7 +144,9 @@ func TestUnusualNextLinksAreFollowed(t *testing.T) {
 					writeJSONBody(w, 200, `[{"_id":"b"}]`)
 					return
 				}
-				for _, field := range strings.Split(link(api.URL), "\n") {
+				host := strings.TrimPrefix(api.URL, "http://")
+				link := strings.NewReplacer("{base}", api.URL, "{host}", host, "{HOST}", strings.ToUpper(host)).Replace(tc.link)
+				for _, field := range strings.Split(link, "\n") {
 					w.Header().Add("Link", field)
 				}
 				writeJSONBody(w, 200, `[{"_id":"a"}]`)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,33 +106,31 @@ func TestListMCPServers204IsEmpty(t *testing.T) {
 }
 
 func TestListMCPServersRefusesBrokenAnswers(t *testing.T) {
+	const jsonCT = "application/json; charset=utf-8"
 	cases := []struct {
-		name  string
-		serve func(w http.ResponseWriter, r *http.Request)
-		code  codes.Code
+		name              string
+		status            int
+		contentType, body string
+		link              string // the Link header, {base} being the server's URL
+		code              codes.Code
 	}{
 		// Garbled answers are retried like a 5xx (a GET is safe to repeat); persistent, they end the call.
-		{"null", func(w http.ResponseWriter, _ *http.Request) { writeJSONBody(w, 200, "null") }, codes.Aborted},
-		{"item without id", func(w http.ResponseWriter, _ *http.Request) { writeJSONBody(w, 200, `[{"name":"x"}]`) }, codes.Internal},
-		{"empty page with a next link", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Link", fmt.Sprintf(`<http://%s%s?after=9>; rel="next"`, r.Host, pathMCPServers))
-			writeJSONBody(w, 200, `[]`)
-		}, codes.Internal},
-		{"next link to another host", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Link", `<https://evil.example.com/v1/mcpservers?after=1>; rel="next"`)
-			writeJSONBody(w, 200, `[{"_id":"s"}]`)
-		}, codes.PermissionDenied},
-		{"404 fails the list instead of skipping it", func(w http.ResponseWriter, _ *http.Request) {
-			writeJSONBody(w, 404, `{"errors":[{"code":"not_found","message":"no"}]}`)
-		}, codes.FailedPrecondition},
-		{"not JSON", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			_, _ = w.Write([]byte("<html>"))
-		}, codes.Aborted},
+		{"null", 200, jsonCT, "null", "", codes.Aborted},
+		{"item without id", 200, jsonCT, `[{"name":"x"}]`, "", codes.Internal},
+		{"empty page with a next link", 200, jsonCT, `[]`, `<{base}/v1/mcpservers?after=9>; rel="next"`, codes.Internal},
+		{"next link to another host", 200, jsonCT, `[{"_id":"s"}]`, `<https://evil.example.com/v1/mcpservers?after=1>; rel="next"`, codes.PermissionDenied},
+		{"404 fails the list instead of skipping it", 404, jsonCT, `{"errors":[{"code":"not_found","message":"no"}]}`, "", codes.FailedPrecondition},
+		{"not JSON", 200, "text/html", "<html>", "", codes.Aborted},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) { tc.serve(w, r) })
+			var api *fakeAPI
+			api = newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+				if tc.link != "" {
+					w.Header().Set("Link", strings.ReplaceAll(tc.link, "{base}", api.URL))
+				}
+				serveAnswer(w, tc.status, tc.contentType, tc.body)
+			})
 			c, _ := newTestClient(t, api.URL)
 			page, _, err := c.ListMCPServers(context.Background(), "")
 			require.Error(t, err)

@@ -3,6 +3,7 @@ package celigotest
 import (
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -453,28 +454,34 @@ func TestFaults(t *testing.T) {
 	}
 	wantStatus(t, call(t, s, http.MethodGet, "/v1/ashares", nil), http.StatusOK)
 
-	// 502/503 come from the load balancer (HTML); 500 from Celigo (envelope).
-	for _, st := range []int{http.StatusBadGateway, http.StatusServiceUnavailable} {
-		s.SetFault(func(*http.Request, int) *Fault { return &Fault{Status: st} })
-		r := call(t, s, http.MethodGet, "/v1/ashares", nil)
-		wantStatus(t, r, st)
-		if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), "<html>") {
-			t.Errorf("%d: %s %s", st, r.header.Get("Content-Type"), r.body)
+	// How a fault is served. 502/503 come from the load balancer (HTML); 500 from Celigo (envelope).
+	cases := []struct {
+		name        string
+		fault       Fault
+		noToken     bool   // faults come before the token is checked
+		contentType string // the answer's, up to parameters
+		body        string // exactly, spaces around it aside
+		contains    string // or a part of the body
+	}{
+		{"502 from the load balancer", Fault{Status: http.StatusBadGateway}, false, "text/html", "", "<html>"},
+		{"503 from the load balancer", Fault{Status: http.StatusServiceUnavailable}, false, "text/html", "", "<html>"},
+		{"500 from Celigo", Fault{Status: 500}, false, "application/json", "", `"code":"internal_error"`},
+		{"401 bare", Fault{Status: 401}, false, "application/json", `{"message":"Bearer Authentication Failed"}`, ""},
+		{"custom body, before auth", Fault{Status: 400, Body: "plain", ContentType: "text/plain"}, true, "text/plain", "plain", ""},
+	}
+	for _, tc := range cases {
+		s.SetFault(func(*http.Request, int) *Fault { f := tc.fault; return &f })
+		var hdr map[string]string
+		if !tc.noToken {
+			hdr = map[string]string{"Authorization": "Bearer " + testToken}
 		}
-	}
-	s.SetFault(func(*http.Request, int) *Fault { return &Fault{Status: 500} })
-	wantError(t, call(t, s, http.MethodGet, "/v1/ashares", nil), 500, "internal_error")
-	s.SetFault(func(*http.Request, int) *Fault { return &Fault{Status: 401} })
-	r = call(t, s, http.MethodGet, "/v1/ashares", nil)
-	if strings.TrimSpace(string(r.body)) != `{"message":"Bearer Authentication Failed"}` {
-		t.Errorf("401 fault body %s", r.body)
-	}
-	s.SetFault(func(*http.Request, int) *Fault {
-		return &Fault{Status: 400, Body: "plain", ContentType: "text/plain"}
-	})
-	r = callWith(t, s, http.MethodGet, "/v1/ashares", nil, nil) // faults come before auth
-	if r.status != 400 || string(r.body) != "plain" || r.header.Get("Content-Type") != "text/plain" {
-		t.Errorf("custom fault = %d %q %q", r.status, r.header.Get("Content-Type"), r.body)
+		r := callWith(t, s, http.MethodGet, "/v1/ashares", nil, hdr)
+		ct, _, _ := mime.ParseMediaType(r.header.Get("Content-Type"))
+		body := strings.TrimSpace(string(r.body))
+		if r.status != tc.fault.Status || ct != tc.contentType ||
+			(tc.body != "" && body != tc.body) || !strings.Contains(body, tc.contains) {
+			t.Errorf("%s: served %d %q %s", tc.name, r.status, r.header.Get("Content-Type"), r.body)
+		}
 	}
 
 	// A fault on a write leaves the state alone.
