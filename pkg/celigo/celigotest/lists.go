@@ -1,0 +1,177 @@
+package celigotest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// The lists (/v1/ashares, /v1/integrations, /v1/mcpservers): Link-header paging with opaque, signed cursors,
+// 204 for an empty page, and the broken ways a test can make a list behave.
+
+// DefaultPageSize is the page size Celigo documents.
+const DefaultPageSize = 1000
+
+// Endless makes a list never end, as a broken server might.
+type Endless int
+
+const (
+	// NotEndless: the last page has no next link (the default).
+	NotEndless Endless = iota
+	// EndlessEmpty: past the last page, empty pages each link to another empty page.
+	EndlessEmpty
+	// EndlessRepeat: the last page links back to the first under a new cursor, so pages never run out.
+	EndlessRepeat
+)
+
+// SetPageSize sets the list page size (default 1000); n < 1 means 1.
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = max(n, 1)
+}
+
+// SetUnquotedRel makes Link headers say rel=next instead of rel="next"; both are valid RFC 8288.
+func (s *Server) SetUnquotedRel(b bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unquotedRel = b
+}
+
+// SetLinkFormat makes list pages send f(next URL) as their Link header instead of `<next>; rel="next"`:
+// tests use it for unusual but valid spellings and for broken ones. nil restores the default.
+func (s *Server) SetLinkFormat(f func(next string) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linkFormat = f
+}
+
+// SetEmptyListAs200 makes an empty list page answer 200 [] instead of Celigo's 204 with no body.
+func (s *Server) SetEmptyListAs200(b bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.emptyAs200 = b
+}
+
+// SetEndless makes both lists never end, in the way e says.
+func (s *Server) SetEndless(e Endless) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endless = e
+}
+
+// Cursors are opaque to clients: kind, offset, lap (how many times an endless list came round) and a MAC so
+// that a made-up or tampered value is rejected the way Celigo rejects bad query parameters.
+func (s *Server) cursor(kind byte, offset, lap int) string {
+	b := make([]byte, 9, 9+8)
+	b[0] = kind
+	binary.BigEndian.PutUint32(b[1:], uint32(offset))
+	binary.BigEndian.PutUint32(b[5:], uint32(lap))
+	return base64.RawURLEncoding.EncodeToString(append(b, s.cursorMAC(b)...))
+}
+
+func (s *Server) cursorMAC(b []byte) []byte {
+	h := hmac.New(sha256.New, s.cursorKey)
+	h.Write(b)
+	return h.Sum(nil)[:8]
+}
+
+func (s *Server) parseCursor(kind byte, c string) (offset, lap int, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 17 || b[0] != kind || !hmac.Equal(b[9:], s.cursorMAC(b[:9])) {
+		return 0, 0, false
+	}
+	return int(binary.BigEndian.Uint32(b[1:5])), int(binary.BigEndian.Uint32(b[5:9])), true
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind byte) {
+	offset, lap := 0, 0
+	for k, v := range q {
+		if k != "after" || len(v) != 1 {
+			msg := fmt.Sprintf("unsupported query parameter %q", k)
+			if k == "include" {
+				msg = "include switches to a summary projection; not supported by this fake"
+			}
+			writeError(w, http.StatusBadRequest, "invalid_query_params", msg, "")
+			return
+		}
+		var ok bool
+		if offset, lap, ok = s.parseCursor(kind, v[0]); !ok {
+			writeError(w, http.StatusBadRequest, "invalid_query_params", "invalid value for after", "")
+			return
+		}
+	}
+
+	s.mu.Lock()
+	var page []any
+	total := len(s.order)
+	switch kind {
+	case 'i':
+		total = len(s.integrations)
+	case 'm':
+		total = len(s.mcpServers)
+	}
+	if kind == 'm' && total == 0 {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent) // Celigo's answer when an account has no MCP server
+		return
+	}
+	end := min(offset+s.pageSize, total)
+	for i := offset; i < end; i++ {
+		switch kind {
+		case 'a':
+			page = append(page, s.shares[s.order[i]])
+		case 'i':
+			page = append(page, integrationJSON(s.integrations[i]))
+		case 'm':
+			page = append(page, mcpServerJSON(s.mcpServers[i]))
+		}
+	}
+	if page == nil {
+		page = []any{}
+	}
+	defer s.mu.Unlock() // page holds live records: encode them under the lock
+
+	if nextOffset, nextLap, ok := s.nextPage(offset, end, total, lap); ok {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		next := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: "after=" + s.cursor(kind, nextOffset, nextLap)}
+		w.Header().Set("Link", s.linkHeader(next.String()))
+	}
+	if len(page) == 0 && !s.emptyAs200 {
+		w.WriteHeader(http.StatusNoContent) // Celigo's empty list: no body
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// nextPage says where the page after [offset, end) starts, if anywhere. The caller holds s.mu.
+func (s *Server) nextPage(offset, end, total, lap int) (int, int, bool) {
+	if end < total {
+		return end, lap, true
+	}
+	switch s.endless {
+	case EndlessEmpty:
+		return max(offset, total) + s.pageSize, lap, true
+	case EndlessRepeat:
+		return 0, lap + 1, true
+	}
+	return 0, 0, false
+}
+
+// linkHeader is the Link header naming next. The caller holds s.mu.
+func (s *Server) linkHeader(next string) string {
+	if s.linkFormat != nil {
+		return s.linkFormat(next)
+	}
+	if s.unquotedRel {
+		return fmt.Sprintf("<%s>; rel=next", next)
+	}
+	return fmt.Sprintf(`<%s>; rel="next"`, next)
+}

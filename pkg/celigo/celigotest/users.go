@@ -1,0 +1,254 @@
+package celigotest
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Access records (/v1/ashares/{id}): read, replace (PUT), delete and toggle disabled, validated like
+// Celigo's schema. The list is served by list.
+
+// Share returns a deep copy of one ashare record.
+func (s *Server) Share(id string) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.shares[id]
+	if !ok {
+		return nil, false
+	}
+	return copyRecord(rec), true
+}
+
+// Shares returns deep copies of every ashare record, in list order.
+func (s *Server) Shares() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sharesLocked()
+}
+
+func (s *Server) sharesLocked() []map[string]any {
+	out := make([]map[string]any, len(s.order))
+	for i, id := range s.order {
+		out[i] = copyRecord(s.shares[id])
+	}
+	return out
+}
+
+// SetShare inserts or replaces a record as another writer (Celigo's UI) would; a new
+// record goes to the end of the list. The record is stored as given, unvalidated.
+func (s *Server) SetShare(rec map[string]any) {
+	id := recordID(rec)
+	c := copyRecord(rec)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.shares[id]; !ok {
+		s.order = append(s.order, id)
+	}
+	s.shares[id] = c
+}
+
+func shareNotFound(w http.ResponseWriter) {
+	// Celigo answers 404 access_restricted for ids it does not know.
+	writeError(w, http.StatusNotFound, "access_restricted", "The resource does not exist or you do not have access to it", "")
+}
+
+func (s *Server) getShare(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.shares[id]
+	if !ok {
+		shareNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+// writable reports whether a PUT carries field k; everything else is read-only.
+func writable(k string) bool {
+	switch k {
+	case "accessLevel", "integrationAccessLevel", "accountSSORequired", "accountMFARequired",
+		"allowToEditRetryData", "allowAccessToAPIM", "disabled", "mcpServerAccessLevel",
+		"allMcpServerAccess", "allowIntegrationWorkspaceCreation":
+		return true
+	}
+	// Stands for a field Celigo adds later: clients must round-trip what they do not know.
+	return strings.HasPrefix(k, "future")
+}
+
+// readOnly reports a field Celigo sets itself; a PUT that carries one is rejected (400), as Celigo does for userType.
+func readOnly(k string) bool {
+	switch k {
+	case "_id", "accepted", "dismissed", "lastSignIn", "isProductionAdmin", "createdVia", "sharedWithUser",
+		"createdAt", "lastModified", "userType":
+		return true
+	}
+	return false
+}
+
+var boolFields = []string{"accountSSORequired", "accountMFARequired", "allowToEditRetryData",
+	"allowAccessToAPIM", "disabled", "allMcpServerAccess", "allowIntegrationWorkspaceCreation"}
+
+// validate checks the writable fields present in m like Celigo's schema would;
+// it returns the offending field and a message, or "" when m is valid.
+// The caller holds s.mu (integration ids are checked).
+func (s *Server) validate(m map[string]any) (field, msg string) {
+	if v, ok := m["accessLevel"]; ok {
+		if l, _ := v.(string); l != LevelAdministrator && l != LevelManage && l != LevelMonitor {
+			return "accessLevel", fmt.Sprintf("accessLevel must be administrator, manage or monitor, got %s", jsonText(v))
+		}
+	}
+	if v, ok := m["integrationAccessLevel"]; ok {
+		list, ok := v.([]any)
+		if !ok {
+			return "integrationAccessLevel", "integrationAccessLevel must be an array"
+		}
+		seen := map[string]bool{}
+		for i, item := range list {
+			f := fmt.Sprintf("integrationAccessLevel[%d]", i)
+			e, ok := item.(map[string]any)
+			if !ok {
+				return f, "entry must be an object"
+			}
+			for k := range e {
+				// future* stands for a sub-field Celigo adds later: clients must send it back as they got it.
+				if k != "_integrationId" && k != "accessLevel" && !strings.HasPrefix(k, "future") {
+					return f + "." + k, "unknown field " + k
+				}
+			}
+			id, _ := e["_integrationId"].(string)
+			if !s.integByID[id] {
+				return f + "._integrationId", fmt.Sprintf("unknown integration %s", jsonText(e["_integrationId"]))
+			}
+			if seen[id] {
+				return f + "._integrationId", "duplicate integration " + id
+			}
+			seen[id] = true
+			if l, _ := e["accessLevel"].(string); l != LevelManage && l != LevelMonitor {
+				return f + ".accessLevel", fmt.Sprintf("accessLevel must be manage or monitor, got %s", jsonText(e["accessLevel"]))
+			}
+		}
+	}
+	for _, k := range boolFields {
+		if v, ok := m[k]; ok {
+			if _, isBool := v.(bool); !isBool {
+				return k, k + " must be a boolean"
+			}
+		}
+	}
+	if v, ok := m["mcpServerAccessLevel"]; ok {
+		if field, msg := validateMCPAccess(v); field != "" {
+			return field, msg
+		}
+	}
+	return "", ""
+}
+
+// validateMCPAccess checks mcpServerAccessLevel: [{"_mcpServerId": "...", "scopes": ["mcp:read", "mcp:write"]}].
+func validateMCPAccess(v any) (field, msg string) {
+	list, ok := v.([]any)
+	if !ok {
+		return "mcpServerAccessLevel", "mcpServerAccessLevel must be an array"
+	}
+	for i, item := range list {
+		f := fmt.Sprintf("mcpServerAccessLevel[%d]", i)
+		e, ok := item.(map[string]any)
+		if !ok {
+			return f, "entry must be an object"
+		}
+		if id, _ := e["_mcpServerId"].(string); id == "" {
+			return f + "._mcpServerId", "an MCP server id is required"
+		}
+		scopes, ok := e["scopes"].([]any)
+		if !ok || len(scopes) == 0 {
+			return f + ".scopes", "scopes must be a non-empty array"
+		}
+		for _, sc := range scopes {
+			if sc != "mcp:read" && sc != "mcp:write" {
+				return f + ".scopes", fmt.Sprintf("scope must be mcp:read or mcp:write, got %s", jsonText(sc))
+			}
+		}
+	}
+	return "", ""
+}
+
+func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	s.hook(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.shares[id]
+	if !ok {
+		shareNotFound(w)
+		return
+	}
+	in, ok := decodeObject(w, body)
+	if !ok {
+		return
+	}
+	for k := range in {
+		if readOnly(k) {
+			writeError(w, http.StatusBadRequest, "invalid_field", k+" is read-only and cannot be set", k)
+			return
+		}
+	}
+	if field, msg := s.validate(in); field != "" {
+		writeError(w, http.StatusUnprocessableEntity, "invalid_field", msg, field)
+		return
+	}
+	if entries, _ := in["integrationAccessLevel"].([]any); in["accessLevel"] == nil && len(entries) == 0 {
+		// A user must keep some access; taking all of it away is removing the user.
+		writeError(w, http.StatusUnprocessableEntity, "invalid_field",
+			"a user needs an accessLevel or at least one integrationAccessLevel entry", "accessLevel")
+		return
+	}
+	// Replace semantics: read-only fields survive from the stored record, writable
+	// ones come only from the body, so an omitted writable field is erased.
+	rec := make(map[string]any, len(old)+len(in))
+	for k, v := range old {
+		if !writable(k) {
+			rec[k] = v
+		}
+	}
+	for k, v := range in {
+		if writable(k) {
+			rec[k] = v
+		}
+	}
+	rec["lastModified"] = now()
+	s.shares[id] = rec
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, id string) {
+	s.hook(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.shares[id]; !ok {
+		shareNotFound(w)
+		return
+	}
+	delete(s.shares, id)
+	for i, x := range s.order {
+		if x == id {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) toggleDisable(w http.ResponseWriter, r *http.Request, id string) {
+	s.hook(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.shares[id]
+	if !ok {
+		shareNotFound(w)
+		return
+	}
+	// A toggle, not a set: callers must read first.
+	disabled, _ := rec["disabled"].(bool)
+	rec["disabled"] = !disabled
+	rec["lastModified"] = now()
+	w.WriteHeader(http.StatusNoContent)
+}
