@@ -142,6 +142,9 @@ func IsSandboxRefusal(err error) bool {
 }
 
 // parseRetryAfter reads RFC 9110 Retry-After: delay seconds or an HTTP date. 0 when absent or unreadable.
+// Ours rather than the SDK's: ratelimit.ExtractRateLimitData reads Retry-After only into the description's
+// reset time (whole seconds, RFC 850 or RFC 3339 dates), which misses fractional seconds and the IMF-fixdate
+// form RFC 9110 prefers; the wait before our own retry needs every form.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {

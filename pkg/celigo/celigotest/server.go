@@ -264,6 +264,8 @@ func readBody(r *http.Request) ([]byte, bool) {
 	return b, false
 }
 
+// isJSON is stricter than uhttp.IsJSONContentType on purpose (that one takes any application/...json...): a
+// client must send exactly application/json, and the fake lets nothing looser pass.
 func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "application/json"
