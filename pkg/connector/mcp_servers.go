@@ -31,7 +31,7 @@ var mcpServerResourceType = v2.ResourceType_builder{
 	DisplayName: "MCP server",
 	Description: "A Model Context Protocol server Celigo hosts, through which AI clients (Claude, Cursor, ChatGPT, Copilot) call Celigo on a user's behalf; users may read or write through it.",
 	Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
-	Annotations: annotationsOf(&v2.TypeScopedGrants{}),
+	Annotations: annotations.New(&v2.TypeScopedGrants{}),
 }.Build()
 
 var allMCPServersRole = roleInfo{allMCPRoleID, "All MCP servers",

@@ -25,7 +25,7 @@ var permissionResourceType = v2.ResourceType_builder{
 	Id:          permissionTypeID,
 	DisplayName: "Permission",
 	Description: "An account permission Celigo sets per user, beyond the role: editing retry data, the API Management console, creating integration workspaces.",
-	Annotations: annotationsOf(&v2.TypeScopedGrants{}),
+	Annotations: annotations.New(&v2.TypeScopedGrants{}),
 }.Build()
 
 type permissionInfo struct {

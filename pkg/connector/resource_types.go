@@ -2,6 +2,7 @@ package connector
 
 import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/annotations"
 )
 
 // Resource-type ids and entitlement slugs are stored by ConductorOne: they must stay exactly as the
@@ -20,7 +21,7 @@ var (
 		DisplayName: "User",
 		Description: "A person with access to the Celigo account: an access record (ashare), or the account owner.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_USER},
-		Annotations: annotationsOf(&v2.SkipEntitlementsAndGrants{}),
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
 	}.Build()
 
 	roleResourceType = v2.ResourceType_builder{
@@ -28,7 +29,7 @@ var (
 		DisplayName: "Role",
 		Description: "An account-wide access level (owner, administrator, manage all, monitor all), or access to all MCP servers.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_ROLE},
-		Annotations: annotationsOf(&v2.TypeScopedGrants{}),
+		Annotations: annotations.New(&v2.TypeScopedGrants{}),
 	}.Build()
 
 	integrationResourceType = v2.ResourceType_builder{
@@ -36,6 +37,6 @@ var (
 		DisplayName: "Integration",
 		Description: "A Celigo integration (a group of flows); users manage or monitor it.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
-		Annotations: annotationsOf(&v2.TypeScopedGrants{}),
+		Annotations: annotations.New(&v2.TypeScopedGrants{}),
 	}.Build()
 )

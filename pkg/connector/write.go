@@ -18,7 +18,7 @@ import (
 // grantResult reports a grant: the grant itself, marked as already there when nothing changed.
 func grantResult(g *v2.Grant, changed bool) ([]*v2.Grant, annotations.Annotations, error) {
 	if !changed {
-		return []*v2.Grant{g}, annotationsOf(&v2.GrantAlreadyExists{}), nil
+		return []*v2.Grant{g}, annotations.New(&v2.GrantAlreadyExists{}), nil
 	}
 	return []*v2.Grant{g}, nil, nil
 }
@@ -26,7 +26,7 @@ func grantResult(g *v2.Grant, changed bool) ([]*v2.Grant, annotations.Annotation
 // revokeResult marks a revoke that found nothing to take away.
 func revokeResult(changed bool) (annotations.Annotations, error) {
 	if !changed {
-		return annotationsOf(&v2.GrantAlreadyRevoked{}), nil
+		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
 	}
 	return nil, nil
 }
