@@ -17,38 +17,105 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
 	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
 	"github.com/conductorone/baton-sdk/pkg/types"
+	"github.com/conductorone/baton-sdk/pkg/types/sessions"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
 )
 
+// services are the connector's gRPC services, as baton serves them.
+var services = []*grpc.ServiceDesc{
+	&v2.ResourceTypesService_ServiceDesc,
+	&v2.ResourcesService_ServiceDesc,
+	&v2.ResourceGetterService_ServiceDesc,
+	&v2.EntitlementsService_ServiceDesc,
+	&v2.GrantsService_ServiceDesc,
+	&v2.ConnectorService_ServiceDesc,
+	&v2.AssetService_ServiceDesc,
+	&v2.GrantManagerService_ServiceDesc,
+	&v2.ResourceManagerService_ServiceDesc,
+	&v2.ResourceDeleterService_ServiceDesc,
+	&v2.AccountManagerService_ServiceDesc,
+	&v2.CredentialManagerService_ServiceDesc,
+	&v2.EventService_ServiceDesc,
+	&v2.TicketsService_ServiceDesc,
+	&v2.ActionService_ServiceDesc,
+}
+
 // Serve wraps a connector builder in the SDK's server and exposes it over an in-memory gRPC connection.
 // Both ends keep gRPC's default message limits (4 MB received), as baton's own connection to a connector
-// does, so an answer too large for a real run fails here too.
+// does, so an answer too large for a real run fails here too. The connector gets the sync's session store,
+// as a connector run with connectorrunner.WithSessionStoreEnabled does: Sync hands it the c1z's.
 func Serve(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, opts ...connectorbuilder.Opt) (types.ConnectorClient, func(), error) {
-	server, err := connectorbuilder.NewConnector(ctx, builder, opts...)
+	store := &Sessions{}
+	server, err := connectorbuilder.NewConnector(ctx, builder, append(opts, connectorbuilder.WithSessionStore(store))...)
 	if err != nil {
 		return nil, nil, err
 	}
-	lis := bufconn.Listen(1 << 20)
 	gs := grpc.NewServer()
-	v2.RegisterResourceTypesServiceServer(gs, server)
-	v2.RegisterResourcesServiceServer(gs, server)
-	v2.RegisterResourceGetterServiceServer(gs, server)
-	v2.RegisterEntitlementsServiceServer(gs, server)
-	v2.RegisterGrantsServiceServer(gs, server)
-	v2.RegisterConnectorServiceServer(gs, server)
-	v2.RegisterAssetServiceServer(gs, server)
-	v2.RegisterGrantManagerServiceServer(gs, server)
-	v2.RegisterResourceManagerServiceServer(gs, server)
-	v2.RegisterResourceDeleterServiceServer(gs, server)
-	v2.RegisterAccountManagerServiceServer(gs, server)
-	v2.RegisterCredentialManagerServiceServer(gs, server)
-	v2.RegisterEventServiceServer(gs, server)
-	v2.RegisterTicketsServiceServer(gs, server)
-	v2.RegisterActionServiceServer(gs, server)
-	go func() { _ = gs.Serve(lis) }()
+	for _, desc := range services {
+		gs.RegisterService(desc, server)
+	}
+	return connect(ctx, gs, store)
+}
 
+// ServeFresh is Serve for a connector hosted the way ConductorOne may host it: every RPC is served by a
+// connector newly built by build, which shares nothing with the others but the sync's session store.
+func ServeFresh(ctx context.Context, build func() (connectorbuilder.ConnectorBuilderV2, error), opts ...connectorbuilder.Opt) (types.ConnectorClient, func(), error) {
+	store := &Sessions{}
+	opts = append(opts, connectorbuilder.WithSessionStore(store))
+	fresh := func() (types.ConnectorServer, error) {
+		builder, err := build()
+		if err != nil {
+			return nil, err
+		}
+		return connectorbuilder.NewConnector(ctx, builder, opts...)
+	}
+	prototype, err := fresh() // registration checks the server's type; every call gets its own
+	if err != nil {
+		return nil, nil, err
+	}
+	gs := grpc.NewServer()
+	for _, desc := range services {
+		gs.RegisterService(servedFresh(desc, fresh), prototype)
+	}
+	return connect(ctx, gs, store)
+}
+
+// servedFresh is desc with every method handed a server from fresh instead of the registered one.
+func servedFresh(desc *grpc.ServiceDesc, fresh func() (types.ConnectorServer, error)) *grpc.ServiceDesc {
+	out := *desc
+	out.Methods = make([]grpc.MethodDesc, len(desc.Methods))
+	for i, m := range desc.Methods {
+		handler := m.Handler
+		out.Methods[i] = grpc.MethodDesc{MethodName: m.MethodName, Handler: func(_ any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
+			srv, err := fresh()
+			if err != nil {
+				return nil, err
+			}
+			return handler(srv, ctx, dec, ic)
+		}}
+	}
+	out.Streams = make([]grpc.StreamDesc, len(desc.Streams))
+	for i, st := range desc.Streams {
+		handler := st.Handler
+		out.Streams[i] = st
+		out.Streams[i].Handler = func(_ any, stream grpc.ServerStream) error {
+			srv, err := fresh()
+			if err != nil {
+				return err
+			}
+			return handler(srv, stream)
+		}
+	}
+	return &out
+}
+
+// connect serves gs over an in-memory listener and returns a client of it that hands the sync's session
+// store to store.
+func connect(ctx context.Context, gs *grpc.Server, store *Sessions) (types.ConnectorClient, func(), error) {
+	lis := bufconn.Listen(1 << 20)
+	go func() { _ = gs.Serve(lis) }()
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -61,7 +128,18 @@ func Serve(ctx context.Context, builder connectorbuilder.ConnectorBuilderV2, opt
 		_ = conn.Close()
 		gs.Stop()
 	}
-	return connectorclient.NewConnectorClient(ctx, conn), stop, nil
+	client := connectorclient.NewConnectorClient(ctx, conn)
+	// The SDK's client passes the store the syncer opens to the session server it is given, as baton's
+	// runner does with the server a connector process dials.
+	setter, ok := client.(interface {
+		SetSessionStoreSetter(sessions.SetSessionStore)
+	})
+	if !ok {
+		stop()
+		return nil, nil, errors.New("synctest: the SDK's connector client cannot take a session store")
+	}
+	setter.SetSessionStoreSetter(store)
+	return client, stop, nil
 }
 
 // Sync runs one full sync of client into a new c1z at path.
@@ -71,11 +149,15 @@ func Sync(ctx context.Context, client types.ConnectorClient, path string, opts .
 		return err
 	}
 	opts = append([]sdksync.SyncOpt{sdksync.WithC1ZPath(path), sdksync.WithTmpDir(tmp)}, opts...)
+	if setter, ok := client.(sessions.SetSessionStore); ok {
+		opts = append(opts, sdksync.WithSessionStore(setter))
+	}
 	s, err := sdksync.NewSyncer(ctx, client, opts...)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, s.Close(ctx)) }()
+	// A sync stopped by its context still saves the c1z, with its checkpoint, for a resumed sync.
+	defer func() { err = errors.Join(err, s.Close(context.WithoutCancel(ctx))) }()
 	return s.Sync(ctx)
 }
 

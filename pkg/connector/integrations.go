@@ -59,7 +59,7 @@ func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Re
 // List serves one part of a page of integrations (a page too large for one answer takes several calls, read
 // from Celigo once) and keeps their ids for the grants.
 func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	pos, err := parseListPosition(opts.PageToken.Token)
+	pos, err := startListPosition(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,7 +69,8 @@ func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs
 		if err != nil {
 			return nil, nil, wrapErr(err, "list integrations")
 		}
-		if err := b.conn.walk.addIntegrations(opts.SyncID, items, pos.URL, next); err != nil {
+		recorded := walkPage[string]{token: pos.URL, next: next, items: integrationIDs(items)}
+		if err := memoryOf(b.conn.walk, integrationsList).add(ctx, scopeOf(opts), pos.Pass, pos.Page, recorded); err != nil {
 			return nil, nil, err
 		}
 		page = apiPage[celigo.Integration]{items: items, next: next}
@@ -114,7 +115,7 @@ func (b *integrationBuilder) Entitlements(_ context.Context, res *v2.Resource, _
 // Grants serves one integration's grants (targeted syncs); a full sync uses GrantsForResourceType.
 func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	id := res.GetId().GetResource()
-	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -142,14 +143,15 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	integrations, known, err := b.conn.walkedIntegrations(ctx, opts.SyncID)
+	walkedInts, err := b.conn.walkedIntegrations(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
+	integrations := walkedInts.items
 	// One virtual list: users, then integrations; the offset walks through both.
 	start, end, next := window(offset, len(users)+len(integrations))
 	var out []*v2.Grant
@@ -158,7 +160,7 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 			u := users[i]
 			for intID, level := range u.direct {
 				// An entry can outlive its integration; a grant on a missing resource would be noise.
-				if _, ok := known[intID]; ok {
+				if walkedInts.has(intID) {
 					out = append(out, directGrant(intID, level, u.recordID))
 				}
 			}

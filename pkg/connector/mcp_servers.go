@@ -75,86 +75,46 @@ func extrasOf(x *celigo.RecordExtras) userExtras {
 	return e
 }
 
-// mcpWalk is the sync's MCP servers list: ids in list order, and for each whether it signs users in with
-// an external provider (Celigo's records then say nothing about who may use it). Kept in the walk like the
-// other lists, and complete only when this process read it from first page to last.
-type mcpWalk struct {
-	ids      []string
-	external map[string]bool
-	state    listState
+// mcpServerEntry is what grants need of one MCP server: its id, and whether it signs users in with an
+// external provider (Celigo's records then say nothing about who may use it).
+type mcpServerEntry struct {
+	ID       string `json:"i"`
+	External bool   `json:"e,omitempty"`
 }
 
-func (w *walk) addMCPServers(syncID string, page []*celigo.MCPServer, token, next string) error {
-	first, last := token == "", next == ""
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.forSync(syncID)
-	if first {
-		w.mcp = mcpWalk{external: map[string]bool{}, state: listState{started: true}}
-	} else if w.mcp.state.done {
-		return nil
+func (s mcpServerEntry) key() string { return s.ID }
+
+func mcpEntries(page []*celigo.MCPServer) []mcpServerEntry {
+	out := make([]mcpServerEntry, len(page))
+	for i, s := range page {
+		out[i] = mcpServerEntry{ID: s.ID, External: s.UsesExternalIdentityProvider()}
 	}
-	if w.mcp.state.loops(token, next) {
-		return loopError("MCP servers")
-	}
-	for _, s := range page {
-		if _, ok := w.mcp.external[s.ID]; !ok {
-			w.mcp.ids = append(w.mcp.ids, s.ID)
-		}
-		w.mcp.external[s.ID] = s.UsesExternalIdentityProvider()
-	}
-	if last && w.mcp.state.started {
-		w.mcp.state.done = true
-	}
-	return nil
+	return out
 }
 
-// completeMCPServers returns syncID's MCP server ids in list order and id → external (callers only read
-// them), or false when the walk did not see the whole list.
-func (w *walk) completeMCPServers(syncID string) ([]string, map[string]bool, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.syncID != syncID || !w.mcp.state.done {
-		return nil, nil, false
+func readMCPServers(ctx context.Context, c *Connector, _ syncScope, token string) ([]mcpServerEntry, string, error) {
+	page, next, err := c.client.ListMCPServers(ctx, token)
+	if err != nil {
+		return nil, "", wrapErr(err, "list MCP servers")
 	}
-	return w.mcp.ids, w.mcp.external, true
+	return mcpEntries(page), next, nil
 }
 
-// walkedMCPServers is walkedIntegrations for MCP servers.
-func (c *Connector) walkedMCPServers(ctx context.Context, syncID string) ([]string, map[string]bool, error) {
-	if ids, external, ok := c.walk.completeMCPServers(syncID); ok {
-		return ids, external, nil
-	}
-	c.walk.fill.Lock()
-	defer c.walk.fill.Unlock()
-	if ids, external, ok := c.walk.completeMCPServers(syncID); ok {
-		return ids, external, nil
-	}
-	token := ""
-	for {
-		page, next, err := c.client.ListMCPServers(ctx, token)
-		if err != nil {
-			return nil, nil, wrapErr(err, "list MCP servers")
-		}
-		if err := c.walk.addMCPServers(syncID, page, token, next); err != nil {
-			return nil, nil, err
-		}
-		if next == "" {
-			break
-		}
-		token = next
-	}
-	ids, external, ok := c.walk.completeMCPServers(syncID)
-	if !ok {
-		return nil, nil, walkReplaced("MCP servers")
-	}
-	return ids, external, nil
+// walkedMCPServers returns the complete MCP servers list of the sync.
+func (c *Connector) walkedMCPServers(ctx context.Context, opts rs.SyncOpAttrs) (*walkedList[mcpServerEntry], error) {
+	return walked(ctx, c, mcpServersList, scopeOf(opts))
+}
+
+// governed reports whether Celigo lists server id and decides who uses it (no external provider does).
+func governed(servers *walkedList[mcpServerEntry], id string) bool {
+	i, ok := servers.index[id]
+	return ok && !servers.items[i].External
 }
 
 // findMCPServer reads the MCP servers list until it meets id (Celigo documents no call for one server);
 // nil when the account has no such server.
 func (c *Connector) findMCPServer(ctx context.Context, id string) (*celigo.MCPServer, error) {
-	var pages listState
+	read := map[string]bool{}
 	token := ""
 	for {
 		page, next, err := c.client.ListMCPServers(ctx, token)
@@ -169,7 +129,8 @@ func (c *Connector) findMCPServer(ctx context.Context, id string) (*celigo.MCPSe
 		if next == "" {
 			return nil, nil
 		}
-		if pages.loops(token, next) {
+		read[token] = true
+		if read[next] {
 			return nil, loopError("MCP servers")
 		}
 		token = next
@@ -244,14 +205,18 @@ func usesExternalIdP(res *v2.Resource) bool {
 	return rs.GetProfile(res).AsMap()["identity_provider"] == idpExternal
 }
 
-// List reads one page of MCP servers and keeps their ids for the grants.
+// List reads one page of MCP servers and keeps what grants need of them in the sync's walk.
 func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	token := opts.PageToken.Token
-	page, next, err := b.conn.client.ListMCPServers(ctx, token)
+	pos, err := startListPosition(opts.PageToken.Token)
+	if err != nil {
+		return nil, nil, err
+	}
+	page, next, err := b.conn.client.ListMCPServers(ctx, pos.URL)
 	if err != nil {
 		return nil, nil, wrapErr(err, "list MCP servers")
 	}
-	if err := b.conn.walk.addMCPServers(opts.SyncID, page, token, next); err != nil {
+	recorded := walkPage[mcpServerEntry]{token: pos.URL, next: next, items: mcpEntries(page)}
+	if err := memoryOf(b.conn.walk, mcpServersList).add(ctx, scopeOf(opts), pos.Pass, pos.Page, recorded); err != nil {
 		return nil, nil, err
 	}
 	out := make([]*v2.Resource, 0, len(page))
@@ -262,7 +227,13 @@ func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.S
 		}
 		out = append(out, r)
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	if next == "" {
+		return out, &rs.SyncOpResults{}, nil
+	}
+	if err := tooManyPages(mcpServersList.name, pos.Page+1); err != nil {
+		return nil, nil, err
+	}
+	return out, &rs.SyncOpResults{NextPageToken: listPosition{URL: next, Page: pos.Page + 1, Pass: pos.Pass}.token()}, nil
 }
 
 // Get finds one server for a targeted sync.
@@ -303,14 +274,14 @@ func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs
 	if err != nil {
 		return nil, nil, err
 	}
-	_, external, err := b.conn.walkedMCPServers(ctx, opts.SyncID)
+	servers, err := b.conn.walkedMCPServers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	if ext, known := external[id]; !known || ext {
+	if !governed(servers, id) {
 		return nil, &rs.SyncOpResults{}, nil
 	}
-	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -334,20 +305,20 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	servers, external, err := b.conn.walkedMCPServers(ctx, opts.SyncID)
+	servers, err := b.conn.walkedMCPServers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	start, end, next := window(offset, len(users)+len(servers))
+	start, end, next := window(offset, len(users)+len(servers.items))
 	var out []*v2.Grant
 	for i := start; i < end; i++ {
 		if i >= len(users) {
-			if id := servers[i-len(users)]; !external[id] {
-				out = append(out, inheritedMCPGrants(id)...)
+			if s := servers.items[i-len(users)]; !s.External {
+				out = append(out, inheritedMCPGrants(s.ID)...)
 			}
 			continue
 		}
@@ -355,7 +326,7 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 		for id, scopes := range u.extra.mcp {
 			// Only servers Celigo lists and governs: an entry can outlive its server, and an external
 			// provider, not the entry, decides who uses an external server.
-			if ext, known := external[id]; !known || ext {
+			if !governed(servers, id) {
 				continue
 			}
 			for _, scope := range scopes {

@@ -121,7 +121,7 @@ func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, o
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}

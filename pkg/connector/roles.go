@@ -115,7 +115,7 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}

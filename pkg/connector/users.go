@@ -25,11 +25,11 @@ func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return 
 // read from Celigo once). The end of the list also yields the account owner, which Celigo does not list: it
 // is known only once every record has been seen.
 func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	pos, err := parseListPosition(opts.PageToken.Token)
+	pos, err := startListPosition(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
 	}
-	page, err := b.conn.usersPage(ctx, opts.SyncID, pos)
+	page, err := b.conn.usersPage(ctx, scopeOf(opts), pos)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,7 +40,7 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 	b.conn.userPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
 	out := part.resources
 	if part.lastOfAPI && page.next == "" {
-		users, err := b.conn.walkedUsers(ctx, opts.SyncID)
+		users, err := b.conn.walkedUsers(ctx, opts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -64,8 +64,8 @@ func describeUserOrFail(u *celigo.UserSummary) (*v2.Resource, error) {
 
 // usersPage is the page of access records at pos: from memory while List is serving it in parts, else read
 // from Celigo and recorded in the sync's walk.
-func (c *Connector) usersPage(ctx context.Context, syncID string, pos listPosition) (apiPage[celigo.UserSummary], error) {
-	if page, ok := c.userPages.get(syncID, pos.URL); ok {
+func (c *Connector) usersPage(ctx context.Context, s syncScope, pos listPosition) (apiPage[celigo.UserSummary], error) {
+	if page, ok := c.userPages.get(s.id, pos.URL); ok {
 		return page, nil
 	}
 	items, next, err := c.client.ListUsers(ctx, pos.URL)
@@ -77,10 +77,11 @@ func (c *Connector) usersPage(ctx context.Context, syncID string, pos listPositi
 			return apiPage[celigo.UserSummary]{}, err
 		}
 	}
-	if err := c.walk.addUsers(syncID, items, pos.URL, next); err != nil {
+	recorded := walkPage[userAccess]{token: pos.URL, next: next, items: accessOfAll(items)}
+	if err := memoryOf(c.walk, usersList).add(ctx, s, pos.Pass, pos.Page, recorded); err != nil {
 		return apiPage[celigo.UserSummary]{}, err
 	}
-	c.odd.noteUsers(ctx, syncID, items)
+	c.odd.noteUsers(ctx, s.id, items)
 	return apiPage[celigo.UserSummary]{items: items, next: next}, nil
 }
 
@@ -288,7 +289,7 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 // eachUserPage walks every page of users outside the sync's walk (targeted reads, invitations), stopping
 // early when fn says so.
 func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSummary) (stop bool)) error {
-	var pages listState
+	read := map[string]bool{}
 	token := ""
 	for n := 1; ; n++ {
 		page, next, err := c.client.ListUsers(ctx, token)
@@ -298,7 +299,8 @@ func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSumm
 		if fn(page) || next == "" {
 			return nil
 		}
-		if pages.loops(token, next) {
+		read[token] = true
+		if read[next] {
 			return loopError("users")
 		}
 		if err := tooManyPages("users", n); err != nil {
@@ -312,9 +314,7 @@ func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSumm
 func (c *Connector) readAllUsers(ctx context.Context) ([]userAccess, error) {
 	var out []userAccess
 	err := c.eachUserPage(ctx, func(page []*celigo.UserSummary) bool {
-		for _, u := range page {
-			out = append(out, accessOf(u))
-		}
+		out = append(out, accessOfAll(page)...)
 		return false
 	})
 	return out, err
