@@ -194,6 +194,10 @@ func (m *listMemory[T]) persist(ctx context.Context, s syncScope, pass string, n
 	}
 	if err := s.setMany(ctx, items); err != nil {
 		m.note(ctx, s, fmt.Errorf("storing page %d: %w", n, err))
+		return
+	}
+	if page.next == "" {
+		logger(ctx).Debug("baton-celigo: list stored in the sync's session store", zap.String("list", list), zap.Int("pages", n+1))
 	}
 }
 
