@@ -4,6 +4,9 @@
 // Celigo API runs in the parent, so the fake's data does not count.
 //
 //	go run ./cmd/celigo-bench -sizes 1000x100,3000x300,5000x500 -latency 0,25ms
+//
+// -mode hosted serves every RPC of the sync from a connector built for that call alone, sharing nothing but
+// the sync's session store: the most fragmented way ConductorOne may host the connector.
 package main
 
 import (
@@ -24,8 +27,10 @@ import (
 	"time"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z/c1zstore"
 	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
+	"github.com/conductorone/baton-sdk/pkg/types"
 
 	"github.com/conductorone/baton-celigo/internal/synctest"
 	"github.com/conductorone/baton-celigo/pkg/celigo"
@@ -45,6 +50,7 @@ type childResult struct {
 
 type row struct {
 	Users, Integrations int
+	Mode                string
 	Latency             time.Duration
 	Engine              string
 	Workers             int
@@ -67,9 +73,13 @@ func main() {
 	pageSize := flag.Int("page-size", 1000, "fake API page size (Celigo documents 1000)")
 	seed := flag.Int64("seed", 1, "account generator seed")
 	rolePercent := flag.Int("role-percent", 70, "share of users with an account-wide role (docs/performance.md's main table uses 51)")
+	mode := flag.String("mode", "one-shot", "one-shot (one connector for the sync) or hosted (a new connector for every RPC)")
 	jsonOut := flag.String("json", "", "also write the results as JSON to this file")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of each child sync to this path (suffixed per run)")
 	flag.Parse()
+	if *mode != "one-shot" && *mode != "hosted" {
+		fatal(fmt.Errorf("-mode %q: want one-shot or hosted", *mode))
+	}
 
 	if *child {
 		if *cpuProfile != "" {
@@ -80,7 +90,7 @@ func main() {
 			_ = pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 		}
-		res := runChild(*baseURL, *out, *engine, *workers)
+		res := runChild(*baseURL, *out, *engine, *mode, *workers)
 		_ = json.NewEncoder(os.Stdout).Encode(res)
 		return
 	}
@@ -99,7 +109,7 @@ func main() {
 			if *cpuProfile != "" {
 				prof = fmt.Sprintf("%s.%dx%d.%s", *cpuProfile, u, i, lat)
 			}
-			r, err := measure(u, i, lat, *engine, *workers, *pageSize, *seed, *rolePercent, prof)
+			r, err := measure(u, i, lat, *engine, *mode, *workers, *pageSize, *seed, *rolePercent, prof)
 			if err != nil {
 				fatal(err)
 			}
@@ -139,7 +149,7 @@ func parseLatency(s string) (time.Duration, error) {
 }
 
 // measure serves one generated account and syncs it in a child process.
-func measure(users, integrations int, latency time.Duration, engine string, workers, pageSize int, seed int64, rolePercent int, cpuProfile string) (row, error) {
+func measure(users, integrations int, latency time.Duration, engine, mode string, workers, pageSize int, seed int64, rolePercent int, cpuProfile string) (row, error) {
 	fake := celigotest.NewServer(token, celigotest.GenerateMix(seed, users, integrations, rolePercent))
 	defer fake.Close()
 	fake.SetPageSize(pageSize)
@@ -158,7 +168,7 @@ func measure(users, integrations int, latency time.Duration, engine string, work
 	}
 	// Re-runs this very binary with flags it built itself.
 	cmd := exec.Command(self, "-child", "-base-url", fake.URL, "-out", c1z, //nolint:gosec // see above
-		"-storage-engine", engine, "-workers", strconv.Itoa(workers), "-cpuprofile", cpuProfile)
+		"-storage-engine", engine, "-mode", mode, "-workers", strconv.Itoa(workers), "-cpuprofile", cpuProfile)
 	cmd.Stderr = os.Stderr
 	outBytes, err := cmd.Output()
 	if err != nil {
@@ -171,7 +181,7 @@ func measure(users, integrations int, latency time.Duration, engine string, work
 	if res.Error != "" {
 		return row{}, fmt.Errorf("child sync of %dx%d: %s", users, integrations, res.Error)
 	}
-	r := row{Users: users, Integrations: integrations, Latency: latency, Engine: engine, Workers: workers, childResult: res, Requests: map[string]int{}}
+	r := row{Users: users, Integrations: integrations, Mode: mode, Latency: latency, Engine: engine, Workers: workers, childResult: res, Requests: map[string]int{}}
 	for _, req := range fake.Requests() {
 		r.Requests[req.Method+" "+req.Path]++
 	}
@@ -201,15 +211,28 @@ func isExpanded(g *v2.Grant) bool {
 	return len(src) > 0 && src[g.GetEntitlement().GetId()] == nil
 }
 
-func runChild(baseURL, out, engine string, workers int) childResult {
+func runChild(baseURL, out, engine, mode string, workers int) childResult {
 	ctx := context.Background()
 	start := time.Now()
 	err := func() error {
-		client, err := celigo.New(ctx, celigo.Config{BaseURL: baseURL, Token: token})
-		if err != nil {
-			return err
+		build := func() (connectorbuilder.ConnectorBuilderV2, error) {
+			client, err := celigo.New(ctx, celigo.Config{BaseURL: baseURL, Token: token})
+			if err != nil {
+				return nil, err
+			}
+			return connector.NewWithClient(client), nil
 		}
-		cc, stop, err := synctest.Serve(ctx, connector.NewWithClient(client))
+		serve := func() (types.ConnectorClient, func(), error) {
+			if mode == "hosted" {
+				return synctest.ServeFresh(ctx, build)
+			}
+			b, err := build()
+			if err != nil {
+				return nil, nil, err
+			}
+			return synctest.Serve(ctx, b)
+		}
+		cc, stop, err := serve()
 		if err != nil {
 			return err
 		}
@@ -240,11 +263,11 @@ func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6
 func printRows(rows []row, header bool) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if header {
-		fmt.Fprintln(w, "users\tintegrations\tlatency\tengine\twall s\tCPU s\tpeak MB\tc1z MB\tgrants\texpanded\tµs/grant\trequests\t")
+		fmt.Fprintln(w, "users\tintegrations\tmode\tlatency\tengine\twall s\tCPU s\tpeak MB\tc1z MB\tgrants\texpanded\tµs/grant\trequests\t")
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%.2f\t%.2f\t%.0f\t%.1f\t%d\t%d\t%.2f\t%s\t\n",
-			r.Users, r.Integrations, r.Latency, r.Engine, r.WallSeconds, r.CPUSeconds, r.PeakRSSMB,
+		fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%.2f\t%.2f\t%.0f\t%.1f\t%d\t%d\t%.2f\t%s\t\n",
+			r.Users, r.Integrations, r.Mode, r.Latency, r.Engine, r.WallSeconds, r.CPUSeconds, r.PeakRSSMB,
 			float64(r.C1ZBytes)/(1<<20), r.GrantsDirect, r.GrantsExpanded, r.MicrosPerGrant, requestSummary(r.Requests))
 	}
 	_ = w.Flush()
