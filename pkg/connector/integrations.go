@@ -69,8 +69,7 @@ func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs
 		if err != nil {
 			return nil, nil, wrapErr(err, "list integrations")
 		}
-		recorded := walkPage[string]{token: pos.URL, next: next, items: integrationIDs(items)}
-		if err := memoryOf(b.conn.walk, integrationsList).add(ctx, scopeOf(opts), pos.Pass, pos.Page, recorded); err != nil {
+		if err := recordPage(ctx, b.conn, integrationsList, opts, pos, integrationIDs(items), next); err != nil {
 			return nil, nil, err
 		}
 		page = apiPage[celigo.Integration]{items: items, next: next}

@@ -3,6 +3,8 @@ package connector
 import (
 	"context"
 	"sync"
+
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
 // listSpec describes one list a sync walks.
@@ -185,6 +187,11 @@ func (m *listMemory[T]) keep(syncID, pass string, l *walkedList[T]) {
 	defer m.mu.Unlock()
 	m.forSync(syncID)
 	m.done, m.donePass = l, pass
+}
+
+// recordPage keeps the page List read at pos in the sync's walk of spec.
+func recordPage[T any](ctx context.Context, c *Connector, spec listSpec[T], opts rs.SyncOpAttrs, pos listPosition, items []T, next string) error {
+	return memoryOf(c.walk, spec).add(ctx, scopeOf(opts), pos.Pass, pos.Page, walkPage[T]{token: pos.URL, next: next, items: items})
 }
 
 // walked returns the complete list of the sync: from this process's memory, else from the session store,

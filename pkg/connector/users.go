@@ -29,7 +29,7 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 	if err != nil {
 		return nil, nil, err
 	}
-	page, err := b.conn.usersPage(ctx, scopeOf(opts), pos)
+	page, err := b.conn.usersPage(ctx, opts, pos)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -64,8 +64,8 @@ func describeUserOrFail(u *celigo.UserSummary) (*v2.Resource, error) {
 
 // usersPage is the page of access records at pos: from memory while List is serving it in parts, else read
 // from Celigo and recorded in the sync's walk.
-func (c *Connector) usersPage(ctx context.Context, s syncScope, pos listPosition) (apiPage[celigo.UserSummary], error) {
-	if page, ok := c.userPages.get(s.id, pos.URL); ok {
+func (c *Connector) usersPage(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition) (apiPage[celigo.UserSummary], error) {
+	if page, ok := c.userPages.get(opts.SyncID, pos.URL); ok {
 		return page, nil
 	}
 	items, next, err := c.client.ListUsers(ctx, pos.URL)
@@ -77,11 +77,10 @@ func (c *Connector) usersPage(ctx context.Context, s syncScope, pos listPosition
 			return apiPage[celigo.UserSummary]{}, err
 		}
 	}
-	recorded := walkPage[userAccess]{token: pos.URL, next: next, items: accessOfAll(items)}
-	if err := memoryOf(c.walk, usersList).add(ctx, s, pos.Pass, pos.Page, recorded); err != nil {
+	if err := recordPage(ctx, c, usersList, opts, pos, accessOfAll(items), next); err != nil {
 		return apiPage[celigo.UserSummary]{}, err
 	}
-	c.odd.noteUsers(ctx, s.id, items)
+	c.odd.noteUsers(ctx, opts.SyncID, items)
 	return apiPage[celigo.UserSummary]{items: items, next: next}, nil
 }
 
