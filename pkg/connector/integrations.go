@@ -175,7 +175,7 @@ func directGrant(integration, level, recordID string) *v2.Grant {
 }
 
 // inheritedGrants gives each role the integration entitlement its holders get, marked expandable so the
-// SDK (and C1) pass it on to every holder of the role: no user × integration rows from the connector.
+// SDK (and C1) sweep it on to every holder of the role: no user × integration rows from the connector.
 func inheritedGrants(integration string) []*v2.Grant {
 	res := v2.Resource_builder{Id: integrationID(integration)}.Build()
 	out := make([]*v2.Grant, 0, len(roles))

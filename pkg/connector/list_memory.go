@@ -53,22 +53,22 @@ func memoryOf[T any](w *walk, spec listSpec[T]) *listMemory[T] {
 }
 
 // listMemory is this process's memory of one list of one sync, in front of the session store. It holds the
-// pages of one pass (one reading of the list, first page to last, named in the page tokens) until the pass is
+// pages of one sweep (one reading of the list, first page to last, named in the page tokens) until the sweep is
 // complete, then the complete list.
 type listMemory[T any] struct {
 	spec listSpec[T]
 	fill sync.Mutex // serialises loads and re-reads, so two grant calls never read the same list at once
 
-	mu       sync.Mutex
-	syncID   string
-	pass     string
-	pages    map[int]walkPage[T]
-	held     int            // pages 0 to held-1 of pass are all in pages
-	tokens   map[string]int // page token → page number, in pass: catches next links that lead back
-	done     *walkedList[T]
-	donePass string // the pass done came from
-	noted    bool   // a session-store problem was logged for syncID
-	noStore  bool   // syncID has no session store: no time is spent on one
+	mu        sync.Mutex
+	syncID    string
+	sweep     string
+	pages     map[int]walkPage[T]
+	held      int            // pages 0 to held-1 of sweep are all in pages
+	tokens    map[string]int // page token → page number, in sweep: catches next links that lead back
+	done      *walkedList[T]
+	doneSweep string // the sweep done came from
+	noted     bool   // a session-store problem was logged for syncID
+	noStore   bool   // syncID has no session store: no time is spent on one
 }
 
 // forSync switches the memory to syncID, dropping any other sync's data. Caller holds mu.
@@ -77,34 +77,34 @@ func (m *listMemory[T]) forSync(syncID string) {
 		return
 	}
 	m.syncID, m.noted, m.noStore = syncID, false, false
-	m.startPass("")
-	m.done, m.donePass = nil, ""
+	m.startSweep("")
+	m.done, m.doneSweep = nil, ""
 }
 
-// startPass drops the pages held and holds pass's instead. Caller holds mu.
-func (m *listMemory[T]) startPass(pass string) {
-	m.pass, m.pages, m.held, m.tokens = pass, map[int]walkPage[T]{}, 0, map[string]int{}
+// startSweep drops the pages held and holds sweep's instead. Caller holds mu.
+func (m *listMemory[T]) startSweep(sweep string) {
+	m.sweep, m.pages, m.held, m.tokens = sweep, map[int]walkPage[T]{}, 0, map[string]int{}
 }
 
-// add records page number n of pass, read with token, in this process and in the sync's session store.
-// It fails when the page's next link leads back to a page of the pass already read: a server whose links
+// add records page number n of sweep, read with token, in this process and in the sync's session store.
+// It fails when the page's next link leads back to a page of the sweep already read: a server whose links
 // cycle (A → B → A) would otherwise keep a sync busy forever. Reading the same page twice (a retry) is not
 // a loop.
-func (m *listMemory[T]) add(ctx context.Context, s syncScope, pass string, n int, page walkPage[T]) error {
-	if pass == "" {
-		return nil // a page token from an earlier version of the connector names no pass: grants will read again
+func (m *listMemory[T]) add(ctx context.Context, s syncScope, sweep string, n int, page walkPage[T]) error {
+	if sweep == "" {
+		return nil // a page token from an earlier version of the connector names no sweep: grants will read again
 	}
 	m.mu.Lock()
 	m.forSync(s.id)
-	if m.done != nil && m.donePass == pass {
+	if m.done != nil && m.doneSweep == sweep {
 		m.mu.Unlock()
-		return nil // a page read again after its pass completed adds nothing new
+		return nil // a page read again after its sweep completed adds nothing new
 	}
-	if m.pass != pass {
+	if m.sweep != sweep {
 		if n == 0 {
-			m.done, m.donePass = nil, "" // the list is being listed anew
+			m.done, m.doneSweep = nil, "" // the list is being listed anew
 		}
-		m.startPass(pass)
+		m.startSweep(sweep)
 	}
 	m.tokens[page.token] = n
 	back, seen := m.tokens[page.next]
@@ -117,24 +117,24 @@ func (m *listMemory[T]) add(ctx context.Context, s syncScope, pass string, n int
 
 	if page.next != "" && !seen && !sawEarlier {
 		// Earlier pages were read by other processes: ask the store where this next link was seen.
-		back, seen = m.storedPageOf(ctx, s, pass, page.next)
+		back, seen = m.storedPageOf(ctx, s, sweep, page.next)
 	}
 	if page.next != "" && seen && back <= n {
 		return loopError(m.spec.name)
 	}
-	m.persist(ctx, s, pass, n, page)
+	m.persist(ctx, s, sweep, n, page)
 	if page.next == "" {
-		m.completeFromMemory(s.id, pass, n)
+		m.completeFromMemory(s.id, sweep, n)
 	}
 	return nil
 }
 
-// completeFromMemory makes the list complete when this process holds every page of pass up to last, each
+// completeFromMemory makes the list complete when this process holds every page of sweep up to last, each
 // next link leading to the page after it.
-func (m *listMemory[T]) completeFromMemory(syncID, pass string, last int) {
+func (m *listMemory[T]) completeFromMemory(syncID, sweep string, last int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.syncID != syncID || m.pass != pass || m.held <= last {
+	if m.syncID != syncID || m.sweep != sweep || m.held <= last {
 		return
 	}
 	pages := make([]walkPage[T], last+1)
@@ -142,12 +142,12 @@ func (m *listMemory[T]) completeFromMemory(syncID, pass string, last int) {
 		pages[i] = m.pages[i]
 	}
 	if l := assemble(m.spec, pages); l != nil {
-		m.done, m.donePass = l, pass
-		m.startPass("")
+		m.done, m.doneSweep = l, sweep
+		m.startSweep("")
 	}
 }
 
-// assemble joins the pages of a pass into the list, or returns nil when they do not chain from the first
+// assemble joins the pages of a sweep into the list, or returns nil when they do not chain from the first
 // page to the last.
 func assemble[T any](spec listSpec[T], pages []walkPage[T]) *walkedList[T] {
 	if len(pages) == 0 || pages[0].token != "" || pages[len(pages)-1].next != "" {
@@ -182,16 +182,16 @@ func (m *listMemory[T]) cached(syncID string) *walkedList[T] {
 }
 
 // keep holds l, loaded from the store, as syncID's complete list.
-func (m *listMemory[T]) keep(syncID, pass string, l *walkedList[T]) {
+func (m *listMemory[T]) keep(syncID, sweep string, l *walkedList[T]) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.forSync(syncID)
-	m.done, m.donePass = l, pass
+	m.done, m.doneSweep = l, sweep
 }
 
 // recordPage keeps the page List read at pos in the sync's walk of spec.
 func recordPage[T any](ctx context.Context, c *Connector, spec listSpec[T], opts rs.SyncOpAttrs, pos listPosition, items []T, next string) error {
-	return memoryOf(c.walk, spec).add(ctx, scopeOf(opts), pos.Pass, pos.Page, walkPage[T]{token: pos.URL, next: next, items: items})
+	return memoryOf(c.walk, spec).add(ctx, scopeOf(opts), pos.Sweep, pos.Page, walkPage[T]{token: pos.URL, next: next, items: items})
 }
 
 // walked returns the complete list of the sync: from this process's memory, else from the session store,
@@ -206,23 +206,23 @@ func walked[T any](ctx context.Context, c *Connector, spec listSpec[T], s syncSc
 	if l := m.cached(s.id); l != nil {
 		return l, nil
 	}
-	if pass, l := m.load(ctx, s); l != nil {
-		m.keep(s.id, pass, l)
+	if sweep, l := m.load(ctx, s); l != nil {
+		m.keep(s.id, sweep, l)
 		return l, nil
 	}
 	return m.readAgain(ctx, c, s)
 }
 
-// readAgain reads the whole list from Celigo as a new pass.
+// readAgain reads the whole list from Celigo as a new sweep.
 func (m *listMemory[T]) readAgain(ctx context.Context, c *Connector, s syncScope) (*walkedList[T], error) {
-	pass := newPassID()
+	sweep := newSweepID()
 	token := ""
 	for n := 0; ; n++ {
 		items, next, err := m.spec.read(ctx, c, s, token)
 		if err != nil {
 			return nil, err
 		}
-		if err := m.add(ctx, s, pass, n, walkPage[T]{token: token, next: next, items: items}); err != nil {
+		if err := m.add(ctx, s, sweep, n, walkPage[T]{token: token, next: next, items: items}); err != nil {
 			return nil, err
 		}
 		if next == "" {
@@ -235,7 +235,7 @@ func (m *listMemory[T]) readAgain(ctx context.Context, c *Connector, s syncScope
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.syncID != s.id || m.donePass != pass || m.done == nil {
+	if m.syncID != s.id || m.doneSweep != sweep || m.done == nil {
 		return nil, walkReplaced(m.spec.name)
 	}
 	return m.done, nil

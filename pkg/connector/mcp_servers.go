@@ -215,8 +215,7 @@ func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.S
 	if err != nil {
 		return nil, nil, wrapErr(err, "list MCP servers")
 	}
-	recorded := walkPage[mcpServerEntry]{token: pos.URL, next: next, items: mcpEntries(page)}
-	if err := memoryOf(b.conn.walk, mcpServersList).add(ctx, scopeOf(opts), pos.Pass, pos.Page, recorded); err != nil {
+	if err := recordPage(ctx, b.conn, mcpServersList, opts, pos, mcpEntries(page), next); err != nil {
 		return nil, nil, err
 	}
 	out := make([]*v2.Resource, 0, len(page))
@@ -233,7 +232,7 @@ func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.S
 	if err := tooManyPages(mcpServersList.name, pos.Page+1); err != nil {
 		return nil, nil, err
 	}
-	return out, &rs.SyncOpResults{NextPageToken: listPosition{URL: next, Page: pos.Page + 1, Pass: pos.Pass}.token()}, nil
+	return out, &rs.SyncOpResults{NextPageToken: listPosition{URL: next, Page: pos.Page + 1, Sweep: pos.Sweep}.token()}, nil
 }
 
 // Get finds one server for a targeted sync.

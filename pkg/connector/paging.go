@@ -50,21 +50,21 @@ const (
 var maxListPages = 10_000
 
 // listPosition is the page token of a List call: which Celigo page to serve (its next link as Celigo sent it,
-// "" for the first), how many Celigo pages came before it, how far into it earlier calls got, and which pass
-// over the list it belongs to (the walk stores each pass's pages under its id, whichever process reads them).
+// "" for the first), how many Celigo pages came before it, how far into it earlier calls got, and which sweep
+// over the list it belongs to (the walk stores each sweep's pages under its id, whichever process reads them).
 type listPosition struct {
 	URL    string `json:"url,omitempty"`
 	Page   int    `json:"page,omitempty"`
 	After  string `json:"after,omitempty"`  // id of the last record already served from this page
 	Offset int    `json:"offset,omitempty"` // how many of its records were served
-	Pass   string `json:"pass,omitempty"`
+	Sweep  string `json:"sweep,omitempty"`
 }
 
 // startListPosition is the position a List call serves: the token's, or, for the first call of a listing,
-// the start of a new pass.
+// the start of a new sweep.
 func startListPosition(token string) (listPosition, error) {
 	if token == "" {
-		return listPosition{Pass: newPassID()}, nil
+		return listPosition{Sweep: newSweepID()}, nil
 	}
 	return parseListPosition(token)
 }
@@ -76,13 +76,13 @@ func parseListPosition(token string) (listPosition, error) {
 		return pos, nil
 	case !strings.HasPrefix(token, "{"):
 		// A bare next link: the token of earlier versions of this connector, from a resumed sync. It names no
-		// pass, so its pages are not stored, and grants read the list again.
+		// sweep, so its pages are not stored, and grants read the list again.
 		return listPosition{URL: token, Page: 1}, nil
 	}
 	dec := json.NewDecoder(strings.NewReader(token))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&pos); err != nil || pos.Page < 0 || pos.Offset < 0 || (pos.URL == "") != (pos.Page == 0) ||
-		(pos.After == "") != (pos.Offset == 0) || (pos.Pass != "" && !validPassID(pos.Pass)) {
+		(pos.After == "") != (pos.Offset == 0) || (pos.Sweep != "" && !validSweepID(pos.Sweep)) {
 		return listPosition{}, status.Errorf(codes.InvalidArgument, "baton-celigo: page token %q is not one this connector issued", token)
 	}
 	return pos, nil
@@ -128,7 +128,7 @@ func servePart[T any](list string, page apiPage[T], pos listPosition, id func(*T
 		out = append(out, r)
 	}
 	if end < len(page.items) {
-		next := listPosition{URL: pos.URL, Page: pos.Page, After: id(page.items[end-1]), Offset: end, Pass: pos.Pass}
+		next := listPosition{URL: pos.URL, Page: pos.Page, After: id(page.items[end-1]), Offset: end, Sweep: pos.Sweep}
 		return servedPage{resources: out, next: next.token()}, nil
 	}
 	if page.next == "" {
@@ -137,7 +137,7 @@ func servePart[T any](list string, page apiPage[T], pos listPosition, id func(*T
 	if err := tooManyPages(list, pos.Page+1); err != nil {
 		return servedPage{}, err
 	}
-	return servedPage{resources: out, next: listPosition{URL: page.next, Page: pos.Page + 1, Pass: pos.Pass}.token(), lastOfAPI: true}, nil
+	return servedPage{resources: out, next: listPosition{URL: page.next, Page: pos.Page + 1, Sweep: pos.Sweep}.token(), lastOfAPI: true}, nil
 }
 
 // resumeAt is where serving page goes on: just after the record pos names. The page may have been read again

@@ -126,7 +126,7 @@ type syncStore struct {
 	id string
 }
 
-func (s syncStore) scope() syncScope { return syncScope{id: s.id, store: scoped{s.limitStore, s.id}} }
+func (s syncStore) scope() syncScope { return syncScope{id: s.id, store: scoped(s)} }
 
 type scoped struct {
 	*limitStore
@@ -181,10 +181,10 @@ func someUsers(from, n, entries int) []userAccess {
 	return out
 }
 
-func record(t *testing.T, m *listMemory[userAccess], s syncScope, pass string, pages ...walkPage[userAccess]) {
+func record(t *testing.T, m *listMemory[userAccess], s syncScope, sweep string, pages ...walkPage[userAccess]) {
 	t.Helper()
 	for n, p := range pages {
-		if err := m.add(context.Background(), s, pass, n, p); err != nil {
+		if err := m.add(context.Background(), s, sweep, n, p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,8 +198,8 @@ func TestWalkStoredInPartsUnderTheStoreLimits(t *testing.T) {
 	big := someUsers(0, 40_000, 6) // about 14 MB stored
 	pages := []walkPage[userAccess]{usersPageN(0, 2, big), usersPageN(1, 2, someUsers(40_000, 3, 1)), usersPageN(2, 2, nil)}
 	writer := &listMemory[userAccess]{spec: usersList}
-	pass := newPassID()
-	record(t, writer, store.scope(), pass, pages...)
+	sweep := newSweepID()
+	record(t, writer, store.scope(), sweep, pages...)
 	if writer.cached("sync-1") == nil {
 		t.Fatal("the process that read every page does not hold the list")
 	}
@@ -217,9 +217,9 @@ func TestWalkStoredInPartsUnderTheStoreLimits(t *testing.T) {
 	}
 
 	reader := &listMemory[userAccess]{spec: usersList}
-	gotPass, l := reader.load(context.Background(), store.scope())
-	if l == nil || gotPass != pass {
-		t.Fatalf("another process cannot load the list: %v", gotPass)
+	gotSweep, l := reader.load(context.Background(), store.scope())
+	if l == nil || gotSweep != sweep {
+		t.Fatalf("another process cannot load the list: %v", gotSweep)
 	}
 	want := append(append([]userAccess{}, big...), pages[1].items...)
 	if !reflect.DeepEqual(l.items, want) {
@@ -267,7 +267,7 @@ func TestStoredWalkThatDoesNotHoldTogetherIsNotUsed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := syncStore{newLimitStore(t), "s"}
 			pages := []walkPage[userAccess]{usersPageN(0, 2, someUsers(0, 3, 2)), usersPageN(1, 2, someUsers(3, 3, 0)), usersPageN(2, 2, someUsers(6, 2, 1))}
-			record(t, &listMemory[userAccess]{spec: usersList}, store.scope(), newPassID(), pages...)
+			record(t, &listMemory[userAccess]{spec: usersList}, store.scope(), newSweepID(), pages...)
 			if loadNothing(&listMemory[userAccess]{spec: usersList}, store.scope()) {
 				t.Fatal("the intact list does not load")
 			}
@@ -280,7 +280,7 @@ func TestStoredWalkThatDoesNotHoldTogetherIsNotUsed(t *testing.T) {
 
 	t.Run("grants read again, store what they read, and fail when Celigo does", func(t *testing.T) {
 		store := syncStore{newLimitStore(t), "s"}
-		record(t, &listMemory[userAccess]{spec: usersList}, store.scope(), newPassID(), usersPageN(0, 1, someUsers(0, 3, 0)), usersPageN(1, 1, someUsers(3, 3, 0)))
+		record(t, &listMemory[userAccess]{spec: usersList}, store.scope(), newSweepID(), usersPageN(0, 1, someUsers(0, 3, 0)), usersPageN(1, 1, someUsers(3, 3, 0)))
 		deleteKey(store.data, "/1")
 		fake := celigotest.NewServer("tok", celigotest.Generate(3, 7, 2))
 		defer fake.Close()
@@ -333,7 +333,7 @@ func testConnector(t *testing.T, fake *celigotest.Server) *Connector {
 func TestLoopAcrossProcessesIsRefused(t *testing.T) {
 	store := syncStore{newLimitStore(t), "s"}
 	ctx := context.Background()
-	pass := newPassID()
+	sweep := newSweepID()
 	a, b := "https://h/v1/ashares?after=a", "https://h/v1/ashares?after=b"
 	steps := []struct {
 		n           int
@@ -347,7 +347,7 @@ func TestLoopAcrossProcessesIsRefused(t *testing.T) {
 	}
 	for i, st := range steps {
 		m := &listMemory[userAccess]{spec: usersList} // each call in a process of its own
-		err := m.add(ctx, store.scope(), pass, st.n, walkPage[userAccess]{token: st.token, next: st.next})
+		err := m.add(ctx, store.scope(), sweep, st.n, walkPage[userAccess]{token: st.token, next: st.next})
 		if (err != nil) != st.loops {
 			t.Fatalf("step %d: %v", i, err)
 		}
@@ -389,7 +389,7 @@ func TestReadAgainReplacedByAnotherSync(t *testing.T) {
 			return someUsers(0, 2, 0), "https://h/v1/ashares?after=x", nil
 		}
 		// Another sync lists its first page in between.
-		if err := memoryOf(c.walk, spec).add(ctx, syncScope{id: "other"}, newPassID(), 0, walkPage[userAccess]{items: someUsers(9, 1, 0)}); err != nil {
+		if err := memoryOf(c.walk, spec).add(ctx, syncScope{id: "other"}, newSweepID(), 0, walkPage[userAccess]{items: someUsers(9, 1, 0)}); err != nil {
 			return nil, "", err
 		}
 		return someUsers(2, 2, 0), "", nil
@@ -400,19 +400,19 @@ func TestReadAgainReplacedByAnotherSync(t *testing.T) {
 	}
 }
 
-// TestListedAnewReplacesTheList: a sync that lists again from the first page (a new pass) holds the new
+// TestListedAnewReplacesTheList: a sync that lists again from the first page (a new sweep) holds the new
 // list once its last page is read, in this process and for the others.
 func TestListedAnewReplacesTheList(t *testing.T) {
 	store := syncStore{newLimitStore(t), "s"}
 	m := &listMemory[userAccess]{spec: usersList}
-	record(t, m, store.scope(), newPassID(), usersPageN(0, 1, someUsers(0, 2, 0)), usersPageN(1, 1, someUsers(2, 2, 0)))
+	record(t, m, store.scope(), newSweepID(), usersPageN(0, 1, someUsers(0, 2, 0)), usersPageN(1, 1, someUsers(2, 2, 0)))
 	second := []walkPage[userAccess]{usersPageN(0, 1, someUsers(0, 1, 0)), usersPageN(1, 1, someUsers(5, 1, 0))}
-	pass := newPassID()
-	record(t, m, store.scope(), pass, second[0])
+	sweep := newSweepID()
+	record(t, m, store.scope(), sweep, second[0])
 	if m.cached("s") != nil {
 		t.Fatal("the old list is still served while the list is read anew")
 	}
-	record(t, m, store.scope(), pass, second...)
+	record(t, m, store.scope(), sweep, second...)
 	want := []userAccess{second[0].items[0], second[1].items[0]}
 	if got := m.cached("s"); got == nil || !reflect.DeepEqual(got.items, want) {
 		t.Fatalf("in memory: %v", got)
@@ -450,7 +450,7 @@ func TestUserAccessStoredForm(t *testing.T) {
 }
 
 // TestPageTokenWithoutPassIsServed: a sync checkpointed by an earlier version of the connector resumes with
-// page tokens that name no pass. Its pages are served, but their records are not stored as part of a pass:
+// page tokens that name no sweep. Its pages are served, but their records are not stored as part of a sweep:
 // the walk is incomplete, so the owner (at the end of the list) comes from a fresh read of the whole list,
 // which grants then use.
 func TestPageTokenWithoutPassIsServed(t *testing.T) {
@@ -466,10 +466,10 @@ func TestPageTokenWithoutPassIsServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	pos, err := parseListPosition(res.NextPageToken)
-	if err != nil || pos.Pass == "" {
+	if err != nil || pos.Sweep == "" {
 		t.Fatalf("first token %q: %v", res.NextPageToken, err)
 	}
-	pos.Pass = ""
+	pos.Sweep = ""
 	served := 3
 	for tok := pos.token(); tok != ""; {
 		opts.PageToken = pagination.Token{Token: tok}

@@ -20,10 +20,10 @@ import (
 
 // How a walk lies in the sync's session store (keys are scoped to the sync by the SDK):
 //
-//	walk/<list>/complete             {"pass", "pages"}: the pass whose pages make the whole list
-//	walk/<list>/<pass>/<n>           page n of the pass: its token, next link, record count and parts
-//	walk/<list>/<pass>/<n>/<w>.<k>   part k of the records of write w of page n (JSON, cut in ≤ 1 MiB parts)
-//	walk/<list>/<pass>/t/<hash>      the page number a token was read at, to catch next links that lead back
+//	walk/<list>/complete             {"sweep", "pages"}: the sweep whose pages make the whole list
+//	walk/<list>/<sweep>/<n>           page n of the sweep: its token, next link, record count and parts
+//	walk/<list>/<sweep>/<n>/<w>.<k>   part k of the records of write w of page n (JSON, cut in ≤ 1 MiB parts)
+//	walk/<list>/<sweep>/t/<hash>      the page number a token was read at, to catch next links that lead back
 //
 // Parts are never overwritten (each write of a page has its own id), so a page always names its own parts.
 // The store answers at most 100 keys and about 4 MB a call; reads and writes are batched under both.
@@ -33,7 +33,7 @@ const (
 )
 
 type storedMarker struct {
-	Pass  string `json:"pass"`
+	Sweep string `json:"sweep"`
 	Pages int    `json:"pages"`
 }
 
@@ -51,21 +51,21 @@ type storedPart struct {
 
 func markerKey(list string) string { return "walk/" + list + "/complete" }
 
-func pageKey(list, pass string, n int) string { return fmt.Sprintf("walk/%s/%s/%d", list, pass, n) }
+func pageKey(list, sweep string, n int) string { return fmt.Sprintf("walk/%s/%s/%d", list, sweep, n) }
 
-func tokenKey(list, pass, token string) string {
+func tokenKey(list, sweep, token string) string {
 	sum := sha256.Sum256([]byte(token))
-	return fmt.Sprintf("walk/%s/%s/t/%x", list, pass, sum[:16])
+	return fmt.Sprintf("walk/%s/%s/t/%x", list, sweep, sum[:16])
 }
 
-// newPassID names a pass or a write: unique across the processes serving a sync.
-func newPassID() string {
+// newSweepID names a sweep or a write: unique across the processes serving a sync.
+func newSweepID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error since Go 1.24)
 	return hex.EncodeToString(b)
 }
 
-func validPassID(id string) bool {
+func validSweepID(id string) bool {
 	b, err := hex.DecodeString(id)
 	return err == nil && len(b) == 8
 }
@@ -155,10 +155,10 @@ func sized(key string, value []byte) session.SizedItem[[]byte] {
 	return session.SizedItem[[]byte]{Key: key, Value: value, Size: len(key) + len(value)}
 }
 
-// persist writes page n of pass to the store: its parts first, then the page naming them, the page number
-// of its token, and, for the last page, the marker that makes the pass the list. A failed write is logged
+// persist writes page n of sweep to the store: its parts first, then the page naming them, the page number
+// of its token, and, for the last page, the marker that makes the sweep the list. A failed write is logged
 // and the walk goes on in this process: a list whose pages the store lacks is read again where it is needed.
-func (m *listMemory[T]) persist(ctx context.Context, s syncScope, pass string, n int, page walkPage[T]) {
+func (m *listMemory[T]) persist(ctx context.Context, s syncScope, sweep string, n int, page walkPage[T]) {
 	if m.storeOff(s) {
 		m.note(ctx, s, errNoStore)
 		return
@@ -169,12 +169,12 @@ func (m *listMemory[T]) persist(ctx context.Context, s syncScope, pass string, n
 		return
 	}
 	list := m.spec.name
-	write := newPassID()
+	write := newSweepID()
 	header := storedPage{Token: page.token, Next: page.next, Count: len(page.items)}
 	items := make([]session.SizedItem[[]byte], 0, 4+len(payload)/partBytes)
 	for k := 0; k*partBytes < len(payload); k++ {
 		part := payload[k*partBytes : min((k+1)*partBytes, len(payload))]
-		key := fmt.Sprintf("%s/%s.%d", pageKey(list, pass, n), write, k)
+		key := fmt.Sprintf("%s/%s.%d", pageKey(list, sweep, n), write, k)
 		header.Parts = append(header.Parts, storedPart{Key: key, Size: len(part)})
 		items = append(items, sized(key, part))
 	}
@@ -183,9 +183,9 @@ func (m *listMemory[T]) persist(ctx context.Context, s syncScope, pass string, n
 		m.note(ctx, s, fmt.Errorf("encoding page %d: %w", n, err))
 		return
 	}
-	items = append(items, sized(pageKey(list, pass, n), headerJSON), sized(tokenKey(list, pass, page.token), []byte(strconv.Itoa(n))))
+	items = append(items, sized(pageKey(list, sweep, n), headerJSON), sized(tokenKey(list, sweep, page.token), []byte(strconv.Itoa(n))))
 	if page.next == "" {
-		marker, err := json.Marshal(storedMarker{Pass: pass, Pages: n + 1})
+		marker, err := json.Marshal(storedMarker{Sweep: sweep, Pages: n + 1})
 		if err != nil {
 			m.note(ctx, s, err)
 			return
@@ -201,12 +201,12 @@ func (m *listMemory[T]) persist(ctx context.Context, s syncScope, pass string, n
 	}
 }
 
-// storedPageOf returns the page number at which pass read token, as another process stored it.
-func (m *listMemory[T]) storedPageOf(ctx context.Context, s syncScope, pass, token string) (int, bool) {
+// storedPageOf returns the page number at which sweep read token, as another process stored it.
+func (m *listMemory[T]) storedPageOf(ctx context.Context, s syncScope, sweep, token string) (int, bool) {
 	if m.storeOff(s) {
 		return 0, false
 	}
-	v, found, err := s.get(ctx, tokenKey(m.spec.name, pass, token))
+	v, found, err := s.get(ctx, tokenKey(m.spec.name, sweep, token))
 	if err != nil {
 		m.note(ctx, s, err)
 		return 0, false
@@ -233,7 +233,7 @@ func (m *listMemory[T]) load(ctx context.Context, s syncScope) (string, *walkedL
 		return "", nil
 	}
 	var mk storedMarker
-	if err := json.Unmarshal(raw, &mk); err != nil || !validPassID(mk.Pass) || mk.Pages < 1 || mk.Pages > maxListPages {
+	if err := json.Unmarshal(raw, &mk); err != nil || !validSweepID(mk.Sweep) || mk.Pages < 1 || mk.Pages > maxListPages {
 		m.incomplete(ctx, fmt.Sprintf("its marker %q is not one this connector writes", raw))
 		return "", nil
 	}
@@ -251,14 +251,14 @@ func (m *listMemory[T]) load(ctx context.Context, s syncScope) (string, *walkedL
 		m.incomplete(ctx, "its pages' next links do not chain from the first page to the last")
 		return "", nil
 	}
-	return mk.Pass, l
+	return mk.Sweep, l
 }
 
 // loadPages reads the pages mk names and their parts. why says what is missing, if anything.
 func (m *listMemory[T]) loadPages(ctx context.Context, s syncScope, mk storedMarker) ([]walkPage[T], string, error) {
 	keys := make([]string, mk.Pages)
 	for n := range keys {
-		keys[n] = pageKey(m.spec.name, mk.Pass, n)
+		keys[n] = pageKey(m.spec.name, mk.Sweep, n)
 	}
 	raw, err := s.getMany(ctx, keys, nil)
 	if err != nil {
