@@ -21,7 +21,7 @@ import (
 // users also by each run's validation).
 func TestStoppedSyncResumesFromTheSessionStore(t *testing.T) {
 	fake := celigotest.NewServer(secret, celigotest.Generate(12, 40, 9))
-	fake.SetPageSize(3) // 14 pages of users, 3 of integrations
+	fake.SetPageSize(3) // 14 pages of users, 3 of integrations, 1 of MCP servers
 	t.Cleanup(fake.Close)
 	dir := t.TempDir()
 	c1z := filepath.Join(dir, "sync.c1z")
@@ -59,12 +59,12 @@ func TestStoppedSyncResumesFromTheSessionStore(t *testing.T) {
 	}
 	pages := map[string]int{}
 	for _, r := range fake.Requests() {
-		if r.Status == http.StatusOK && (r.Path == "/v1/ashares" || r.Path == "/v1/integrations") {
+		if r.Status == http.StatusOK && (r.Path == "/v1/ashares" || r.Path == "/v1/integrations" || r.Path == "/v1/mcpservers") {
 			pages[r.Path+"?"+r.RawQuery]++
 		}
 	}
-	if len(pages) != 14+3 {
-		t.Errorf("%d distinct pages read, want 17: %v", len(pages), pages)
+	if len(pages) != 14+3+1 {
+		t.Errorf("%d distinct pages read, want 18: %v", len(pages), pages)
 	}
 	for page, n := range pages {
 		want := 1
