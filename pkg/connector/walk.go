@@ -12,9 +12,9 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// A sync reads /v1/ashares and /v1/integrations once each, while listing users and integrations. The walk
-// keeps what grants need from those pages (a few strings per user), so role and integration grants come
-// from it instead of a second read or one call per resource.
+// A sync reads /v1/ashares, /v1/integrations and /v1/mcpservers once each, while listing their resources.
+// The walk keeps what grants need from those pages (a few strings per user), so grants come from it instead
+// of a second read or one call per resource.
 //
 // Each page List reads goes to the sync's session store, which every process serving the sync shares
 // (ConductorOne's, when hosted; the c1z's, when run from the command line), and to this process's memory
