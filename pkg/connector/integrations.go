@@ -59,6 +59,7 @@ func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Re
 // List serves one part of a page of integrations (a page too large for one answer takes several calls, read
 // from Celigo once) and keeps their ids for the grants.
 func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	pos, err := startListPosition(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
@@ -82,7 +83,7 @@ func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs
 		return nil, nil, err
 	}
 	b.conn.intPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
-	return part.resources, &rs.SyncOpResults{NextPageToken: part.next}, nil
+	return part.resources, waits.results(part.next), nil
 }
 
 func integrationKey(it *celigo.Integration) string { return it.ID }
@@ -113,6 +114,7 @@ func (b *integrationBuilder) Entitlements(_ context.Context, res *v2.Resource, _
 
 // Grants serves one integration's grants (targeted syncs); a full sync uses GrantsForResourceType.
 func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	id := res.GetId().GetResource()
 	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
@@ -132,12 +134,13 @@ func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts 
 			out = append(out, directGrant(id, level, u.recordID))
 		}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, waits.results(next), nil
 }
 
 // GrantsForResourceType serves every integration grant: first the users' direct entries, then for each
 // integration the grants each role passes on to its holders. Nothing is read from Celigo here.
 func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	offset, err := parseOffset(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
@@ -167,7 +170,7 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 		}
 		out = append(out, inheritedGrants(integrations[i-len(users)])...)
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, waits.results(next), nil
 }
 
 func directGrant(integration, level, recordID string) *v2.Grant {
@@ -175,14 +178,13 @@ func directGrant(integration, level, recordID string) *v2.Grant {
 }
 
 // inheritedGrants gives each role the integration entitlement its holders get, marked expandable so the
-// SDK (and C1) sweep it on to every holder of the role: no user × integration rows from the connector.
+// SDK (and C1) pass it on to every holder of the role: no user × integration rows from the connector.
 func inheritedGrants(integration string) []*v2.Grant {
 	res := v2.Resource_builder{Id: integrationID(integration)}.Build()
 	out := make([]*v2.Grant, 0, len(roles))
 	for _, r := range roles {
-		roleEnt := fmt.Sprintf("%s:%s:%s", roleTypeID, r.id, roleEntitlement)
 		out = append(out, grant.NewGrant(res, celigo.RoleIntegrationLevel(r.id), roleID(r.id),
-			grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEnt}}.Build())))
+			grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEntitlementID(r.id)}}.Build())))
 	}
 	return out
 }

@@ -207,6 +207,7 @@ func usesExternalIdP(res *v2.Resource) bool {
 
 // List reads one page of MCP servers and keeps what grants need of them in the sync's walk.
 func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	pos, err := startListPosition(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
@@ -227,12 +228,12 @@ func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.S
 		out = append(out, r)
 	}
 	if next == "" {
-		return out, &rs.SyncOpResults{}, nil
+		return out, waits.results(""), nil
 	}
 	if err := tooManyPages(mcpServersList.name, pos.Page+1); err != nil {
 		return nil, nil, err
 	}
-	return out, &rs.SyncOpResults{NextPageToken: listPosition{URL: next, Page: pos.Page + 1, Sweep: pos.Sweep}.token()}, nil
+	return out, waits.results(listPosition{URL: next, Page: pos.Page + 1, Sweep: pos.Sweep}.token()), nil
 }
 
 // Get finds one server for a targeted sync.
@@ -268,6 +269,7 @@ func (b *mcpServerBuilder) Entitlements(_ context.Context, res *v2.Resource, _ r
 
 // Grants serves one server's grants (targeted syncs); a full sync uses GrantsForResourceType.
 func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	id := res.GetId().GetResource()
 	offset, err := parseOffset(opts.PageToken.Token)
 	if err != nil {
@@ -278,7 +280,7 @@ func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs
 		return nil, nil, err
 	}
 	if !governed(servers, id) {
-		return nil, &rs.SyncOpResults{}, nil
+		return nil, waits.results(""), nil
 	}
 	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
@@ -294,12 +296,13 @@ func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs
 			out = append(out, mcpGrant(id, mcpSlugOf(scope), u.recordID))
 		}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, waits.results(next), nil
 }
 
 // GrantsForResourceType serves every MCP server grant from the walk: the users' entries, then for each
 // server the grants the owner, administrator and all-servers roles pass on to their holders.
 func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	offset, err := parseOffset(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
@@ -333,7 +336,7 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 			}
 		}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, waits.results(next), nil
 }
 
 func mcpGrant(server, slug, recordID string) *v2.Grant {
@@ -349,7 +352,7 @@ func inheritedMCPGrants(server string) []*v2.Grant {
 	res := v2.Resource_builder{Id: mcpServerID(server)}.Build()
 	out := make([]*v2.Grant, 0, len(mcpImplicitRoles)*len(celigo.ImplicitMCPScopes))
 	for _, role := range mcpImplicitRoles {
-		roleEnt := fmt.Sprintf("%s:%s:%s", roleTypeID, role, roleEntitlement)
+		roleEnt := roleEntitlementID(role)
 		for _, scope := range celigo.ImplicitMCPScopes {
 			out = append(out, grant.NewGrant(res, mcpSlugOf(scope), roleID(role),
 				grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEnt}}.Build())))

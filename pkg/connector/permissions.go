@@ -117,6 +117,7 @@ func (b *permissionBuilder) GrantsForResourceType(ctx context.Context, _ string,
 
 // permissionGrants lists grants of permission `only` ("" for all of them).
 func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	offset, err := parseOffset(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
@@ -134,7 +135,7 @@ func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, o
 			}
 		}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, waits.results(next), nil
 }
 
 func permissionGrant(permission, recordID string) *v2.Grant {

@@ -44,6 +44,11 @@ func roleID(role string) *v2.ResourceId {
 	return v2.ResourceId_builder{ResourceType: roleTypeID, Resource: role}.Build()
 }
 
+// roleEntitlementID is the id of a role's assigned entitlement, e.g. role:administrator:assigned.
+func roleEntitlementID(role string) string {
+	return entitlement.NewEntitlementID(v2.Resource_builder{Id: roleID(role)}.Build(), roleEntitlement)
+}
+
 func userID(id string) *v2.ResourceId {
 	return v2.ResourceId_builder{ResourceType: userTypeID, Resource: id}.Build()
 }
@@ -111,6 +116,7 @@ func (b *roleBuilder) GrantsForResourceType(ctx context.Context, _ string, opts 
 
 // roleGrants lists grants of role `only` ("" for all roles).
 func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	offset, err := parseOffset(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
@@ -139,7 +145,7 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 		}
 		out = append(out, roleGrant(u.role, userID(u.recordID)))
 	}
-	return out, &rs.SyncOpResults{NextPageToken: next}, nil
+	return out, waits.results(next), nil
 }
 
 func roleGrant(role string, principal *v2.ResourceId) *v2.Grant {

@@ -25,6 +25,7 @@ func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return 
 // read from Celigo once). The end of the list also yields the account owner, which Celigo does not list: it
 // is known only once every record has been seen.
 func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	pos, err := startListPosition(opts.PageToken.Token)
 	if err != nil {
 		return nil, nil, err
@@ -52,7 +53,7 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 			out = append(out, owner)
 		}
 	}
-	return out, &rs.SyncOpResults{NextPageToken: part.next}, nil
+	return out, waits.results(part.next), nil
 }
 
 func userKey(u *celigo.UserSummary) string { return u.ID }
