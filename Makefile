@@ -22,6 +22,12 @@ BATON_CLI := github.com/conductorone/baton-sdk/cmd/baton
 # CPU) and the CLI never uses msgpack; gin's own build tag leaves it out. Tags do not change how the
 # packages shared with baton-celigo are compiled, so they stay shared with `make build`.
 BATON_CLI_TAGS := nomsgpack
+# The modules only baton's CLI uses (its expression language, web explorer, spreadsheet export) are compiled
+# without optimisation: about a tenth less build time for a first `make demo`, and the CLI only reads a small
+# sync file. Packages baton-celigo shares are compiled exactly as `make build` compiles them.
+BATON_CLI_ONLY := github.com/google/cel-go github.com/quic-go github.com/xuri go.mongodb.org/mongo-driver/v2 github.com/goccy \
+	github.com/gin-gonic github.com/gabriel-vasile github.com/pterm
+BATON_CLI_GCFLAGS := $(foreach m,$(BATON_CLI_ONLY),-gcflags='$(m)/...=-N -l')
 
 .PHONY: all help build build-all build-lambda generate check-generated test test-race vet \
 	fmt-check tidy-check lint actionlint ci clean demo bench bench-load fuzz
@@ -40,8 +46,8 @@ build: ## static binary in dist/baton-celigo
 # (pebble then uses pure-Go zstd instead of compiling DataDog/zstd's C sources).
 build-all: ## dist/baton-celigo, dist/celigo-mock (the fake API) and dist/baton (the c1z CLI), in one build
 	@echo "== building into $(DIST)/: the first build compiles about 1,000 packages (minutes), later ones take seconds"
-	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BATON_CLI_TAGS) -ldflags "$(LDFLAGS)" -o $(DIST)/ \
-		./cmd/$(BINARY) ./cmd/celigo-mock $(BATON_CLI)
+	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BATON_CLI_TAGS) $(BATON_CLI_GCFLAGS) -ldflags "$(LDFLAGS)" \
+		-o $(DIST)/ ./cmd/$(BINARY) ./cmd/celigo-mock $(BATON_CLI)
 
 # The hosted (no-code) flavour that C1 runs.
 build-lambda: ## the hosted flavour, dist/baton-celigo-lambda (-tags baton_lambda_support)
