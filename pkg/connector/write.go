@@ -104,7 +104,7 @@ func (c *Connector) refuseOwner(ctx context.Context, id string) error {
 		return wrapErr(err, "read token info")
 	}
 	if id == ti.UserID {
-		return status.Errorf(codes.FailedPrecondition, "baton-celigo: user %s is the account owner: %v", id, celigo.ErrOwnership)
+		return celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: user %s is the account owner: %w", id, celigo.ErrOwnership))
 	}
 	return nil
 }
@@ -112,9 +112,8 @@ func (c *Connector) refuseOwner(ctx context.Context, id string) error {
 // userReadError names a missing user plainly: C1 may hold an id that was deleted in Celigo since.
 func (c *Connector) userReadError(err error, id string) error {
 	if celigo.IsStatus(err, http.StatusNotFound) {
-		return status.Errorf(codes.NotFound,
-			"baton-celigo: user %s has no access record in Celigo: it was removed since the sync, or it is not a user id from the sync (use the access record id that `baton resources -t user` lists, not the person's Celigo user id): %v",
-			id, err)
+		return celigo.WithCode(codes.NotFound, fmt.Errorf("baton-celigo: user %s has no access record in Celigo: it was removed since the sync, or it is not a user id from the sync (use the access record id that `baton resources -t user` lists, not the person's Celigo user id): %w",
+			id, err))
 	}
 	return wrapErr(err, "read user "+id)
 }
@@ -124,13 +123,11 @@ func (c *Connector) userReadError(err error, id string) error {
 func writeError(err error, doing string) error {
 	switch {
 	case celigo.IsSandboxRefusal(err):
-		return status.Errorf(codes.PermissionDenied,
-			"baton-celigo: %s: Celigo refused the change and its answer mentions a sandbox: the access token appears to belong to a sandbox environment, where Celigo does not allow user changes; provisioning needs a token of the production environment (inferred from Celigo's answer): %v",
-			doing, err)
+		return celigo.WithCode(codes.PermissionDenied, fmt.Errorf("baton-celigo: %s: Celigo refused the change and its answer mentions a sandbox: the access token appears to belong to a sandbox environment, where Celigo does not allow user changes; provisioning needs a token of the production environment (inferred from Celigo's answer): %w",
+			doing, err))
 	case celigo.IsStatus(err, http.StatusForbidden):
-		return status.Errorf(codes.PermissionDenied,
-			"baton-celigo: %s: Celigo refused the change: the token needs Full access and must belong to the account owner or an administrator, and a token of a sandbox environment cannot change users: %v",
-			doing, err)
+		return celigo.WithCode(codes.PermissionDenied, fmt.Errorf("baton-celigo: %s: Celigo refused the change: the token needs Full access and must belong to the account owner or an administrator, and a token of a sandbox environment cannot change users: %w",
+			doing, err))
 	}
 	return wrapErr(err, doing)
 }
