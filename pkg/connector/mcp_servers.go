@@ -114,27 +114,17 @@ func governed(servers *walkedList[mcpServerEntry], id string) bool {
 // findMCPServer reads the MCP servers list until it meets id (Celigo documents no call for one server);
 // nil when the account has no such server.
 func (c *Connector) findMCPServer(ctx context.Context, id string) (*celigo.MCPServer, error) {
-	read := map[string]bool{}
-	token := ""
-	for {
-		page, next, err := c.client.ListMCPServers(ctx, token)
-		if err != nil {
-			return nil, wrapErr(err, "list MCP servers")
-		}
+	var found *celigo.MCPServer
+	err := eachPage(ctx, "MCP servers", c.client.ListMCPServers, func(page []*celigo.MCPServer) bool {
 		for _, s := range page {
 			if s.ID == id {
-				return s, nil
+				found = s
+				return true
 			}
 		}
-		if next == "" {
-			return nil, nil
-		}
-		read[token] = true
-		if read[next] {
-			return nil, loopError("MCP servers")
-		}
-		token = next
-	}
+		return false
+	})
+	return found, err
 }
 
 // mcpServerBuilder syncs MCP servers and who can use each.

@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -195,4 +196,31 @@ func (c *pageCache[T]) keep(syncID, url string, page apiPage[T], more bool) {
 		return
 	}
 	c.syncID, c.url, c.page = syncID, url, &page
+}
+
+// eachPage reads every page of a list outside the sync's walk (targeted reads, invitations, provisioning),
+// stopping early when fn says so. A next link that leads back to a page already read, or more pages than
+// any real account has, fails the read.
+func eachPage[T any](ctx context.Context, list string, read func(ctx context.Context, token string) ([]*T, string, error),
+	fn func(page []*T) (stop bool),
+) error {
+	seen := map[string]bool{}
+	token := ""
+	for n := 1; ; n++ {
+		page, next, err := read(ctx, token)
+		if err != nil {
+			return wrapErr(err, "list "+list)
+		}
+		if fn(page) || next == "" {
+			return nil
+		}
+		seen[token] = true
+		if seen[next] {
+			return loopError(list)
+		}
+		if err := tooManyPages(list, n); err != nil {
+			return err
+		}
+		token = next
+	}
 }

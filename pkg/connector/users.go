@@ -289,25 +289,7 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 // eachUserPage walks every page of users outside the sync's walk (targeted reads, invitations), stopping
 // early when fn says so.
 func (c *Connector) eachUserPage(ctx context.Context, fn func([]*celigo.UserSummary) (stop bool)) error {
-	read := map[string]bool{}
-	token := ""
-	for n := 1; ; n++ {
-		page, next, err := c.client.ListUsers(ctx, token)
-		if err != nil {
-			return wrapErr(err, "list users")
-		}
-		if fn(page) || next == "" {
-			return nil
-		}
-		read[token] = true
-		if read[next] {
-			return loopError("users")
-		}
-		if err := tooManyPages("users", n); err != nil {
-			return err
-		}
-		token = next
-	}
+	return eachPage(ctx, "users", c.client.ListUsers, fn)
 }
 
 // readAllUsers is what grants need of every user, read now.
