@@ -50,7 +50,8 @@ outcome() { awk -F'\t' '$4 ~ /^baton-celigo:/ { print "  " $4 }' "$work/prov.log
 "$bin/celigo-mock" -addr 127.0.0.1:0 -token demo-token -users 25 -integrations 8 -page-size 10 \
 	-ready-file "$work/url" >"$work/mock.log" 2>&1 &
 mock_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/url" ] && break; sleep 0.1; done
+# Wait for its address while it runs: a loaded machine may take a while, a mock that died will never answer.
+for _ in $(seq 1 600); do [ -s "$work/url" ] || ! kill -0 "$mock_pid" 2>/dev/null && break; sleep 0.1; done
 [ -s "$work/url" ] || { echo "celigo-mock did not start:"; cat "$work/mock.log"; exit 1; }
 url="$(cat "$work/url")"
 say "celigo-mock serves a sample account (25 users, 8 integrations) at $url"
