@@ -104,24 +104,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("celigo: creating HTTP client: %w", err)
 		}
 	}
-	// Go's client re-sends Authorization on a redirect to the same host name, whatever the port or
-	// scheme (https -> http included). Follow redirects only within the configured origin; any other
-	// redirect is returned as is (a 3xx error) so the token goes nowhere else. A write is never
-	// redirected: Go would turn a 301/302/303 into a GET whose answer would pass for the write's. The
-	// caller's client is copied, not changed.
+	// No redirect is followed, GETs included: Celigo does not send them, and a followed one lets an answer
+	// stand for another request (a read of record X answered by record Y's URL, a list by another list).
+	// Go would also re-send Authorization to the same host name on any port or scheme, and turn a redirected
+	// write into a GET. The redirect itself is the answer, a 3xx error naming its target. The caller's client
+	// is copied, not changed.
 	cp := *httpClient
-	cp.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		if via[0].Method != http.MethodGet {
-			return http.ErrUseLastResponse
-		}
-		if !strings.EqualFold(r.URL.Scheme, base.Scheme) || !sameHost(r.URL, base) || r.URL.User != nil {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	httpClient = &cp
 	budget := cfg.RetryBudget
 	if budget == 0 {
@@ -279,15 +268,18 @@ func (c *Client) once(ctx context.Context, req request, payload []byte) (*respon
 		return nil, &transportError{method: req.method, path: req.path, err: scrubURL(err)}
 	}
 	defer hresp.Body.Close()
+	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
+		// Only the head of an error answer is read (a real envelope is small); the status is what matters
+		// and survives whatever follows, a huge or cut body included.
+		data, _ := io.ReadAll(io.LimitReader(hresp.Body, maxErrorBody))
+		return nil, newAPIError(req.method, req.path, hresp, data)
+	}
 	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody+1))
 	if err != nil {
 		return nil, &transportError{method: req.method, path: req.path, err: scrubURL(err)}
 	}
 	if len(data) > maxBody {
 		return nil, withCode(codes.Internal, "celigo: %s %s: answer larger than %d bytes", req.method, req.path, maxBody)
-	}
-	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
-		return nil, newAPIError(req.method, req.path, hresp, data)
 	}
 	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, nil
 }

@@ -27,5 +27,5 @@ func (c *Client) GetIntegration(ctx context.Context, id string) (*Integration, e
 	if err != nil {
 		return nil, err
 	}
-	return getRecord[Integration](ctx, c, path)
+	return getRecord[Integration](ctx, c, path, id)
 }

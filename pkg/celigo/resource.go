@@ -28,16 +28,21 @@ func recordPath(collection, what, id, suffix string) (string, error) {
 	return collection + "/" + url.PathEscape(id) + suffix, nil
 }
 
-// getRecord reads one record and refuses an answer without an _id.
-func getRecord[T any, PT identified[T]](ctx context.Context, c *Client, path string) (*T, error) {
+// getRecord reads the record id and refuses an answer without an _id or with another record's: a write
+// built on another record's copy would change that record and report this one as done.
+func getRecord[T any, PT identified[T]](ctx context.Context, c *Client, path, id string) (*T, error) {
 	out := new(T)
 	if err := c.getJSON(ctx, path, out); err != nil {
 		return nil, err
 	}
-	if PT(out).recordID() == "" {
+	switch got := PT(out).recordID(); got {
+	case "":
 		return nil, withCode(codes.Internal, "celigo: GET %s: answer has no _id", path)
+	case id:
+		return out, nil
+	default:
+		return nil, withCode(codes.Internal, "celigo: GET %s: Celigo answered with another record (_id %s); refusing to use it", path, cleanText(got, 40))
 	}
-	return out, nil
 }
 
 // getJSON reads one object. Decoding happens inside the retry loop, so a garbled answer is asked again.

@@ -72,7 +72,7 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 		if !celigo.HasAccess(want) {
 			return false, ruleError(&celigo.NoAccessLeftError{What: "this access"})
 		}
-		if err := c.client.UpdateUser(ctx, want); err != nil {
+		if err := c.client.UpdateUser(ctx, recordID, want); err != nil {
 			mayHaveWritten = mayHaveWritten || celigo.MayHaveLanded(err)
 			if err := retry.Wait(ctx, err); err != nil {
 				return false, writeError(err, "update user "+recordID)
