@@ -422,14 +422,19 @@ func scrubURL(err error) error {
 }
 
 // decode parses a JSON object answer into out, naming the endpoint when Celigo sent something unexpected.
-// What a proxy or a cut connection produces (not JSON, empty, cut short, null) is a garbledError; JSON of the
-// wrong shape is not, since asking again would give the same.
+// What a proxy or a cut connection produces (not JSON, empty, cut short, null, another shape at the top) is a
+// garbledError, asked again; a field of the wrong type inside a record is not, since asking again would give
+// the same.
 func decode(req request, resp *response, out any) error {
 	if err := checkJSON(req, resp); err != nil {
 		return err
 	}
-	if string(bytes.TrimSpace(resp.body)) == "null" {
+	switch trimmed := bytes.TrimSpace(resp.body); {
+	case string(trimmed) == "null":
 		return garbled(req, "answer is null")
+	case trimmed[0] != '{':
+		// A list, a string or a number where one record was asked for: asked again, like a cut answer.
+		return garbled(req, "answer is not a JSON object: "+snippet(resp.body))
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return decodeError(req, err)
@@ -458,7 +463,8 @@ func decodeError(req request, err error) error {
 	return withCode(codes.Internal, "celigo: %s %s: unexpected JSON answer: %v", req.method, req.path, err)
 }
 
-// garbledError is an answer that cannot be read at all: not JSON, empty, cut short, or null. A GET is asked
+// garbledError is an answer that cannot be read at all: not JSON, empty, cut short, null, or not the shape
+// asked for at the top (an object for a list, a list for a record). A GET is asked
 // again within the retry budget; it fails the call only when it persists.
 type garbledError struct{ err error }
 

@@ -53,9 +53,9 @@ func TestEveryRequestCarriesAuthAndAccept(t *testing.T) {
 	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/ashares":
-			writeJSONBody(w, 200, `[{"_id":"u1","accessLevel":"monitor","disabled":false}]`)
+			writeJSONBody(w, 200, `[{"_id":"u1","accessLevel":"monitor","disabled":false,"sharedWithUser":{"_id":"p1"}}]`)
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/ashares/u1":
-			writeJSONBody(w, 200, `{"_id":"u1","accessLevel":"monitor","disabled":false}`)
+			writeJSONBody(w, 200, `{"_id":"u1","accessLevel":"monitor","disabled":false,"sharedWithUser":{"_id":"p1"}}`)
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/integrations":
 			writeJSONBody(w, 200, `[]`)
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/tokenInfo":

@@ -139,6 +139,30 @@ type UserSummary struct {
 
 func (u *UserSummary) recordID() string { return u.ID }
 
+// An access record always names its person (sharedWithUser); an integration, an MCP server or any other
+// record never does. That is how a users answer is told from another resource's.
+func (u *UserSummary) wrongKind() string { return noPerson(u.SharedWithUser) }
+func (u *User) wrongKind() string        { return noPerson(u.SharedWithUser) }
+
+func noPerson(p SharedUser) string {
+	if p.ID == "" && p.Email == "" {
+		return "it names no person (sharedWithUser), as every access record does"
+	}
+	return ""
+}
+
+// personMarker is set when an item carries sharedWithUser, which only access records do.
+type personMarker struct {
+	SharedWithUser *struct{} `json:"sharedWithUser,omitempty"`
+}
+
+func (m personMarker) wrongKind() string {
+	if m.SharedWithUser != nil {
+		return "it names a person (sharedWithUser): it is an access record"
+	}
+	return ""
+}
+
 // IsPending reports an invitation not yet accepted.
 func (u *UserSummary) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
 

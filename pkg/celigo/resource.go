@@ -18,6 +18,22 @@ type identified[T any] interface {
 	recordID() string
 }
 
+// kinded is a record that can tell an item of another resource kind (a proxy or a rewrite answering one
+// endpoint with another's list or record): wrongKind says why the item is not one of its own, "" when it is.
+type kinded interface{ wrongKind() string }
+
+// checkKind refuses rec when it says it is of another kind; what names the kind expected, for the message.
+func checkKind(req request, what string, index int, rec any) error {
+	k, ok := rec.(kinded)
+	if !ok {
+		return nil
+	}
+	if why := k.wrongKind(); why != "" {
+		return withCode(codes.Internal, "celigo: %s %s: item %d is not %s (%s): the answer is another resource's; refusing it", req.method, req.path, index, what, why)
+	}
+	return nil
+}
+
 // recordPath escapes id into collection/{id}, then suffix. Ids come from C1 requests, so they are not trusted:
 // an id that would name another path (empty, a dot segment, a slash, a query or fragment) or carries spaces
 // around it is refused before any request. what names the kind of id in the message.
@@ -33,6 +49,9 @@ func recordPath(collection, what, id, suffix string) (string, error) {
 func getRecord[T any, PT identified[T]](ctx context.Context, c *Client, path, id string) (*T, error) {
 	out := new(T)
 	if err := c.getJSON(ctx, path, out); err != nil {
+		return nil, err
+	}
+	if err := checkKind(request{method: http.MethodGet, path: path}, "the record asked for", 0, out); err != nil {
 		return nil, err
 	}
 	switch got := PT(out).recordID(); got {

@@ -193,7 +193,7 @@ func TestUpdateUserReflectsAccessChanges(t *testing.T) {
 }
 
 func TestUpdateUserRecordWithoutOptionalFields(t *testing.T) {
-	const rec = `{"_id":"r1","accepted":true,"disabled":true,"accountMFARequired":false}`
+	const rec = `{"_id":"r1","accepted":true,"disabled":true,"accountMFARequired":false,"sharedWithUser":{"_id":"p1"}}`
 	_, put := getAndPut(t, rec, nil)
 	assert.Equal(t, []string{"accountMFARequired", "disabled"}, keys(put),
 		"no accessLevel or integrationAccessLevel invented")
@@ -207,7 +207,7 @@ func TestUpdateUserRecordWithoutOptionalFields(t *testing.T) {
 	assert.JSONEq(t, `[{"_integrationId":"i9","accessLevel":"monitor"}]`, string(put["integrationAccessLevel"]))
 	assert.NotContains(t, put, "accessLevel")
 
-	_, put = getAndPut(t, `{"_id":"r2","accessLevel":null,"integrationAccessLevel":null}`, nil)
+	_, put = getAndPut(t, `{"_id":"r2","accessLevel":null,"integrationAccessLevel":null,"sharedWithUser":{"_id":"p2"}}`, nil)
 	assert.NotContains(t, put, "accessLevel", "a null role stays absent")
 	assert.Equal(t, `[]`, string(put["integrationAccessLevel"]))
 }
