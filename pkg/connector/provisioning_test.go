@@ -607,3 +607,61 @@ func TestConcurrentChangeIsNotLost(t *testing.T) {
 		t.Errorf("want the write redone once, got %v", w)
 	}
 }
+
+// The token's own user cannot be disabled, demoted below administrator or deleted through the connector:
+// it would lock the connector out. A delete given a person's user id, not an access record id, is refused
+// with the id to use, never reported as already done.
+func TestTheTokensOwnUserAndPersonIDs(t *testing.T) {
+	acct := provAccount()
+	acct.TokenUserID = "6500000000000000000000p1" // the administrator's person
+	self := []struct {
+		name string
+		op   func(f *fixture) error
+	}{
+		{"disable", func(f *fixture) error { return f.action("disable_user", admin) }},
+		{"grant manage", func(f *fixture) error { _, err := f.grant(admin, ent("role", "manage", "assigned")); return err }},
+		{"grant monitor", func(f *fixture) error { _, err := f.grant(admin, ent("role", "monitor", "assigned")); return err }},
+		{"revoke administrator", func(f *fixture) error {
+			_, err := f.revoke(admin, ent("role", "administrator", "assigned"))
+			return err
+		}},
+		{"delete", func(f *fixture) error {
+			_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", admin).GetId()}.Build())
+			return err
+		}},
+	}
+	for _, tc := range self {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixtureFor(t, acct, 0)
+			err := tc.op(f)
+			if err == nil || !strings.Contains(err.Error(), "the access token belongs to") {
+				t.Fatalf("want a refusal naming the token's own user, got %v", err)
+			}
+			if tc.name != "disable" && status.Code(err) != codes.FailedPrecondition { // an action's failure is its text
+				t.Errorf("code %v, want FailedPrecondition", status.Code(err))
+			}
+			if w := f.writes(); len(w) != 0 {
+				t.Errorf("refused request wrote: %v", w)
+			}
+			f.othersUnchanged(t)
+		})
+	}
+	t.Run("granting administrator again is fine", func(t *testing.T) {
+		f := newFixtureFor(t, acct, 0)
+		resp, err := f.grant(admin, ent("role", "administrator", "assigned"))
+		if err != nil || !alreadyExists(resp) {
+			t.Fatalf("got %v, %v", resp, err)
+		}
+	})
+	t.Run("delete by a person's user id", func(t *testing.T) {
+		f := newFixtureFor(t, acct, 0)
+		_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", "6500000000000000000000p2").GetId()}.Build())
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), manager) || !strings.Contains(err.Error(), "not an access record id") {
+			t.Fatalf("want InvalidArgument naming access record %s, got %v", manager, err)
+		}
+		if w := f.writes(); len(w) != 0 {
+			t.Errorf("refused request wrote: %v", w)
+		}
+		f.othersUnchanged(t)
+	})
+}
