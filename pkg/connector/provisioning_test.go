@@ -559,7 +559,7 @@ func TestFailedWriteIsAnError(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		code   codes.Code
-	}{{500, codes.Aborted}, {503, codes.Aborted}, {422, codes.InvalidArgument}} {
+	}{{500, codes.Aborted}, {503, codes.Aborted}, {422, codes.InvalidArgument}, {409, codes.Aborted}} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			f := newFixture(t, -1)
 			f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
@@ -577,6 +577,31 @@ func TestFailedWriteIsAnError(t *testing.T) {
 				t.Errorf("record changed by a failed write")
 			}
 		})
+	}
+}
+
+// A PUT answered 409 (the record changed meanwhile) is not "already exists": the write is redone from a
+// fresh read, and lands.
+func TestConflictIsReadAgain(t *testing.T) {
+	f := newFixture(t, 0)
+	puts := 0
+	f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.Method == http.MethodPut {
+			if puts++; puts == 1 {
+				return &celigotest.Fault{Status: http.StatusConflict}
+			}
+		}
+		return nil
+	})
+	resp, err := f.grant(nobody, ent("role", "monitor", "assigned"))
+	if err != nil || alreadyExists(resp) {
+		t.Fatalf("got %v, %v; want the grant made", resp, err)
+	}
+	if got := f.record(t, nobody)["accessLevel"]; got != "monitor" {
+		t.Fatalf("accessLevel %v", got)
+	}
+	if puts != 2 {
+		t.Errorf("%d PUTs, want 2", puts)
 	}
 }
 
