@@ -467,6 +467,15 @@ func TestCreateAccountInvites(t *testing.T) {
 		t.Fatalf("duplicate: %v", again)
 	}
 
+	// The owner's address too, though Celigo lists no record for the owner: C1 gets the owner.
+	owner, err := f.createAccount(" Owner@example.com ", "monitor")
+	if err != nil {
+		t.Fatalf("inviting the owner's address: %v", err)
+	}
+	if got := owner.GetAlreadyExists().GetResource().GetId().GetResource(); got != ownerID {
+		t.Fatalf("owner's address: %v", owner)
+	}
+
 	noRole, err := f.createAccount("plain@example.com", "")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/actions"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -104,6 +105,10 @@ func (c *Connector) invite(ctx context.Context, inv celigo.Invitation) (connecto
 			return c.invited(ctx, inv.Email, created)
 		case celigo.IsStatus(err, http.StatusConflict) || celigo.IsStatus(err, http.StatusBadRequest):
 			existing, findErr := c.findUserByEmail(ctx, inv.Email)
+			if findErr == nil && existing == nil {
+				// Celigo lists no record for the owner: an address that is the owner's is found this way.
+				existing, findErr = c.ownerWithEmail(ctx, inv.Email)
+			}
 			if findErr != nil {
 				return nil, findErr
 			}
@@ -187,6 +192,29 @@ func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Reso
 		return nil, err
 	}
 	return describeUser(found)
+}
+
+// ownerWithEmail is the account owner's resource when email is the owner's address, else nil (also when the
+// token cannot see the owner).
+func (c *Connector) ownerWithEmail(ctx context.Context, email string) (*v2.Resource, error) {
+	users, err := c.readAllUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := c.ownerResource(ctx, users)
+	if err != nil || owner == nil {
+		return nil, err
+	}
+	trait, err := rs.GetUserTrait(owner)
+	if err != nil {
+		return nil, wrapErr(err, "describe the account owner")
+	}
+	for _, e := range trait.GetEmails() {
+		if strings.EqualFold(e.GetAddress(), email) {
+			return owner, nil
+		}
+	}
+	return nil, nil
 }
 
 // Delete removes a user's access record. Already gone is success; the owner and the token's own user are
