@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // An access record (/v1/ashares item) as JSON, in one place: which fields Celigo sets itself, which a PUT
@@ -43,6 +44,19 @@ type SharedUser struct {
 	Name              string `json:"name"`
 	AllowedToResetMFA bool   `json:"allowedToResetMFA"`
 	AccountSSOLinked  string `json:"accountSSOLinked"`
+}
+
+// UnmarshalJSON trims the email: an address with spaces around it is the same address, and would otherwise
+// reach C1 (and matching by email) as a different one.
+func (p *SharedUser) UnmarshalJSON(b []byte) error {
+	type plain SharedUser // no methods: decoding it does not come back here
+	var f plain
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	f.Email = strings.TrimSpace(f.Email)
+	*p = SharedUser(f)
+	return nil
 }
 
 // IntegrationAccess is one integrationAccessLevel entry.

@@ -374,3 +374,22 @@ func TestGetByIDRefusesAnotherRecord(t *testing.T) {
 	_, err = c.GetUser(context.Background(), "y")
 	require.NoError(t, err, "the record asked for is accepted")
 }
+
+// An email with spaces or a line break around it is the same address: it reaches the sync trimmed.
+func TestEmailsAreTrimmed(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
+		if r.URL.Path == "/v1/ashares" {
+			writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"p","email":"  Jane@Example.com\n","name":"Jane"}}]`)
+			return
+		}
+		writeJSONBody(w, 200, `{"_id":"a","sharedWithUser":{"_id":"p","email":"\tjane@example.com "}}`)
+	})
+	c, _ := newTestClient(t, api.URL)
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	assert.Equal(t, "Jane@Example.com", users[0].SharedWithUser.Email)
+	u, err := c.GetUser(context.Background(), "a")
+	require.NoError(t, err)
+	assert.Equal(t, "jane@example.com", u.Email())
+}

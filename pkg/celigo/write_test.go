@@ -102,12 +102,17 @@ func TestWriteRetryWait(t *testing.T) {
 		}
 	})
 	t.Run("refusals are final", func(t *testing.T) {
-		for _, st := range []int{400, 401, 403, 404, 409, 422, 302} {
+		for _, st := range []int{400, 401, 403, 404, 422, 302} {
 			c, sl := newTestClient(t, "http://127.0.0.1:1")
 			err := errFor(t, st, "")
 			assert.Same(t, err, c.NewWriteRetry().Wait(context.Background(), err), "status %d", st)
 			assert.Empty(t, sl.Waits())
 		}
+	})
+	t.Run("a conflict starts a new round", func(t *testing.T) {
+		c, sl := newTestClient(t, "http://127.0.0.1:1")
+		require.NoError(t, c.NewWriteRetry().Wait(context.Background(), errFor(t, 409, "")))
+		assert.Len(t, sl.Waits(), 1)
 	})
 	t.Run("budget spent", func(t *testing.T) {
 		c, _ := newTestClient(t, "http://127.0.0.1:1") // 3 s budget
