@@ -372,8 +372,11 @@ type transportError struct {
 	err          error
 }
 
+// Error is one line: the SDK's transport puts a line break inside its errors ("... connection refused\ndial
+// tcp ..."), which would leave the last line of an exit message without its explanation.
 func (e *transportError) Error() string {
-	return fmt.Sprintf("celigo: %s %s: no answer from Celigo: %v", e.method, e.path, e.err)
+	return fmt.Sprintf("celigo: %s %s: no answer from Celigo: %s", e.method, e.path,
+		cleanText(strings.ReplaceAll(e.err.Error(), "\n", "; "), maxErrorText))
 }
 func (e *transportError) Unwrap() error { return e.err }
 
