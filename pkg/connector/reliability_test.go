@@ -268,7 +268,7 @@ func TestPagingLoopIsRefused(t *testing.T) {
 		after := r.URL.Query().Get("after")
 		next := map[string]string{"": "b", "b": "c", "c": "b"}[after]
 		w.Header().Set("Link", "<"+srv.URL+"/v1/ashares?after="+next+`>; rel="next"`)
-		_, _ = w.Write([]byte(`[{"_id":"user-` + after + `"}]`))
+		_, _ = w.Write([]byte(`[{"_id":"user-` + after + `","sharedWithUser":{"_id":"p-` + after + `"}}]`))
 	}))
 	defer srv.Close()
 	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: srv.URL, Token: token})
