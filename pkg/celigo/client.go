@@ -104,24 +104,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("celigo: creating HTTP client: %w", err)
 		}
 	}
-	// Go's client re-sends Authorization on a redirect to the same host name, whatever the port or
-	// scheme (https -> http included). Follow redirects only within the configured origin; any other
-	// redirect is returned as is (a 3xx error) so the token goes nowhere else. A write is never
-	// redirected: Go would turn a 301/302/303 into a GET whose answer would pass for the write's. The
-	// caller's client is copied, not changed.
+	// No redirect is followed, GETs included: Celigo does not send them, and a followed one lets an answer
+	// stand for another request (a read of record X answered by record Y's URL, a list by another list).
+	// Go would also re-send Authorization to the same host name on any port or scheme, and turn a redirected
+	// write into a GET. The redirect itself is the answer, a 3xx error naming its target. The caller's client
+	// is copied, not changed.
 	cp := *httpClient
-	cp.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		if via[0].Method != http.MethodGet {
-			return http.ErrUseLastResponse
-		}
-		if !strings.EqualFold(r.URL.Scheme, base.Scheme) || !sameHost(r.URL, base) || r.URL.User != nil {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	httpClient = &cp
 	budget := cfg.RetryBudget
 	if budget == 0 {
@@ -279,15 +268,18 @@ func (c *Client) once(ctx context.Context, req request, payload []byte) (*respon
 		return nil, &transportError{method: req.method, path: req.path, err: scrubURL(err)}
 	}
 	defer hresp.Body.Close()
+	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
+		// Only the head of an error answer is read (a real envelope is small); the status is what matters
+		// and survives whatever follows, a huge or cut body included.
+		data, _ := io.ReadAll(io.LimitReader(hresp.Body, maxErrorBody))
+		return nil, newAPIError(req.method, req.path, hresp, data)
+	}
 	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody+1))
 	if err != nil {
 		return nil, &transportError{method: req.method, path: req.path, err: scrubURL(err)}
 	}
 	if len(data) > maxBody {
 		return nil, withCode(codes.Internal, "celigo: %s %s: answer larger than %d bytes", req.method, req.path, maxBody)
-	}
-	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
-		return nil, newAPIError(req.method, req.path, hresp, data)
 	}
 	return &response{status: hresp.StatusCode, header: hresp.Header, body: data}, nil
 }
@@ -380,8 +372,11 @@ type transportError struct {
 	err          error
 }
 
+// Error is one line: the SDK's transport puts a line break inside its errors ("... connection refused\ndial
+// tcp ..."), which would leave the last line of an exit message without its explanation.
 func (e *transportError) Error() string {
-	return fmt.Sprintf("celigo: %s %s: no answer from Celigo: %v", e.method, e.path, e.err)
+	return fmt.Sprintf("celigo: %s %s: no answer from Celigo: %s", e.method, e.path,
+		cleanText(strings.ReplaceAll(e.err.Error(), "\n", "; "), maxErrorText))
 }
 func (e *transportError) Unwrap() error { return e.err }
 
@@ -430,14 +425,19 @@ func scrubURL(err error) error {
 }
 
 // decode parses a JSON object answer into out, naming the endpoint when Celigo sent something unexpected.
-// What a proxy or a cut connection produces (not JSON, empty, cut short, null) is a garbledError; JSON of the
-// wrong shape is not, since asking again would give the same.
+// What a proxy or a cut connection produces (not JSON, empty, cut short, null, another shape at the top) is a
+// garbledError, asked again; a field of the wrong type inside a record is not, since asking again would give
+// the same.
 func decode(req request, resp *response, out any) error {
 	if err := checkJSON(req, resp); err != nil {
 		return err
 	}
-	if string(bytes.TrimSpace(resp.body)) == "null" {
+	switch trimmed := bytes.TrimSpace(resp.body); {
+	case string(trimmed) == "null":
 		return garbled(req, "answer is null")
+	case trimmed[0] != '{':
+		// A list, a string or a number where one record was asked for: asked again, like a cut answer.
+		return garbled(req, "answer is not a JSON object: "+snippet(resp.body))
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return decodeError(req, err)
@@ -466,7 +466,8 @@ func decodeError(req request, err error) error {
 	return withCode(codes.Internal, "celigo: %s %s: unexpected JSON answer: %v", req.method, req.path, err)
 }
 
-// garbledError is an answer that cannot be read at all: not JSON, empty, cut short, or null. A GET is asked
+// garbledError is an answer that cannot be read at all: not JSON, empty, cut short, null, or not the shape
+// asked for at the top (an object for a list, a list for a record). A GET is asked
 // again within the retry budget; it fails the call only when it persists.
 type garbledError struct{ err error }
 

@@ -53,9 +53,9 @@ func TestEveryRequestCarriesAuthAndAccept(t *testing.T) {
 	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/ashares":
-			writeJSONBody(w, 200, `[{"_id":"u1","accessLevel":"monitor","disabled":false}]`)
+			writeJSONBody(w, 200, `[{"_id":"u1","accessLevel":"monitor","disabled":false,"sharedWithUser":{"_id":"p1"}}]`)
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/ashares/u1":
-			writeJSONBody(w, 200, `{"_id":"u1","accessLevel":"monitor","disabled":false}`)
+			writeJSONBody(w, 200, `{"_id":"u1","accessLevel":"monitor","disabled":false,"sharedWithUser":{"_id":"p1"}}`)
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/integrations":
 			writeJSONBody(w, 200, `[]`)
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/tokenInfo":
@@ -78,7 +78,7 @@ func TestEveryRequestCarriesAuthAndAccept(t *testing.T) {
 	assert.Equal(t, "owner1", ti.UserID)
 	u, err := c.GetUser(ctx, "u1")
 	require.NoError(t, err)
-	require.NoError(t, c.UpdateUser(ctx, u))
+	require.NoError(t, c.UpdateUser(ctx, u.ID, u))
 	require.NoError(t, c.ToggleDisabled(ctx, "u1"))
 	require.NoError(t, c.DeleteUser(ctx, "u1"))
 	inv, err := c.Invite(ctx, Invitation{Email: "new@example.com"})
@@ -150,8 +150,8 @@ func TestBaseURLWithPathPrefix(t *testing.T) {
 	assert.Equal(t, 2, api.Count())
 }
 
-// A redirect out of the configured origin is not followed (Go would re-send Authorization to the
-// same host name on another port or over plain http); a redirect within the origin is.
+// No redirect is followed: out of the configured origin Go would re-send Authorization to the same host name
+// on another port or over plain http; within it, an answer would stand for another request.
 func TestRedirects(t *testing.T) {
 	t.Run("another port", func(t *testing.T) {
 		other := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { writeJSONBody(w, 200, `[]`) })
@@ -179,20 +179,30 @@ func TestRedirects(t *testing.T) {
 		assert.Equal(t, 1, api.Count())
 		assert.Nil(t, api.Client().CheckRedirect, "the caller's http.Client is not modified")
 	})
-	t.Run("same origin is followed", func(t *testing.T) {
+	t.Run("same origin is not followed either", func(t *testing.T) {
+		// A list redirected to another list, or a read of one record to another record, must not pass for
+		// the answer asked for.
 		api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
-			if r.URL.Path == "/v1/ashares" {
-				http.Redirect(w, r, "/v1/ashares/", http.StatusFound)
-				return
+			switch r.URL.Path {
+			case "/v1/ashares":
+				http.Redirect(w, r, "/v1/integrations", http.StatusFound)
+			case "/v1/ashares/x":
+				http.Redirect(w, r, "/v1/ashares/y", http.StatusMovedPermanently)
+			default:
+				writeJSONBody(w, 200, `{"_id":"y","sharedWithUser":{"_id":"p"}}`)
 			}
-			writeJSONBody(w, 200, `[{"_id":"a"}]`)
 		})
 		c, _ := newTestClient(t, api.URL)
 		users, _, err := c.ListUsers(context.Background(), "")
-		require.NoError(t, err)
-		require.Len(t, users, 1)
-		hits := api.Hits()
-		require.Len(t, hits, 2)
-		assert.Equal(t, "Bearer "+testToken, hits[1].Header.Get("Authorization"))
+		require.Error(t, err)
+		assert.Nil(t, users)
+		assert.True(t, IsStatus(err, http.StatusFound), "%v", err)
+		assert.Contains(t, err.Error(), "redirect to "+api.URL+"/v1/integrations not followed")
+		_, err = c.GetUser(context.Background(), "x")
+		assert.True(t, IsStatus(err, http.StatusMovedPermanently), "%v", err)
+		for _, h := range api.Hits() {
+			assert.NotEqual(t, "/v1/integrations", h.Path, "a redirect was followed")
+			assert.NotEqual(t, "/v1/ashares/y", h.Path, "a redirect was followed")
+		}
 	})
 }

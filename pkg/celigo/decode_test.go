@@ -62,7 +62,7 @@ func TestDecodeErrorsNameTheEndpoint(t *testing.T) {
 	}{
 		{"users: malformed", jsonCT, `not json`, "/v1/ashares", listUsers},
 		{"users: truncated", jsonCT, `[{"_id":"a","accessLevel":"mon`, "/v1/ashares", listUsers},
-		{"users: truncated array", jsonCT, `[{"_id":"a"},`, "/v1/ashares", listUsers},
+		{"users: truncated array", jsonCT, `[{"_id":"a","sharedWithUser":{"_id":"pa"}},`, "/v1/ashares", listUsers},
 		{"users: empty body", jsonCT, ``, "/v1/ashares", listUsers},
 		{"users: object instead of array", jsonCT, `{"_id":"a"}`, "/v1/ashares", listUsers},
 		{"users: envelope with 200", jsonCT, `{"errors":[{"code":"x","message":"y"}]}`, "/v1/ashares", listUsers},
@@ -97,9 +97,13 @@ func TestDecodeErrorsNameTheEndpoint(t *testing.T) {
 		{"tokenInfo: no _userId", jsonCT, `{"scope":"*"}`, "/v1/tokenInfo", tokenInfo},
 		{"tokenInfo: malformed", jsonCT, `{"_userId":`, "/v1/tokenInfo", tokenInfo},
 	}
-	// What a proxy or a cut connection produces is asked again (a GET is safe to repeat) and fails only when it
-	// persists; JSON of the wrong shape would read the same the next time, so it fails at once.
+	// What a proxy or a cut connection produces, an answer of another shape at the top included (an object
+	// or a scalar for a list, a list for a record), is asked again (a GET is safe to repeat) and fails only
+	// when it persists; a field of the wrong type inside a record would read the same the next time, so it
+	// fails at once.
 	garbledAnswers := map[string]bool{
+		"users: object instead of array": true, "users: envelope with 200": true, "users: string instead of array": true,
+		"integrations: object": true, "user: array": true,
 		"users: malformed": true, "users: truncated": true, "users: truncated array": true, "users: empty body": true,
 		"users: null": true, "users: HTML with 200": true, "users: no content type": true,
 		"integrations: malformed": true, "integrations: null": true, "integrations: text/plain": true,
@@ -135,7 +139,7 @@ func TestGarbledAnswerThenGoodOne(t *testing.T) {
 		"HTML proxy page": {"text/html", "<html><body>502 Bad Gateway</body></html>"},
 		"empty 200":       {"application/json", ""},
 		"null":            {"application/json", "null"},
-		"trailing junk":   {"application/json", `[{"_id":"a"}] <html>`},
+		"trailing junk":   {"application/json", `[{"_id":"a","sharedWithUser":{"_id":"pa"}}] <html>`},
 	}
 	for name, g := range garbage {
 		t.Run(name, func(t *testing.T) {
@@ -145,7 +149,7 @@ func TestGarbledAnswerThenGoodOne(t *testing.T) {
 					_, _ = w.Write([]byte(g.body))
 					return
 				}
-				writeJSONBody(w, 200, `[{"_id":"a"},{"_id":"b"}]`)
+				writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"pa"}},{"_id":"b","sharedWithUser":{"_id":"pb"}}]`)
 			})
 			c, sl := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
@@ -190,11 +194,11 @@ func TestEmptyListIsNotAnError(t *testing.T) {
 
 func TestTimestampsTolerated(t *testing.T) {
 	body := `[
-	 {"_id":"a","lastSignIn":"2026-05-02T17:02:59.370Z","createdAt":"2025-11-01T09:00:00Z","lastModified":"2026-01-05T10:00:01.000+01:00"},
-	 {"_id":"b","lastSignIn":null,"createdAt":null,"lastModified":null},
-	 {"_id":"c"},
-	 {"_id":"d","lastSignIn":"","createdAt":"yesterday","lastModified":"2026-13-45"},
-	 {"_id":"e","lastSignIn":"Sat, 02 May 2026 17:02:59 GMT"}
+	 {"_id":"a","sharedWithUser":{"_id":"pa"},"lastSignIn":"2026-05-02T17:02:59.370Z","createdAt":"2025-11-01T09:00:00Z","lastModified":"2026-01-05T10:00:01.000+01:00"},
+	 {"_id":"b","sharedWithUser":{"_id":"pb"},"lastSignIn":null,"createdAt":null,"lastModified":null},
+	 {"_id":"c","sharedWithUser":{"_id":"pc"}},
+	 {"_id":"d","sharedWithUser":{"_id":"pd"},"lastSignIn":"","createdAt":"yesterday","lastModified":"2026-13-45"},
+	 {"_id":"e","sharedWithUser":{"_id":"pe"},"lastSignIn":"Sat, 02 May 2026 17:02:59 GMT"}
 	]`
 	api := serveOnce(t, "application/json", body)
 	c, _ := newTestClient(t, api.URL)
@@ -249,7 +253,7 @@ func TestDecodeFullRecord(t *testing.T) {
 	require.Len(t, users, 1)
 	assert.Equal(t, u.Summary(), users[0])
 
-	api = serveOnce(t, "application/json", `[{"_id":"x"},{"_id":"y","accepted":false},{"_id":"z","accepted":null}]`)
+	api = serveOnce(t, "application/json", `[{"_id":"x","sharedWithUser":{"_id":"px"}},{"_id":"y","sharedWithUser":{"_id":"py"},"accepted":false},{"_id":"z","sharedWithUser":{"_id":"pz"},"accepted":null}]`)
 	c, _ = newTestClient(t, api.URL)
 	users, _, err = c.ListUsers(context.Background(), "")
 	require.NoError(t, err)

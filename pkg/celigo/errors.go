@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/ratelimit"
@@ -77,7 +79,81 @@ type envelope struct {
 	Message string `json:"message"`
 }
 
-const maxErrorBodyInMessage = 200
+const (
+	maxErrorBodyInMessage = 200
+	// maxErrorText caps Celigo's own words (message, code, field) in an error: they reach log lines,
+	// C1 and the exit message, and a megabyte of them would bury what matters (the status).
+	maxErrorText = 300
+	// maxErrorBody is what is read of a non-2xx answer: enough for any real error envelope. The rest is
+	// left unread, so a 20 MB error page costs nothing and its status survives.
+	maxErrorBody = 64 << 10
+)
+
+// cleanText makes text from Celigo fit for a log line or a terminal: escape sequences (ESC [ ... letter,
+// ESC ] ... BEL/ST) and other control characters are dropped, runs of spaces and line breaks become one
+// space, invalid UTF-8 is replaced, and the result is cut to at most limit runes and "...".
+func cleanText(s string, limit int) string {
+	var b strings.Builder
+	runes, space := 0, false
+	for i := 0; i < len(s) && runes < limit+1; {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == 0x1b || r == 0x9b || r == 0x9d: // ESC, CSI, OSC: skip the whole sequence
+			i = skipEscape(s, i, r)
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case r == utf8.RuneError && size == 1:
+			r = '\ufffd'
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r): // C0, C1, DEL, bidi overrides
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			runes++
+			space = false
+		}
+		b.WriteRune(r)
+		runes++
+	}
+	out := b.String()
+	if runes > limit {
+		out = string([]rune(out)[:limit]) + "..."
+	}
+	return out
+}
+
+// skipEscape returns the index after the escape sequence that the rune intro (just read, ending before i)
+// starts: CSI runs to a final byte in @..~, OSC and other string sequences to BEL or ESC \, any other ESC
+// sequence is one more character.
+func skipEscape(s string, i int, intro rune) int {
+	kind := intro
+	if intro == 0x1b && i < len(s) {
+		switch s[i] {
+		case '[':
+			kind, i = 0x9b, i+1
+		case ']', 'P', '_', '^', 'X':
+			kind, i = 0x9d, i+1
+		default:
+			return i + 1
+		}
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if kind == 0x9b && c >= 0x40 && c <= 0x7e {
+			return i + 1
+		}
+		if kind == 0x9d && (c == 0x07 || c == 0x1b && i+1 < len(s) && s[i+1] == '\\') {
+			if c == 0x1b {
+				return i + 2
+			}
+			return i + 1
+		}
+	}
+	return i
+}
 
 func newAPIError(method, path string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{
@@ -101,6 +177,7 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 			msgs = append(msgs, env.Message)
 		}
 		e.Message = strings.Join(msgs, "; ")
+		e.Code, e.Field, e.Message = cleanText(e.Code, 60), cleanText(e.Field, 100), cleanText(e.Message, maxErrorText)
 	} else {
 		// An HTML page from a load balancer or a proxy: name it, quote a little of it.
 		e.Message = fmt.Sprintf("unexpected %s body: %s", contentTypeName(resp), snippet(body))
@@ -118,8 +195,7 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 	return e
 }
 
-// redirectMessage names a redirect that was not followed: every one on a write, any other to another origin.
-// The target is shown without credentials or query.
+// redirectMessage names a redirect, which is never followed. The target is shown without credentials or query.
 func redirectMessage(method string, resp *http.Response) string {
 	target := "nowhere (no Location header)"
 	if loc, err := resp.Location(); err == nil {
@@ -129,7 +205,7 @@ func redirectMessage(method string, resp *http.Response) string {
 	if method != http.MethodGet {
 		return fmt.Sprintf("Celigo answered with a redirect to %s, not followed: a write is never redirected, so it is not known to be done", target)
 	}
-	return fmt.Sprintf("redirect to %s not followed: the token is only sent to the configured origin", target)
+	return fmt.Sprintf("redirect to %s not followed: Celigo does not redirect API calls, so the answer cannot be trusted for this request", target)
 }
 
 // IsSandboxRefusal reports a 403 whose answer mentions a sandbox. Celigo refuses changes made with a token
@@ -174,10 +250,7 @@ func contentTypeName(resp *http.Response) string {
 }
 
 func snippet(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > maxErrorBodyInMessage {
-		s = s[:maxErrorBodyInMessage] + "..."
-	}
+	s := cleanText(string(body[:min(len(body), 4*maxErrorBodyInMessage)]), maxErrorBodyInMessage)
 	if s == "" {
 		return "(empty)"
 	}

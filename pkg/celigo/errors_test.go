@@ -2,6 +2,7 @@ package celigo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,7 +27,7 @@ func TestAPIErrors(t *testing.T) {
 		return err
 	}
 	update := func(c *Client) error {
-		return c.UpdateUser(context.Background(), &User{ID: "abc", AccessLevel: "monitor"})
+		return c.UpdateUser(context.Background(), "abc", &User{ID: "abc", AccessLevel: "monitor"})
 	}
 	del := func(c *Client) error { return c.DeleteUser(context.Background(), "abc") }
 
@@ -220,5 +221,64 @@ func TestWithCodeKeepsTheCause(t *testing.T) {
 	}
 	if got := status.Code(err); got != codes.FailedPrecondition {
 		t.Errorf("code %v", got)
+	}
+}
+
+// Celigo's words reach log lines, C1 and the exit message: they come out without control characters or
+// escape sequences, and cut to a few hundred characters. A huge error answer is not read whole, and its
+// status survives.
+func TestErrorTextIsCleanedAndCut(t *testing.T) {
+	hostile := "bad\x1b[31mred\x1b[0m \x1b]0;title\x07line\r\nbreak\x00nul\u202edrow " + strings.Repeat("x", 1<<20)
+	t.Run("envelope message", func(t *testing.T) {
+		body, _ := json.Marshal(map[string]any{"errors": []map[string]string{{"code": "forbidden\x1b[2J", "message": hostile}}})
+		api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+			writeJSONBody(w, 403, string(body[:60<<10])+`"}]}`)
+		})
+		c, _ := newTestClient(t, api.URL)
+		_, err := c.GetUser(context.Background(), "abc")
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, http.StatusForbidden, apiErr.StatusCode)
+		assert.Equal(t, "forbidden", apiErr.Code)
+		assert.True(t, strings.HasPrefix(apiErr.Message, "badred line breaknuldrow xxx"), "%q", apiErr.Message[:40])
+		assert.LessOrEqual(t, len(err.Error()), 400)
+		assertPrintable(t, err.Error())
+	})
+	t.Run("20 MB error envelope", func(t *testing.T) {
+		page, _ := json.Marshal(map[string]any{"errors": []map[string]string{{"code": "forbidden", "message": strings.Repeat(hostile, 20)}}})
+		api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+			serveAnswer(w, http.StatusForbidden, "application/json", string(page))
+		})
+		c, _ := newTestClient(t, api.URL)
+		_, _, err := c.ListUsers(context.Background(), "")
+		require.True(t, IsStatus(err, http.StatusForbidden), "the real status is lost: %v", err)
+		assert.Equal(t, codes.PermissionDenied, status.Code(err))
+		assert.LessOrEqual(t, len(err.Error()), 400)
+		assertPrintable(t, err.Error())
+	})
+}
+
+func assertPrintable(t *testing.T, s string) {
+	t.Helper()
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u202e' {
+			t.Fatalf("control character %U in %q", r, s)
+		}
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":                      "plain",
+		"  a \n\t b  ":               "a b",
+		"\x1b[1;31mred\x1b[m":        "red",
+		"\x1b]8;;http://x\x1b\\link": "link",
+		"a\u009b2Jb":                 "ab",
+		"bell\x07\x7f":               "bell",
+		"bad\xffutf8":                "bad\ufffdutf8",
+		"éèà日本":                      "éèà日本",
+		strings.Repeat("y", 12):      "yyyyyyyyyy...",
+	} {
+		assert.Equal(t, want, cleanText(in, 10), "%q", in)
 	}
 }

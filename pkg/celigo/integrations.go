@@ -12,6 +12,8 @@ type Integration struct {
 	Sandbox      bool      `json:"sandbox"`
 	CreatedAt    Timestamp `json:"createdAt"`
 	LastModified Timestamp `json:"lastModified"`
+
+	personMarker // tells a users answer served in place of this list
 }
 
 func (it *Integration) recordID() string { return it.ID }
@@ -27,5 +29,5 @@ func (c *Client) GetIntegration(ctx context.Context, id string) (*Integration, e
 	if err != nil {
 		return nil, err
 	}
-	return getRecord[Integration](ctx, c, path)
+	return getRecord[Integration](ctx, c, path, id)
 }

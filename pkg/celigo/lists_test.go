@@ -100,7 +100,7 @@ func TestUnreadableLinkHeaderFailsTheList(t *testing.T) {
 			api = newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
 				header = fmt.Sprintf(format, api.URL)
 				w.Header().Set("Link", header)
-				writeJSONBody(w, 200, `[{"_id":"a"}]`)
+				writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`)
 			})
 			c, sl := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
@@ -141,7 +141,7 @@ func TestUnusualNextLinksAreFollowed(t *testing.T) {
 					return
 				}
 				if r.URL.Query().Get("after") == "1" {
-					writeJSONBody(w, 200, `[{"_id":"b"}]`)
+					writeJSONBody(w, 200, `[{"_id":"b","sharedWithUser":{"_id":"pb"}}]`)
 					return
 				}
 				host := strings.TrimPrefix(api.URL, "http://")
@@ -149,7 +149,7 @@ func TestUnusualNextLinksAreFollowed(t *testing.T) {
 				for _, field := range strings.Split(link, "\n") {
 					w.Header().Add("Link", field)
 				}
-				writeJSONBody(w, 200, `[{"_id":"a"}]`)
+				writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`)
 			})
 			c, _ := newTestClient(t, api.URL)
 			ids, _ := walkUsers(t, c)
@@ -172,7 +172,7 @@ func TestPageRecordCap(t *testing.T) {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			fmt.Fprintf(&b, `{"_id":"u%d"}`, i)
+			fmt.Fprintf(&b, `{"_id":"u%d","sharedWithUser":{"_id":"p"}}`, i)
 		}
 		b.WriteString("]")
 		return b.String()
@@ -249,4 +249,34 @@ func liveHeap() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// A list answered with another resource's items (a rewrite serving /v1/integrations for /v1/ashares, or
+// the other way round) fails the list: access records name their person (sharedWithUser), nothing else does.
+func TestListOfAnotherKindFails(t *testing.T) {
+	integrations := `[{"_id":"i1","name":"Orders","sandbox":false}]`
+	users := `[{"_id":"u1","accessLevel":"monitor","sharedWithUser":{"_id":"p1","email":"a@example.com"}}]`
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
+		switch r.URL.Path {
+		case "/v1/ashares":
+			writeJSONBody(w, 200, integrations)
+		case "/v1/ashares/i1":
+			writeJSONBody(w, 200, strings.Trim(integrations, "[]"))
+		default:
+			writeJSONBody(w, 200, users)
+		}
+	})
+	c, _ := newTestClient(t, api.URL)
+	_, _, err := c.ListUsers(context.Background(), "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "names no person")
+	_, _, err = c.ListIntegrations(context.Background(), "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "it is an access record")
+	_, _, err = c.ListMCPServers(context.Background(), "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "it is an access record")
+	_, err = c.GetUser(context.Background(), "i1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "names no person")
 }

@@ -63,12 +63,28 @@ func DirectMCPAccess(x *RecordExtras) map[string][]string {
 	return out
 }
 
-// knownScopes keeps the documented scopes of list, once each, read before write.
+// knownScopes keeps the documented scopes of list, once each, read before write. Write implies read (a
+// server's tools cannot be written to by someone who cannot read them, and Celigo's UI offers read or read
+// and write), so an entry that lists write alone holds both.
 func knownScopes(list []string) []string {
+	switch {
+	case slices.Contains(list, ScopeWrite):
+		return []string{ScopeRead, ScopeWrite}
+	case slices.Contains(list, ScopeRead):
+		return []string{ScopeRead}
+	}
+	return nil
+}
+
+// UnknownMCPScopes lists the scopes of a record's entries that Celigo does not document (mcp:admin, ...):
+// they give no access here, and the caller says so in its log.
+func UnknownMCPScopes(x *RecordExtras) []string {
 	var out []string
-	for _, s := range []string{ScopeRead, ScopeWrite} {
-		if slices.Contains(list, s) {
-			out = append(out, s)
+	for _, e := range x.MCPServerAccessLevel {
+		for _, s := range e.Scopes {
+			if !IsMCPScope(s) && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
@@ -155,7 +171,7 @@ func scopeRank(s string) int {
 }
 
 // RemoveMCPScope takes scope away from the user's entries for one server: revoking read removes the
-// entries (write needs read), revoking write leaves read. It reports whether an entry changed.
+// entries (write needs read), revoking write leaves read (an entry that listed write alone then lists read). It reports whether an entry changed.
 func RemoveMCPScope(u *User, serverID, scope string) (bool, error) {
 	if err := checkMCPArgs(serverID, scope); err != nil {
 		return false, err
@@ -176,8 +192,23 @@ func RemoveMCPScope(u *User, serverID, scope string) (bool, error) {
 		}
 		kept = append(kept, e)
 	}
+	if scope == ScopeWrite && len(knownScopes(scopesFor(kept, serverID))) == 0 {
+		// Write implied read: the entry that listed write alone now lists read.
+		kept = append(kept, MCPServerAccess{ServerID: serverID, Scopes: []string{ScopeRead}})
+	}
 	u.MCPServerAccessLevel = kept
 	return true, nil
+}
+
+// scopesFor gathers the scopes entries list for one server.
+func scopesFor(entries []MCPServerAccess, serverID string) []string {
+	var out []string
+	for _, e := range entries {
+		if e.ServerID == serverID {
+			out = append(out, e.Scopes...)
+		}
+	}
+	return out
 }
 
 // RevokeMCP is RemoveMCPScope for a server that uses Celigo as its identity provider: access the user

@@ -45,7 +45,8 @@ func TestMCPScopes(t *testing.T) {
 		{"read entry", mcpRec(LevelMonitor, false, mcpEntry(mcpA, ScopeRead)), readOnlyScope},
 		{"read and write entry", mcpRec("", false, mcpEntry(mcpA, ScopeRead, ScopeWrite)), readWrite},
 		{"scopes listed write first", mcpRec("", false, mcpEntry(mcpA, ScopeWrite, ScopeRead)), readWrite},
-		{"write alone is taken as listed", mcpRec("", false, mcpEntry(mcpA, ScopeWrite)), []string{ScopeWrite}},
+		{"write alone implies read", mcpRec("", false, mcpEntry(mcpA, ScopeWrite)), readWrite},
+		{"write beside an unknown scope implies read", mcpRec("", false, mcpEntry(mcpA, "mcp:admin", ScopeWrite)), readWrite},
 		{"entry for another server", mcpRec(LevelManage, false, mcpEntry(mcpB, ScopeRead, ScopeWrite)), nil},
 		{"two entries for the server merge", mcpRec("", false, mcpEntry(mcpA, ScopeRead), mcpEntry(mcpA, ScopeWrite)), readWrite},
 		{"unknown scope ignored", mcpRec("", false, mcpEntry(mcpA, "mcp:admin")), nil},
@@ -57,6 +58,12 @@ func TestMCPScopes(t *testing.T) {
 			assert.Equal(t, tc.want, MCPScopes(tc.u, mcpA))
 		})
 	}
+}
+
+func TestUnknownMCPScopes(t *testing.T) {
+	u := mcpRec("", false, mcpEntry(mcpA, "mcp:admin", ScopeRead), mcpEntry(mcpB, "mcp:admin", "mcp:own"))
+	assert.Equal(t, []string{"mcp:admin", "mcp:own"}, UnknownMCPScopes(&u.RecordExtras))
+	assert.Empty(t, UnknownMCPScopes(&mcpRec("", false, mcpEntry(mcpA, ScopeRead, ScopeWrite)).RecordExtras))
 }
 
 func TestImplicitMCPSource(t *testing.T) {
@@ -90,8 +97,8 @@ func TestGrantMCP(t *testing.T) {
 			[]MCPServerAccess{mcpEntry(mcpB, ScopeRead), mcpEntry(mcpA, ScopeRead, ScopeWrite)}},
 		{"write to a reader keeps read", mcpRec("", false, mcpEntry(mcpA, ScopeRead)), ScopeWrite, true,
 			[]MCPServerAccess{mcpEntry(mcpA, ScopeRead, ScopeWrite)}},
-		{"read to a write-only entry adds read first", mcpRec("", false, mcpEntry(mcpA, ScopeWrite)), ScopeRead, true,
-			[]MCPServerAccess{mcpEntry(mcpA, ScopeRead, ScopeWrite)}},
+		{"read to a write-only entry is already so (write implies read)", mcpRec("", false, mcpEntry(mcpA, ScopeWrite)), ScopeRead, false,
+			[]MCPServerAccess{mcpEntry(mcpA, ScopeWrite)}},
 		{"an unknown scope on the entry stays", mcpRec("", false, mcpEntry(mcpA, "mcp:future")), ScopeRead, true,
 			[]MCPServerAccess{mcpEntry(mcpA, ScopeRead, "mcp:future")}},
 		{"read already listed", mcpRec("", false, mcpEntry(mcpA, ScopeRead)), ScopeRead, false,
@@ -135,8 +142,10 @@ func TestRevokeMCP(t *testing.T) {
 			[]MCPServerAccess{mcpEntry(mcpB, ScopeRead)}, ""},
 		{"write leaves read", mcpRec("", false, mcpEntry(mcpA, ScopeRead, ScopeWrite)), ScopeWrite, true,
 			[]MCPServerAccess{mcpEntry(mcpA, ScopeRead)}, ""},
-		{"write of a write-only entry removes it", mcpRec("", false, mcpEntry(mcpA, ScopeWrite)), ScopeWrite, true,
-			[]MCPServerAccess{}, ""},
+		{"write of a write-only entry leaves read", mcpRec("", false, mcpEntry(mcpA, ScopeWrite), mcpEntry(mcpB, ScopeRead)), ScopeWrite, true,
+			[]MCPServerAccess{mcpEntry(mcpB, ScopeRead), mcpEntry(mcpA, ScopeRead)}, ""},
+		{"write of merged entries leaves the read entry", mcpRec("", false, mcpEntry(mcpA, ScopeRead), mcpEntry(mcpA, ScopeWrite)), ScopeWrite, true,
+			[]MCPServerAccess{mcpEntry(mcpA, ScopeRead)}, ""},
 		{"read removes duplicated entries", mcpRec("", false, mcpEntry(mcpA, ScopeRead), mcpEntry(mcpA, ScopeWrite)), ScopeRead, true,
 			[]MCPServerAccess{}, ""},
 		{"write not listed", mcpRec("", false, mcpEntry(mcpA, ScopeRead)), ScopeWrite, false,

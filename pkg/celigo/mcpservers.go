@@ -22,6 +22,8 @@ type MCPServer struct {
 	// ExternalProvider is the OAuth provider the server signs users in with instead of Celigo ("" when
 	// Celigo is the identity provider). Then the provider, not Celigo, decides who may use the server.
 	ExternalProvider string `json:"-"`
+
+	personMarker // tells a users answer served in place of this list
 }
 
 // UnmarshalJSON also reads how users sign in to the server.

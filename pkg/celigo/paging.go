@@ -333,7 +333,9 @@ func decodeList[T any, PT identified[T]](req request, resp *response) ([]*T, err
 		return nil, garbled(req, "answer is null, not a list")
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, withCode(codes.Internal, "celigo: %s %s: answer is not a list: %s", req.method, req.path, snippet(resp.body))
+		// Asked again like a garbled answer: a list endpoint answering with an object or a scalar is a proxy
+		// or a fault in between far more often than Celigo changing its API, and a GET is safe to repeat.
+		return nil, garbled(req, "answer is not a list: "+snippet(resp.body))
 	}
 	items := []*T{}
 	for dec.More() {
@@ -346,6 +348,9 @@ func decodeList[T any, PT identified[T]](req request, resp *response) ([]*T, err
 		}
 		if PT(item).recordID() == "" {
 			return nil, withCode(codes.Internal, "celigo: %s %s: item %d has no _id", req.method, req.path, len(items))
+		}
+		if err := checkKind(req, "an item of this list", len(items), item); err != nil {
+			return nil, err
 		}
 		items = append(items, item)
 	}

@@ -225,10 +225,10 @@ func TestListUsersRelativeNextLink(t *testing.T) {
 	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
 		if r.URL.RawQuery == "" {
 			w.Header().Set("Link", `</v1/ashares?after=1>; rel="next"`)
-			writeJSONBody(w, 200, `[{"_id":"a"}]`)
+			writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`)
 			return
 		}
-		writeJSONBody(w, 200, `[{"_id":"b"}]`)
+		writeJSONBody(w, 200, `[{"_id":"b","sharedWithUser":{"_id":"pb"}}]`)
 	})
 	c, _ := newTestClient(t, api.URL)
 	_, next, err := c.ListUsers(context.Background(), "")
@@ -308,7 +308,7 @@ func TestNextLinkToAnotherOriginRefused(t *testing.T) {
 		var base *fakeAPI
 		base = newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
 			w.Header().Set("Link", "<"+link(base, other)+`>; rel="next"`)
-			writeJSONBody(w, 200, `[{"_id":"a"}]`)
+			writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`)
 		})
 		return setup{base: base, other: other}
 	}
@@ -336,7 +336,7 @@ func TestNextLinkToAnotherOriginRefused(t *testing.T) {
 			other := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { writeJSONBody(w, 200, `[]`) })
 			base := newTLSFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
 				w.Header().Set("Link", "<"+other.URL+`/v1/ashares?after=1>; rel="next"`)
-				writeJSONBody(w, 200, `[{"_id":"a"}]`)
+				writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`)
 			})
 			return setup{base: base, other: other, options: []func(*Config){func(c *Config) { c.HTTPClient = base.Client() }}}
 		},
@@ -345,7 +345,7 @@ func TestNextLinkToAnotherOriginRefused(t *testing.T) {
 			var base *fakeAPI
 			base = newTLSFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
 				w.Header().Set("Link", "<http://"+strings.TrimPrefix(base.URL, "https://")+`/v1/ashares?after=1>; rel="next"`)
-				writeJSONBody(w, 200, `[{"_id":"a"}]`)
+				writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`)
 			})
 			return setup{base: base, other: other, options: []func(*Config){func(c *Config) { c.HTTPClient = base.Client() }}}
 		},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // An access record (/v1/ashares item) as JSON, in one place: which fields Celigo sets itself, which a PUT
@@ -43,6 +44,19 @@ type SharedUser struct {
 	Name              string `json:"name"`
 	AllowedToResetMFA bool   `json:"allowedToResetMFA"`
 	AccountSSOLinked  string `json:"accountSSOLinked"`
+}
+
+// UnmarshalJSON trims the email: an address with spaces around it is the same address, and would otherwise
+// reach C1 (and matching by email) as a different one.
+func (p *SharedUser) UnmarshalJSON(b []byte) error {
+	type plain SharedUser // no methods: decoding it does not come back here
+	var f plain
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	f.Email = strings.TrimSpace(f.Email)
+	*p = SharedUser(f)
+	return nil
 }
 
 // IntegrationAccess is one integrationAccessLevel entry.
@@ -138,6 +152,30 @@ type UserSummary struct {
 }
 
 func (u *UserSummary) recordID() string { return u.ID }
+
+// An access record always names its person (sharedWithUser); an integration, an MCP server or any other
+// record never does. That is how a users answer is told from another resource's.
+func (u *UserSummary) wrongKind() string { return noPerson(u.SharedWithUser) }
+func (u *User) wrongKind() string        { return noPerson(u.SharedWithUser) }
+
+func noPerson(p SharedUser) string {
+	if p.ID == "" && p.Email == "" {
+		return "it names no person (sharedWithUser), as every access record does"
+	}
+	return ""
+}
+
+// personMarker is set when an item carries sharedWithUser, which only access records do.
+type personMarker struct {
+	SharedWithUser *struct{} `json:"sharedWithUser,omitempty"`
+}
+
+func (m personMarker) wrongKind() string {
+	if m.SharedWithUser != nil {
+		return "it names a person (sharedWithUser): it is an access record"
+	}
+	return ""
+}
 
 // IsPending reports an invitation not yet accepted.
 func (u *UserSummary) IsPending() bool { return u.Accepted != nil && !*u.Accepted }

@@ -37,7 +37,7 @@ func scripted(t *testing.T, ok string, retryAfter string, statuses ...int) *fake
 }
 
 func TestRetry429HonoursRetryAfter(t *testing.T) {
-	api := scripted(t, `[{"_id":"a"}]`, "2", 429, 200)
+	api := scripted(t, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`, "2", 429, 200)
 	c, sl := newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func TestRetry429HonoursRetryAfter(t *testing.T) {
 }
 
 func TestRetry503ThenSuccess(t *testing.T) {
-	api := scripted(t, `[{"_id":"a"},{"_id":"b"}]`, "", 503, 503, 200)
+	api := scripted(t, `[{"_id":"a","sharedWithUser":{"_id":"pa"}},{"_id":"b","sharedWithUser":{"_id":"pb"}}]`, "", 503, 503, 200)
 	c, sl := newTestClient(t, api.URL)
 	users, next, err := c.ListUsers(context.Background(), "")
 	require.NoError(t, err)

@@ -135,3 +135,18 @@ func TestInvalidHeaderFailsAtOnce(t *testing.T) {
 	assert.Zero(t, api.Count())
 	assert.NotContains(t, err.Error(), "abc")
 }
+
+// A host that refuses connections ends validation with one line that says so: the SDK's transport puts a
+// line break inside its error, which left the exit message's last line a bare "dial tcp ...".
+func TestRefusedConnectionIsOneExplainedLine(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens there now: connections are refused
+	c, _ := newTestClient(t, "http://"+addr)
+	_, err = c.ForValidation().TokenInfo(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.Contains(t, err.Error(), "cannot reach "+addr)
+	assert.True(t, strings.HasSuffix(err.Error(), "connection refused"), "%s", err)
+}

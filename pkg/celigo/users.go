@@ -31,16 +31,17 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return getRecord[User](ctx, c, path)
+	return getRecord[User](ctx, c, path, id)
 }
 
 // The writes below are each sent exactly once, never retried and never redirected: a retry must start
 // from a fresh read (see WriteRetry), or it could undo what someone else changed meanwhile.
 
-// UpdateUser PUTs the whole writable set of u. Celigo replaces the record, so u must come from a fresh
-// GetUser: anything left out would be erased.
-func (c *Client) UpdateUser(ctx context.Context, u *User) error {
-	path, err := userPath(u.ID, "")
+// UpdateUser PUTs the whole writable set of u to the record id, the one the caller asked for (never an id
+// taken from an answer). Celigo replaces the record, so u must come from a fresh GetUser of id: anything
+// left out would be erased.
+func (c *Client) UpdateUser(ctx context.Context, id string, u *User) error {
+	path, err := userPath(id, "")
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func getAndPut(t *testing.T, record string, change func(u *User)) (map[string]js
 	if change != nil {
 		change(u)
 	}
-	require.NoError(t, c.UpdateUser(context.Background(), u))
+	require.NoError(t, c.UpdateUser(context.Background(), u.ID, u))
 	hits := rs.Hits()
 	require.Len(t, hits, 2)
 	assert.Equal(t, http.MethodPut, hits[1].Method)
@@ -193,7 +193,7 @@ func TestUpdateUserReflectsAccessChanges(t *testing.T) {
 }
 
 func TestUpdateUserRecordWithoutOptionalFields(t *testing.T) {
-	const rec = `{"_id":"r1","accepted":true,"disabled":true,"accountMFARequired":false}`
+	const rec = `{"_id":"r1","accepted":true,"disabled":true,"accountMFARequired":false,"sharedWithUser":{"_id":"p1"}}`
 	_, put := getAndPut(t, rec, nil)
 	assert.Equal(t, []string{"accountMFARequired", "disabled"}, keys(put),
 		"no accessLevel or integrationAccessLevel invented")
@@ -207,7 +207,7 @@ func TestUpdateUserRecordWithoutOptionalFields(t *testing.T) {
 	assert.JSONEq(t, `[{"_integrationId":"i9","accessLevel":"monitor"}]`, string(put["integrationAccessLevel"]))
 	assert.NotContains(t, put, "accessLevel")
 
-	_, put = getAndPut(t, `{"_id":"r2","accessLevel":null,"integrationAccessLevel":null}`, nil)
+	_, put = getAndPut(t, `{"_id":"r2","accessLevel":null,"integrationAccessLevel":null,"sharedWithUser":{"_id":"p2"}}`, nil)
 	assert.NotContains(t, put, "accessLevel", "a null role stays absent")
 	assert.Equal(t, `[]`, string(put["integrationAccessLevel"]))
 }
@@ -231,7 +231,7 @@ func TestUpdateUserAgainstStrictFake(t *testing.T) {
 		changed, err := GrantRole(u, role)
 		require.NoError(t, err)
 		require.True(t, changed)
-		require.NoError(t, c.UpdateUser(ctx, u), "record %s", id)
+		require.NoError(t, c.UpdateUser(ctx, u.ID, u), "record %s", id)
 
 		after, ok := srv.Share(id)
 		require.True(t, ok)
@@ -344,7 +344,7 @@ func TestBadIDsRefusedBeforeAnyRequest(t *testing.T) {
 	for _, id := range bad {
 		checks := map[string]error{}
 		_, checks["GetUser"] = c.GetUser(ctx, id)
-		checks["UpdateUser"] = c.UpdateUser(ctx, &User{ID: id, AccessLevel: "monitor"})
+		checks["UpdateUser"] = c.UpdateUser(ctx, id, &User{ID: id, AccessLevel: "monitor"})
 		checks["DeleteUser"] = c.DeleteUser(ctx, id)
 		checks["ToggleDisabled"] = c.ToggleDisabled(ctx, id)
 		_, checks["GetIntegration"] = c.GetIntegration(ctx, id)
@@ -354,4 +354,42 @@ func TestBadIDsRefusedBeforeAnyRequest(t *testing.T) {
 		}
 	}
 	assert.Zero(t, api.Count(), "no request for a bad id")
+}
+
+// A read answered with another record (a proxy's cache, a rewrite) is refused: a write built on it would
+// change that record and report the one asked for as done.
+func TestGetByIDRefusesAnotherRecord(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+		writeJSONBody(w, 200, `{"_id":"y","name":"other","accessLevel":"monitor","sharedWithUser":{"_id":"p","email":"p@example.com"}}`)
+	})
+	c, _ := newTestClient(t, api.URL)
+	u, err := c.GetUser(context.Background(), "x")
+	require.Error(t, err)
+	assert.Nil(t, u)
+	assert.Contains(t, err.Error(), "another record")
+	assert.Equal(t, codes.Internal, status.Code(err))
+	i, err := c.GetIntegration(context.Background(), "x")
+	require.Error(t, err)
+	assert.Nil(t, i)
+	_, err = c.GetUser(context.Background(), "y")
+	require.NoError(t, err, "the record asked for is accepted")
+}
+
+// An email with spaces or a line break around it is the same address: it reaches the sync trimmed.
+func TestEmailsAreTrimmed(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int, _ []byte) {
+		if r.URL.Path == "/v1/ashares" {
+			writeJSONBody(w, 200, `[{"_id":"a","sharedWithUser":{"_id":"p","email":"  Jane@Example.com\n","name":"Jane"}}]`)
+			return
+		}
+		writeJSONBody(w, 200, `{"_id":"a","sharedWithUser":{"_id":"p","email":"\tjane@example.com "}}`)
+	})
+	c, _ := newTestClient(t, api.URL)
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	assert.Equal(t, "Jane@Example.com", users[0].SharedWithUser.Email)
+	u, err := c.GetUser(context.Background(), "a")
+	require.NoError(t, err)
+	assert.Equal(t, "jane@example.com", u.Email())
 }

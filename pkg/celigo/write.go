@@ -39,14 +39,19 @@ type WriteRetry struct {
 // NewWriteRetry starts pacing one write.
 func (c *Client) NewWriteRetry() *WriteRetry { return &WriteRetry{c: c, start: time.Now()} }
 
-// Wait decides on a failed write. For throttling and transient faults (429, 408, 5xx, no answer) it waits
-// as Celigo asks (Retry-After) or backs off, and returns nil: the caller starts a new round from a fresh
-// read. Otherwise it returns the error to report: err itself when no retry can help (a refusal, a redirect,
+// Wait decides on a failed write. For throttling, conflicts and transient faults (429, 409, 408, 5xx, no
+// answer) it waits as Celigo asks (Retry-After) or backs off, and returns nil: the caller starts a new round
+// from a fresh read. Otherwise it returns the error to report: err itself when no retry can help (a refusal, a redirect,
 // a rejected body), or a give-up error (ResourceExhausted after 429s, else Aborted) once the budget is spent.
 func (w *WriteRetry) Wait(ctx context.Context, err error) error {
 	w.attempt++
 	req := failedRequest(err)
 	wait, retry := w.c.retryDecision(req, err, w.attempt)
+	if !retry && IsStatus(err, http.StatusConflict) {
+		// A write refused as conflicting met a record that changed meanwhile: a new round from a fresh read
+		// is the cure. Reported as it was, it would read as AlreadyExists, which C1 takes for "already so".
+		wait, retry = backoff(w.attempt), true
+	}
 	if !retry {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 // writeCalls are every write the client makes, each on a record id.
 var writeCalls = map[string]func(c *Client) error{
 	"UpdateUser": func(c *Client) error {
-		return c.UpdateUser(context.Background(), &User{ID: "rec1", AccessLevel: LevelManage})
+		return c.UpdateUser(context.Background(), "rec1", &User{ID: "rec1", AccessLevel: LevelManage})
 	},
 	"DeleteUser":     func(c *Client) error { return c.DeleteUser(context.Background(), "rec1") },
 	"ToggleDisabled": func(c *Client) error { return c.ToggleDisabled(context.Background(), "rec1") },
@@ -102,12 +102,17 @@ func TestWriteRetryWait(t *testing.T) {
 		}
 	})
 	t.Run("refusals are final", func(t *testing.T) {
-		for _, st := range []int{400, 401, 403, 404, 409, 422, 302} {
+		for _, st := range []int{400, 401, 403, 404, 422, 302} {
 			c, sl := newTestClient(t, "http://127.0.0.1:1")
 			err := errFor(t, st, "")
 			assert.Same(t, err, c.NewWriteRetry().Wait(context.Background(), err), "status %d", st)
 			assert.Empty(t, sl.Waits())
 		}
+	})
+	t.Run("a conflict starts a new round", func(t *testing.T) {
+		c, sl := newTestClient(t, "http://127.0.0.1:1")
+		require.NoError(t, c.NewWriteRetry().Wait(context.Background(), errFor(t, 409, "")))
+		assert.Len(t, sl.Waits(), 1)
 	})
 	t.Run("budget spent", func(t *testing.T) {
 		c, _ := newTestClient(t, "http://127.0.0.1:1") // 3 s budget

@@ -3,7 +3,7 @@
 package config
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/conductorone/baton-sdk/pkg/field"
 )
@@ -13,6 +13,11 @@ import (
 var Regions = []string{"us", "eu"}
 
 const DefaultRetryBudgetSeconds = 120
+
+// MaxRetryBudgetSeconds bounds the retry budget: a day is more than any outage worth waiting out, and a
+// larger count of seconds overflows a time.Duration (about 292 years), which turned the budget negative
+// and so switched retries off.
+const MaxRetryBudgetSeconds = 86400
 
 var (
 	AccessTokenField = field.StringField(
@@ -62,8 +67,8 @@ var Config = field.NewConfiguration(
 // region one Celigo runs, is the base URL safe to send a token to) is the client's to check, once, when the
 // connector is built.
 func Validate(retryBudgetSeconds int) error {
-	if retryBudgetSeconds < 0 {
-		return errors.New("retry-budget-seconds must be 0 or more")
+	if retryBudgetSeconds < 0 || retryBudgetSeconds > MaxRetryBudgetSeconds {
+		return fmt.Errorf("retry-budget-seconds must be 0 or more and at most %d (one day), got %d", MaxRetryBudgetSeconds, retryBudgetSeconds)
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ func TestConfigSchema(t *testing.T) {
 		{Configs: map[string]string{"celigo-access-token": "t", "region": "EU "}, IsValid: false, Message: "region spelled oddly"},
 		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "-1"}, IsValid: false, Message: "negative retry budget"},
 		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "0"}, IsValid: true, Message: "zero means the default"},
+		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "86400"}, IsValid: true, Message: "a day"},
+		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "9223372037"}, IsValid: false, Message: "overflows a duration"},
 	})
 }
 

@@ -36,6 +36,7 @@ func TestConfigurationIsCheckedOnce(t *testing.T) {
 		{"credentials in base-url", config.Celigo{CeligoAccessToken: "t", BaseUrl: "https://u:p@proxy.example.com"}, "credentials"},
 		{"not absolute", config.Celigo{CeligoAccessToken: "t", BaseUrl: "api.integrator.io"}, "absolute URL"},
 		{"negative retry budget", config.Celigo{CeligoAccessToken: "t", RetryBudgetSeconds: -1}, "0 or more"},
+		{"retry budget past a duration", config.Celigo{CeligoAccessToken: "t", RetryBudgetSeconds: 9223372037}, "at most 86400"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -452,6 +452,9 @@ func TestUnknownValuesAreLoggedOncePerSync(t *testing.T) {
 			celigotest.NewShare("6500000000000000000000a7", person("7"), "manage", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "owner"}),
 		},
 	}
+	mcpUser := celigotest.NewShare("6500000000000000000000a8", person("8"), "monitor")
+	mcpUser["mcpServerAccessLevel"] = []any{map[string]any{"_mcpServerId": "65f0000000000000000000c1", "scopes": []any{"mcp:read", "mcp:admin"}}}
+	acct.Shares = append(acct.Shares, mcpUser)
 	fake := celigotest.NewServer(token, acct)
 	defer fake.Close()
 	fake.SetPageSize(2)
@@ -486,6 +489,13 @@ func TestUnknownValuesAreLoggedOncePerSync(t *testing.T) {
 	times := map[string]int{}
 	for _, e := range logs.All() {
 		f := e.ContextMap()
+		if scope, ok := f["scope"].(string); ok {
+			if scope != "mcp:admin" || f["treated_as"] != "no access from this scope; the entry's other scopes count" {
+				t.Errorf("%q: %v", e.Message, f)
+			}
+			times["scope "+scope]++
+			continue
+		}
 		value, _ := f["access_level"].(string)
 		treated, _ := f["treated_as"].(string)
 		if want[value] != treated {
@@ -493,12 +503,15 @@ func TestUnknownValuesAreLoggedOncePerSync(t *testing.T) {
 		}
 		times[value]++
 	}
+	if times["scope mcp:admin"] != 2 {
+		t.Errorf("the scope mcp:admin logged %d times, want once in each of the two syncs", times["scope mcp:admin"])
+	}
 	for value := range want {
 		if times[value] != 2 {
 			t.Errorf("value %q logged %d times, want once in each of the two syncs", value, times[value])
 		}
 	}
-	if len(times) != len(want) {
+	if len(times) != len(want)+1 { // and the MCP scope
 		t.Errorf("logged values %v, want %v", times, want)
 	}
 }

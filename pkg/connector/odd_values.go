@@ -39,6 +39,13 @@ func (o *oddValues) noteUsers(ctx context.Context, syncID string, users []*celig
 				zap.String("access_level", u.AccessLevel), zap.String("treated_as", roleTreatment(u.AccessLevel)),
 				zap.String("example_access_record_id", u.ID))
 		}
+		for _, scope := range celigo.UnknownMCPScopes(&u.RecordExtras) {
+			if o.first(syncID, "mcpscope\x00"+scope) {
+				logger(ctx).Warn("baton-celigo: an MCP server entry lists a scope Celigo does not document (mcp:read, mcp:write)",
+					zap.String("scope", scope), zap.String("treated_as", "no access from this scope; the entry's other scopes count"),
+					zap.String("example_access_record_id", u.ID))
+			}
+		}
 		if !celigo.EntriesHonoured(u.AccessLevel) {
 			continue // Celigo ignores these entries whatever they hold
 		}

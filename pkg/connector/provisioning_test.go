@@ -467,6 +467,15 @@ func TestCreateAccountInvites(t *testing.T) {
 		t.Fatalf("duplicate: %v", again)
 	}
 
+	// The owner's address too, though Celigo lists no record for the owner: C1 gets the owner.
+	owner, err := f.createAccount(" Owner@example.com ", "monitor")
+	if err != nil {
+		t.Fatalf("inviting the owner's address: %v", err)
+	}
+	if got := owner.GetAlreadyExists().GetResource().GetId().GetResource(); got != ownerID {
+		t.Fatalf("owner's address: %v", owner)
+	}
+
 	noRole, err := f.createAccount("plain@example.com", "")
 	if err != nil {
 		t.Fatal(err)
@@ -559,7 +568,7 @@ func TestFailedWriteIsAnError(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		code   codes.Code
-	}{{500, codes.Aborted}, {503, codes.Aborted}, {422, codes.InvalidArgument}} {
+	}{{500, codes.Aborted}, {503, codes.Aborted}, {422, codes.InvalidArgument}, {409, codes.Aborted}} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			f := newFixture(t, -1)
 			f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
@@ -577,6 +586,31 @@ func TestFailedWriteIsAnError(t *testing.T) {
 				t.Errorf("record changed by a failed write")
 			}
 		})
+	}
+}
+
+// A PUT answered 409 (the record changed meanwhile) is not "already exists": the write is redone from a
+// fresh read, and lands.
+func TestConflictIsReadAgain(t *testing.T) {
+	f := newFixture(t, 0)
+	puts := 0
+	f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.Method == http.MethodPut {
+			if puts++; puts == 1 {
+				return &celigotest.Fault{Status: http.StatusConflict}
+			}
+		}
+		return nil
+	})
+	resp, err := f.grant(nobody, ent("role", "monitor", "assigned"))
+	if err != nil || alreadyExists(resp) {
+		t.Fatalf("got %v, %v; want the grant made", resp, err)
+	}
+	if got := f.record(t, nobody)["accessLevel"]; got != "monitor" {
+		t.Fatalf("accessLevel %v", got)
+	}
+	if puts != 2 {
+		t.Errorf("%d PUTs, want 2", puts)
 	}
 }
 
@@ -606,4 +640,62 @@ func TestConcurrentChangeIsNotLost(t *testing.T) {
 	if w := f.writes(); len(w) != 2 {
 		t.Errorf("want the write redone once, got %v", w)
 	}
+}
+
+// The token's own user cannot be disabled, demoted below administrator or deleted through the connector:
+// it would lock the connector out. A delete given a person's user id, not an access record id, is refused
+// with the id to use, never reported as already done.
+func TestTheTokensOwnUserAndPersonIDs(t *testing.T) {
+	acct := provAccount()
+	acct.TokenUserID = "6500000000000000000000p1" // the administrator's person
+	self := []struct {
+		name string
+		op   func(f *fixture) error
+	}{
+		{"disable", func(f *fixture) error { return f.action("disable_user", admin) }},
+		{"grant manage", func(f *fixture) error { _, err := f.grant(admin, ent("role", "manage", "assigned")); return err }},
+		{"grant monitor", func(f *fixture) error { _, err := f.grant(admin, ent("role", "monitor", "assigned")); return err }},
+		{"revoke administrator", func(f *fixture) error {
+			_, err := f.revoke(admin, ent("role", "administrator", "assigned"))
+			return err
+		}},
+		{"delete", func(f *fixture) error {
+			_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", admin).GetId()}.Build())
+			return err
+		}},
+	}
+	for _, tc := range self {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixtureFor(t, acct, 0)
+			err := tc.op(f)
+			if err == nil || !strings.Contains(err.Error(), "the access token belongs to") {
+				t.Fatalf("want a refusal naming the token's own user, got %v", err)
+			}
+			if tc.name != "disable" && status.Code(err) != codes.FailedPrecondition { // an action's failure is its text
+				t.Errorf("code %v, want FailedPrecondition", status.Code(err))
+			}
+			if w := f.writes(); len(w) != 0 {
+				t.Errorf("refused request wrote: %v", w)
+			}
+			f.othersUnchanged(t)
+		})
+	}
+	t.Run("granting administrator again is fine", func(t *testing.T) {
+		f := newFixtureFor(t, acct, 0)
+		resp, err := f.grant(admin, ent("role", "administrator", "assigned"))
+		if err != nil || !alreadyExists(resp) {
+			t.Fatalf("got %v, %v", resp, err)
+		}
+	})
+	t.Run("delete by a person's user id", func(t *testing.T) {
+		f := newFixtureFor(t, acct, 0)
+		_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", "6500000000000000000000p2").GetId()}.Build())
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), manager) || !strings.Contains(err.Error(), "not an access record id") {
+			t.Fatalf("want InvalidArgument naming access record %s, got %v", manager, err)
+		}
+		if w := f.writes(); len(w) != 0 {
+			t.Errorf("refused request wrote: %v", w)
+		}
+		f.othersUnchanged(t)
+	})
 }

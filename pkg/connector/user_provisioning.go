@@ -11,6 +11,7 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/actions"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -104,6 +105,10 @@ func (c *Connector) invite(ctx context.Context, inv celigo.Invitation) (connecto
 			return c.invited(ctx, inv.Email, created)
 		case celigo.IsStatus(err, http.StatusConflict) || celigo.IsStatus(err, http.StatusBadRequest):
 			existing, findErr := c.findUserByEmail(ctx, inv.Email)
+			if findErr == nil && existing == nil {
+				// Celigo lists no record for the owner: an address that is the owner's is found this way.
+				existing, findErr = c.ownerWithEmail(ctx, inv.Email)
+			}
 			if findErr != nil {
 				return nil, findErr
 			}
@@ -189,6 +194,29 @@ func (c *Connector) findUserByEmail(ctx context.Context, email string) (*v2.Reso
 	return describeUser(found)
 }
 
+// ownerWithEmail is the account owner's resource when email is the owner's address, else nil (also when the
+// token cannot see the owner).
+func (c *Connector) ownerWithEmail(ctx context.Context, email string) (*v2.Resource, error) {
+	users, err := c.readAllUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := c.ownerResource(ctx, users)
+	if err != nil || owner == nil {
+		return nil, err
+	}
+	trait, err := rs.GetUserTrait(owner)
+	if err != nil {
+		return nil, wrapErr(err, "describe the account owner")
+	}
+	for _, e := range trait.GetEmails() {
+		if strings.EqualFold(e.GetAddress(), email) {
+			return owner, nil
+		}
+	}
+	return nil, nil
+}
+
 // Delete removes a user's access record. Already gone is success; the owner and the token's own user are
 // refused (the first cannot be removed, the second would cut the connector off).
 func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (_ annotations.Annotations, err error) {
@@ -219,15 +247,20 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 	for mismatches := 0; ; {
 		u, err := c.client.GetUser(ctx, recordID)
 		switch {
+		case celigo.IsStatus(err, http.StatusNotFound) && mismatches == 0 && !sent:
+			// No such record: gone before our DELETE, or the id is not an access record id at all.
+			if err := c.refusePersonID(ctx, recordID); err != nil {
+				return false, err
+			}
+			return true, nil
 		case celigo.IsStatus(err, http.StatusNotFound):
-			// Gone before our first DELETE, or removed by a DELETE of ours whose answer was lost.
-			return mismatches == 0 && !sent, nil
+			// Removed by a DELETE of ours whose answer was lost.
+			return false, nil
 		case err != nil:
 			return false, wrapErr(err, "read user "+recordID)
 		}
-		if ti, err := c.token(ctx); err == nil && u.SharedWithUser.ID == ti.UserID {
-			return false, status.Errorf(codes.FailedPrecondition,
-				"baton-celigo: refusing to delete user %s: it is the user the access token belongs to, and the connector would lose access", recordID)
+		if err := c.refuseSelf(ctx, u, true, "delete"); err != nil {
+			return false, err
 		}
 		sent = true
 		if err := c.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
@@ -251,6 +284,30 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 		logger(ctx).Warn("baton-celigo: user record still there after the delete; trying again",
 			zap.String("access_record_id", recordID), zap.Int("attempt", mismatches))
 	}
+}
+
+// refusePersonID refuses an id that names a person (sharedWithUser._id) rather than an access record: Celigo
+// answers 404 for it, which would pass for "already removed" while the person keeps their access.
+func (c *Connector) refusePersonID(ctx context.Context, id string) error {
+	var found *celigo.UserSummary
+	err := c.eachUserPage(ctx, func(page []*celigo.UserSummary) bool {
+		for _, u := range page {
+			if u.SharedWithUser.ID == id {
+				found = u
+				return true
+			}
+		}
+		return false
+	})
+	switch {
+	case err != nil:
+		return wrapErr(err, "check whether "+id+" is a person's user id")
+	case found != nil:
+		return status.Errorf(codes.InvalidArgument,
+			"baton-celigo: %s is the Celigo user id of %s, not an access record id: delete user %s, the id of their access record (`baton resources -t user` lists it)",
+			id, found.SharedWithUser.Email, found.ID)
+	}
+	return nil
 }
 
 // userIDArgument is the action's user. It keeps the name user_id, which callers already send, but takes the
@@ -344,6 +401,9 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 		}
 		if u.Disabled == disabled {
 			return sent, nil
+		}
+		if err := c.refuseSelf(ctx, u, disabled, "disable"); err != nil {
+			return false, err
 		}
 		sent = true
 		if err := c.client.ToggleDisabled(ctx, recordID); err != nil {

@@ -69,10 +69,14 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 			// Already so: by an earlier round of ours that was not confirmed, or by someone else.
 			return mayHaveWritten, nil
 		}
+		if err := c.refuseSelf(ctx, current, want.AccessLevel != current.AccessLevel && want.AccessLevel != celigo.LevelAdministrator,
+			"take its administrator role away"); err != nil {
+			return false, err
+		}
 		if !celigo.HasAccess(want) {
 			return false, ruleError(&celigo.NoAccessLeftError{What: "this access"})
 		}
-		if err := c.client.UpdateUser(ctx, want); err != nil {
+		if err := c.client.UpdateUser(ctx, recordID, want); err != nil {
 			mayHaveWritten = mayHaveWritten || celigo.MayHaveLanded(err)
 			if err := retry.Wait(ctx, err); err != nil {
 				return false, writeError(err, "update user "+recordID)
@@ -107,6 +111,25 @@ func (c *Connector) refuseOwner(ctx context.Context, id string) error {
 		return celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: user %s is the account owner: %w", id, celigo.ErrOwnership))
 	}
 	return nil
+}
+
+// refuseSelf refuses a change that would lock the connector out: the token acts as its own user, so that
+// user may not be disabled, demoted below administrator or deleted through it. would says whether the change
+// at hand does that; doing names it for the message.
+func (c *Connector) refuseSelf(ctx context.Context, u *celigo.User, would bool, doing string) error {
+	if !would {
+		return nil
+	}
+	ti, err := c.token(ctx)
+	if err != nil {
+		return wrapErr(err, "read token info")
+	}
+	if u.SharedWithUser.ID == "" || u.SharedWithUser.ID != ti.UserID {
+		return nil
+	}
+	return status.Errorf(codes.FailedPrecondition,
+		"baton-celigo: refusing to %s user %s: it is the user the access token belongs to, and the connector would lose the access it needs to manage users; make this change in Celigo, or with a token of another administrator",
+		doing, u.ID)
 }
 
 // userReadError names a missing user plainly: C1 may hold an id that was deleted in Celigo since.
