@@ -69,6 +69,7 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 	}
 	cmd.Version = version
 	askForHandOffInOneShotRuns(cmd, v)
+	prepareProvisioning(cmd, v)
 	exit.LogExit(cmd.Execute())
 }
 

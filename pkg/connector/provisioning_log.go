@@ -185,7 +185,7 @@ func logDelete(ctx context.Context, id *v2.ResourceId, alreadyGone bool, err err
 		request: "delete account",
 		subject: who,
 		done:    who + " no longer has access to this Celigo account",
-		already: who + " has no access record in Celigo (already removed)",
+		already: "no such user in Celigo (already removed, or never existed): " + who,
 		changed: !alreadyGone,
 		fields:  []zap.Field{zap.String("access_record_id", id.GetResource())},
 	}.log(ctx, err)
