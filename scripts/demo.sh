@@ -23,12 +23,15 @@ trap cleanup EXIT
 c1z="${DEMO_C1Z:-demo.c1z}"
 rm -f "$c1z"
 plain() { sed 's/\x1b\[[0-9;]*m//g'; }
+# Colour only for a person at a terminal: none into a pipe, a file or a CI log, and none with NO_COLOR
+# (https://no-color.org) set to anything.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then colour() { cat; }; else colour() { plain; }; fi
 say() { printf '== %s\n' "$*"; }
 # baton's CLI on the demo file, without its trailing blank lines; its stderr only when it fails (pebble
 # chatters there).
 baton() {
 	"$bin/baton" "$@" -f "$c1z" >"$work/baton.out" 2>"$work/baton.err" || { cat "$work/baton.err" >&2; return 1; }
-	awk 'NF { for (; blank > 0; blank--) print ""; print; next } { blank++ }' "$work/baton.out"
+	awk 'NF { for (; blank > 0; blank--) print ""; print; next } { blank++ }' "$work/baton.out" | colour
 }
 # The connector, as a person at a terminal runs it: readable log lines instead of JSON.
 connector() {

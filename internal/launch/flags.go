@@ -108,10 +108,13 @@ func checkIDsInSyncFile(ctx context.Context, get func(string) string) error {
 	defer func() { _ = store.Close(ctx) }()
 
 	notFound := func(what, id, list string) error {
+		hint := ""
+		if what == "entitlement" {
+			hint = "; an MCP server whose access an external identity provider manages has none: grant it in that provider"
+		}
 		return refuse(codes.NotFound,
-			"baton-celigo: %s %q is not in the sync file %s: check the id (list them with `baton %s -f %s`), "+
-				"sync again into the same file if it is new, and note that MCP servers whose access an identity provider manages offer no grants",
-			what, id, file, list, file)
+			"baton-celigo: %s %q is not in the sync file %s: check the id (list them with `baton %s -f %s`) "+
+				"and sync again into the same file if it is new%s", what, id, file, list, file, hint)
 	}
 	if grant != "" {
 		if _, err := store.GetGrant(ctx, reader_v2.GrantsReaderServiceGetGrantRequest_builder{GrantId: grant}.Build()); err != nil {

@@ -21,8 +21,8 @@ const (
 	logToken   = "log-test-token"
 	logOwner   = "6600000000000000000000f0"
 	logInt     = "6600000000000000000000a1"
-	logManager = "6600000000000000000000u1" // manage role
-	logPlain   = "6600000000000000000000u2" // no role, monitor entry on logInt
+	logManager = "6600000000000000000000e1" // manage role
+	logPlain   = "6600000000000000000000e2" // no role, monitor entry on logInt
 )
 
 // logFixture is a connector against the strict fake, with a context whose logger records every line.
@@ -145,7 +145,7 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 		{"delete", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
 			outcomeChanged, []string{"delete account done", "user " + logPlain + " no longer has access"}},
 		{"delete again", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
-			outcomeAlready, []string{"already removed"}},
+			outcomeAlready, []string{"no such user in Celigo (already removed, or never existed)"}},
 		{"disable without an id", func() error {
 			_, _, err := users.setDisabledAction(true)(f.ctx, &structpb.Struct{Fields: map[string]*structpb.Value{}})
 			return err
