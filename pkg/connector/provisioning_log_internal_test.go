@@ -150,8 +150,12 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 			_, _, err := users.setDisabledAction(true)(f.ctx, &structpb.Struct{Fields: map[string]*structpb.Value{}})
 			return err
 		}, outcomeRefused, []string{"disable user refused: no user given", "access record id"}},
-		{"grant to an id Celigo does not know", func() error { _, _, err := roles.Grant(f.ctx, userRes("nosuchid", ""), monitorRole); return err },
-			outcomeRefused, []string{"grant refused", "nosuchid", "not a user id from the sync"}},
+		{"grant to an id Celigo does not know", func() error {
+			_, _, err := roles.Grant(f.ctx, userRes("66000000000000000000beef", ""), monitorRole)
+			return err
+		}, outcomeRefused, []string{"grant refused", "66000000000000000000beef", "not a user id from the sync"}},
+		{"grant to an id that cannot be Celigo's", func() error { _, _, err := roles.Grant(f.ctx, userRes("nosuchid", ""), monitorRole); return err },
+			outcomeRefused, []string{"grant refused", `"nosuchid" is not a Celigo id (24 hexadecimal digits)`}},
 	}
 	for _, s := range steps {
 		err := s.do()
