@@ -197,3 +197,17 @@ func TestAFailedWriteLogsFailed(t *testing.T) {
 		t.Errorf("the record changed: %v", rec)
 	}
 }
+
+// TestASecondMCPReadRevokeSaysTheEntryIsGone: revoking read removes the whole entry, so the no-op line of a
+// second revoke says so rather than talk of a scope.
+func TestASecondMCPReadRevokeSaysTheEntryIsGone(t *testing.T) {
+	server := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: mcpServerTypeID, Resource: "65000000000000000000abcd"}.Build()}.Build()
+	read := v2.Entitlement_builder{Id: "mcp_server:65000000000000000000abcd:read", Resource: server}.Build()
+	if got := alreadyRevokedReason(read); !strings.Contains(got, "already gone") || strings.Contains(got, "scope") {
+		t.Errorf("read: %q", got)
+	}
+	write := v2.Entitlement_builder{Id: "mcp_server:65000000000000000000abcd:write", Resource: server}.Build()
+	if got := alreadyRevokedReason(write); !strings.Contains(got, "does not carry write") {
+		t.Errorf("write: %q", got)
+	}
+}
