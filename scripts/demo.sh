@@ -109,4 +109,15 @@ baton resources -t mcp_server | plain | awk -F' *[|] *' 'NR > 1 && $1 != "" {pri
 		echo "    read only: $(LC_ALL=C comm -23 "$work/read" "$work/write" | names)"
 	done
 
+# The README's by-hand snippet, exactly as written there, in a scratch directory whose dist/ is $bin, with a
+# time limit; the fake it starts is stopped whatever happens.
+say "the README's \"try provisioning by hand\" snippet"
+awk '/<!-- make demo runs this block -->/ { f = 1; next } f && /^```sh/ { g = 1; next } g && /^```/ { exit } g' \
+	README.md >"$work/snippet.sh"
+[ -s "$work/snippet.sh" ] || { echo "demo: README.md has no block marked for make demo"; exit 1; }
+mkdir -p "$work/by-hand"
+ln -s "$(cd "$bin" && pwd)" "$work/by-hand/dist"
+(cd "$work/by-hand" && timeout 120 bash -euo pipefail -c \
+	"trap 'exit 1' TERM INT; trap 'kill \"\${mock:-}\" 2>/dev/null; wait' EXIT; $(cat "$work/snippet.sh")" 2>&1 | colour | tail -n 4)
+
 say "done: $bin/baton --help shows more (-f $c1z); README.md says how to run against your own account"
