@@ -23,12 +23,15 @@ trap cleanup EXIT
 c1z="${DEMO_C1Z:-demo.c1z}"
 rm -f "$c1z"
 plain() { sed 's/\x1b\[[0-9;]*m//g'; }
+# Colour only for a person at a terminal: none into a pipe, a file or a CI log, and none with NO_COLOR
+# (https://no-color.org) set to anything.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then colour() { cat; }; else colour() { plain; }; fi
 say() { printf '== %s\n' "$*"; }
 # baton's CLI on the demo file, without its trailing blank lines; its stderr only when it fails (pebble
 # chatters there).
 baton() {
 	"$bin/baton" "$@" -f "$c1z" >"$work/baton.out" 2>"$work/baton.err" || { cat "$work/baton.err" >&2; return 1; }
-	awk 'NF { for (; blank > 0; blank--) print ""; print; next } { blank++ }' "$work/baton.out"
+	awk 'NF { for (; blank > 0; blank--) print ""; print; next } { blank++ }' "$work/baton.out" | colour
 }
 # The connector, as a person at a terminal runs it: readable log lines instead of JSON.
 connector() {
@@ -106,5 +109,16 @@ baton resources -t mcp_server | plain | awk -F' *[|] *' 'NR > 1 && $1 != "" {pri
 		echo "    read and write: $(LC_ALL=C comm -12 "$work/read" "$work/write" | names)"
 		echo "    read only: $(LC_ALL=C comm -23 "$work/read" "$work/write" | names)"
 	done
+
+# The README's by-hand snippet, exactly as written there, in a scratch directory whose dist/ is $bin, with a
+# time limit; the fake it starts is stopped whatever happens.
+say "the README's \"try provisioning by hand\" snippet"
+awk '/<!-- make demo runs this block -->/ { f = 1; next } f && /^```sh/ { g = 1; next } g && /^```/ { exit } g' \
+	README.md >"$work/snippet.sh"
+[ -s "$work/snippet.sh" ] || { echo "demo: README.md has no block marked for make demo"; exit 1; }
+mkdir -p "$work/by-hand"
+ln -s "$(cd "$bin" && pwd)" "$work/by-hand/dist"
+(cd "$work/by-hand" && timeout 120 bash -euo pipefail -c \
+	"trap 'exit 1' TERM INT; trap 'kill \"\${mock:-}\" 2>/dev/null; wait' EXIT; $(cat "$work/snippet.sh")" 2>&1 | colour | tail -n 4)
 
 say "done: $bin/baton --help shows more (-f $c1z); README.md says how to run against your own account"

@@ -51,6 +51,7 @@ const (
 func Run[T field.Configurable](ctx context.Context, name, version string, schema field.Configuration,
 	newConnector cli.NewConnector[T], opts ...connectorrunner.Option,
 ) {
+	sendStdLogToZap()
 	if isHandOffRequest(os.Args, os.Getenv) {
 		exit.LogExit(handOff())
 		return
@@ -69,6 +70,7 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 	}
 	cmd.Version = version
 	askForHandOffInOneShotRuns(cmd, v)
+	prepareProvisioning(cmd, v)
 	exit.LogExit(cmd.Execute())
 }
 

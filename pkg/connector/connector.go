@@ -123,8 +123,13 @@ func (c *Connector) credentialError(err error) error {
 }
 
 // token returns the token's own user, read once.
+// A rejected token reads as it does in a sync, whichever request met it first.
 func (c *Connector) token(ctx context.Context) (*celigo.TokenInfo, error) {
-	return c.tokenVia(ctx, c.client)
+	ti, err := c.tokenVia(ctx, c.client)
+	if celigo.IsStatus(err, http.StatusUnauthorized) {
+		return nil, c.credentialError(err)
+	}
+	return ti, err
 }
 
 func (c *Connector) tokenVia(ctx context.Context, client *celigo.Client) (*celigo.TokenInfo, error) {

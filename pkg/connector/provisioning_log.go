@@ -143,7 +143,11 @@ func alreadyRevokedReason(ent *v2.Entitlement) string {
 	case integrationTypeID:
 		return "they have no entry for this integration at that level"
 	case mcpServerTypeID:
-		return "their entry for this server does not carry that scope"
+		// Revoking read removes the whole entry, so a second revoke finds no entry at all.
+		if strings.HasSuffix(ent.GetId(), ":read") {
+			return "they have no entry for this server: already gone"
+		}
+		return "their entry for this server does not carry write, or is gone"
 	case permissionTypeID:
 		return "the permission is already off"
 	}
@@ -185,7 +189,7 @@ func logDelete(ctx context.Context, id *v2.ResourceId, alreadyGone bool, err err
 		request: "delete account",
 		subject: who,
 		done:    who + " no longer has access to this Celigo account",
-		already: who + " has no access record in Celigo (already removed)",
+		already: "no such user in Celigo (already removed, or never existed): " + who,
 		changed: !alreadyGone,
 		fields:  []zap.Field{zap.String("access_record_id", id.GetResource())},
 	}.log(ctx, err)

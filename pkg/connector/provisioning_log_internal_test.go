@@ -21,8 +21,8 @@ const (
 	logToken   = "log-test-token"
 	logOwner   = "6600000000000000000000f0"
 	logInt     = "6600000000000000000000a1"
-	logManager = "6600000000000000000000u1" // manage role
-	logPlain   = "6600000000000000000000u2" // no role, monitor entry on logInt
+	logManager = "6600000000000000000000e1" // manage role
+	logPlain   = "6600000000000000000000e2" // no role, monitor entry on logInt
 )
 
 // logFixture is a connector against the strict fake, with a context whose logger records every line.
@@ -145,13 +145,17 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 		{"delete", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
 			outcomeChanged, []string{"delete account done", "user " + logPlain + " no longer has access"}},
 		{"delete again", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
-			outcomeAlready, []string{"already removed"}},
+			outcomeAlready, []string{"no such user in Celigo (already removed, or never existed)"}},
 		{"disable without an id", func() error {
 			_, _, err := users.setDisabledAction(true)(f.ctx, &structpb.Struct{Fields: map[string]*structpb.Value{}})
 			return err
 		}, outcomeRefused, []string{"disable user refused: no user given", "access record id"}},
-		{"grant to an id Celigo does not know", func() error { _, _, err := roles.Grant(f.ctx, userRes("nosuchid", ""), monitorRole); return err },
-			outcomeRefused, []string{"grant refused", "nosuchid", "not a user id from the sync"}},
+		{"grant to an id Celigo does not know", func() error {
+			_, _, err := roles.Grant(f.ctx, userRes("66000000000000000000beef", ""), monitorRole)
+			return err
+		}, outcomeRefused, []string{"grant refused", "66000000000000000000beef", "not a user id from the sync"}},
+		{"grant to an id that cannot be Celigo's", func() error { _, _, err := roles.Grant(f.ctx, userRes("nosuchid", ""), monitorRole); return err },
+			outcomeRefused, []string{"grant refused", `"nosuchid" is not a Celigo id (24 hexadecimal digits)`}},
 	}
 	for _, s := range steps {
 		err := s.do()
@@ -191,5 +195,19 @@ func TestAFailedWriteLogsFailed(t *testing.T) {
 	}
 	if rec, _ := f.fake.Share(logPlain); rec["accessLevel"] != nil {
 		t.Errorf("the record changed: %v", rec)
+	}
+}
+
+// TestASecondMCPReadRevokeSaysTheEntryIsGone: revoking read removes the whole entry, so the no-op line of a
+// second revoke says so rather than talk of a scope.
+func TestASecondMCPReadRevokeSaysTheEntryIsGone(t *testing.T) {
+	server := v2.Resource_builder{Id: v2.ResourceId_builder{ResourceType: mcpServerTypeID, Resource: "65000000000000000000abcd"}.Build()}.Build()
+	read := v2.Entitlement_builder{Id: "mcp_server:65000000000000000000abcd:read", Resource: server}.Build()
+	if got := alreadyRevokedReason(read); !strings.Contains(got, "already gone") || strings.Contains(got, "scope") {
+		t.Errorf("read: %q", got)
+	}
+	write := v2.Entitlement_builder{Id: "mcp_server:65000000000000000000abcd:write", Resource: server}.Build()
+	if got := alreadyRevokedReason(write); !strings.Contains(got, "does not carry write") {
+		t.Errorf("write: %q", got)
 	}
 }

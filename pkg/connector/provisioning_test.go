@@ -31,11 +31,11 @@ const (
 	ownerID = "6500000000000000000000f0"
 	intA    = "6500000000000000000000a1"
 	intB    = "6500000000000000000000a2"
-	admin   = "6500000000000000000000u1" // administrator, with an ignored monitor entry on A and extra fields
-	manager = "6500000000000000000000u2" // manage
-	monitor = "6500000000000000000000u3" // monitor + manage entry on A
-	chosen  = "6500000000000000000000u4" // no role, monitor entry on B
-	nobody  = "6500000000000000000000u5" // no role, no entries
+	admin   = "6500000000000000000000e1" // administrator, with an ignored monitor entry on A and extra fields
+	manager = "6500000000000000000000e2" // manage
+	monitor = "6500000000000000000000e3" // monitor + manage entry on A
+	chosen  = "6500000000000000000000e4" // no role, monitor entry on B
+	nobody  = "6500000000000000000000e5" // no role, no entries
 )
 
 const mcpServer = "65f0000000000000000000c1"

@@ -61,5 +61,5 @@ func principalUser(id *v2.ResourceId) (string, error) {
 		return "", status.Errorf(codes.InvalidArgument,
 			"baton-celigo: only users can be granted Celigo access, not %s %q", id.GetResourceType(), id.GetResource())
 	}
-	return id.GetResource(), nil
+	return id.GetResource(), checkCeligoID(id.GetResource())
 }

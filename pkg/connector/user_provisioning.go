@@ -372,7 +372,7 @@ func userIDFromArgs(args *structpb.Struct) (string, error) {
 		return principalUser(rid)
 	}
 	if s, ok := actions.GetStringArg(args, argUserID); ok && s != "" {
-		return s, nil
+		return s, checkCeligoID(s)
 	}
 	return "", status.Errorf(codes.InvalidArgument,
 		"baton-celigo: argument %q is required: the user's resource id from the sync, i.e. the Celigo access record id (`baton resources -t user` lists it)", argUserID)

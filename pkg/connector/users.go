@@ -239,7 +239,7 @@ func (c *Connector) ownerUserID(ctx context.Context, users []userAccess) (string
 	for _, u := range users {
 		if u.personID == ti.UserID {
 			c.ownerHiddenOnce.Do(func() {
-				logger(ctx).Info("baton-celigo: the access token belongs to a user who is not the account owner; "+
+				logger(ctx).Warn("baton-celigo: the access token belongs to a user who is not the account owner; "+
 					"Celigo's API does not list the owner, so the owner will be missing from this sync. Use a token created by the owner to include it.",
 					zap.String("token_user_access_record_id", u.recordID))
 			})
@@ -266,7 +266,7 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 			name = p.Email
 		}
 	case celigo.IsStatus(err, http.StatusForbidden) || celigo.IsStatus(err, http.StatusNotFound) || celigo.IsStatus(err, http.StatusUnauthorized):
-		logger(ctx).Info("baton-celigo: Celigo refused the token's profile; the account owner is named \"Account owner\"", zap.Error(err))
+		logger(ctx).Warn("baton-celigo: Celigo refused the token's profile; the account owner is named \"Account owner\"", zap.Error(err))
 	default:
 		return nil, wrapErr(err, "read the owner's profile")
 	}

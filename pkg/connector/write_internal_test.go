@@ -70,7 +70,7 @@ func TestRecordLocks(t *testing.T) {
 // Two changes to one record at once in one process (the service runs tasks concurrently): the second
 // waits for the first to finish before it reads, so neither is redone and both land.
 func TestWritesToOneRecordAreSerialised(t *testing.T) {
-	const rec, intA, intB = "6500000000000000000000u1", "6500000000000000000000a1", "6500000000000000000000a2"
+	const rec, intA, intB = "6500000000000000000000e1", "6500000000000000000000a1", "6500000000000000000000a2"
 	fake := celigotest.NewServer("tok", celigotest.Account{
 		Owner:        celigotest.Person{ID: "6500000000000000000000f0", Email: "owner@example.com"},
 		Shares:       []map[string]any{celigotest.NewShare(rec, celigotest.Person{ID: "6500000000000000000000p1", Email: "u@example.com"}, "monitor")},

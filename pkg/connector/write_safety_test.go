@@ -338,7 +338,7 @@ func TestInviteRetryLooksTheAddressUpFirst(t *testing.T) {
 			return &celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}
 		}, 2, false},
 		{"throttled while someone else invites the address", func(f *fixture) *celigotest.Fault {
-			rec := celigotest.NewShare("6500000000000000000000u9", celigotest.Person{ID: "6500000000000000000000p9", Email: email}, "monitor")
+			rec := celigotest.NewShare("6500000000000000000000e9", celigotest.Person{ID: "6500000000000000000000f9", Email: email}, "monitor")
 			rec["accepted"] = false
 			f.fake.SetShare(rec)
 			return &celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"}

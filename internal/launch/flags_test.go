@@ -1,0 +1,64 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestAProvisioningRequestMissingAFlagNamesIt(t *testing.T) {
+	cases := []struct {
+		given   map[string]string
+		missing string // "" = nothing to complain about
+	}{
+		{map[string]string{"grant-entitlement": "role:monitor:assigned", "grant-principal": "x"}, "--grant-principal-type"},
+		{map[string]string{"grant-entitlement": "role:monitor:assigned", "grant-principal-type": "user"}, "--grant-principal"},
+		{map[string]string{"grant-principal": "x", "grant-principal-type": "user"}, "--grant-entitlement"},
+		{map[string]string{"delete-resource": "x"}, "--delete-resource-type"},
+		{map[string]string{"grant-entitlement": "e", "grant-principal": "x", "grant-principal-type": "user"}, ""},
+		{map[string]string{}, ""},
+	}
+	for _, tc := range cases {
+		err := checkProvisioningFlags(func(k string) string { return tc.given[k] })
+		switch {
+		case tc.missing == "" && err != nil:
+			t.Errorf("%v: %v", tc.given, err)
+		case tc.missing != "" && (err == nil || !strings.Contains(err.Error(), "need "+tc.missing)):
+			t.Errorf("%v: want an error naming %s, got %v", tc.given, tc.missing, err)
+		case tc.missing != "" && status.Code(err) != codes.InvalidArgument:
+			t.Errorf("%v: code %v, want InvalidArgument", tc.given, status.Code(err))
+		}
+	}
+}
+
+// TestCleanErrorKeepsTheCodeAndOneLine: the shapes the SDK hands back at the end of a one-shot run become the
+// connector's own message, with the code that sets the exit status.
+func TestCleanErrorKeepsTheCodeAndOneLine(t *testing.T) {
+	inner := status.Error(codes.InvalidArgument, `baton-celigo: "zz" is not a Celigo id`)
+	cases := []struct {
+		name string
+		err  error
+		code codes.Code
+		want string
+	}{
+		{"nested envelopes", fmt.Errorf("runner: error processing task: %w",
+			status.Errorf(codes.FailedPrecondition, "grant failed: %v", status.Error(codes.FailedPrecondition, "baton-celigo: account ownership\nis not transferable"))),
+			codes.FailedPrecondition, "baton-celigo: account ownership is not transferable"},
+		{"an action's error as struct text", fmt.Errorf("runner: error processing task: action invoke failed: fields:{key:\"error\"  value:{string_value:%q}}", inner.Error()),
+			codes.InvalidArgument, `baton-celigo: "zz" is not a Celigo id`},
+		{"a plain error", errors.New("something else"), codes.Unknown, "something else"},
+	}
+	for _, tc := range cases {
+		got := CleanError(tc.err)
+		if got.Error() != tc.want || status.Code(got) != tc.code {
+			t.Errorf("%s: got %q (%v), want %q (%v)", tc.name, got.Error(), status.Code(got), tc.want, tc.code)
+		}
+	}
+	if CleanError(nil) != nil {
+		t.Error("nil must stay nil")
+	}
+}
