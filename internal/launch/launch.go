@@ -1,7 +1,7 @@
 // Package launch runs the connector's command line. It exists for one reason: to make the exit status of a
 // one-shot run (a sync, a provisioning request, an action) always tell the truth.
 //
-// baton-sdk v0.25.0 runs a one-shot task against a child process of the same binary (`<args>
+// baton-sdk v0.26.0 (as v0.25.0) runs a one-shot task against a child process of the same binary (`<args>
 // _connector-service`), started with exec.CommandContext on the runner's context. When the task ends, the
 // runner cancels that context, which kills the child, and the SDK goroutine waiting on the child
 // (internal/connector/connector.go, "connector service quit expectedly") calls os.Exit(0). That exit races the

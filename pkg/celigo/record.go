@@ -39,11 +39,12 @@ func IsReadOnlyField(name string) bool { return readOnlyFields[name] }
 
 // SharedUser is the person behind an access record.
 type SharedUser struct {
-	ID                string `json:"_id"`
-	Email             string `json:"email"`
-	Name              string `json:"name"`
-	AllowedToResetMFA bool   `json:"allowedToResetMFA"`
-	AccountSSOLinked  string `json:"accountSSOLinked"`
+	ID                string    `json:"_id"`
+	Email             string    `json:"email"`
+	Name              string    `json:"name"`
+	AllowedToResetMFA bool      `json:"allowedToResetMFA"`
+	AccountSSOLinked  string    `json:"accountSSOLinked"`
+	LastSignIn        Timestamp `json:"lastSignIn"` // the person's last sign-in to any Celigo account
 }
 
 // UnmarshalJSON trims the email: an address with spaces around it is the same address, and would otherwise
@@ -87,9 +88,10 @@ type User struct {
 	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel"`
 	AccountSSORequired     bool                `json:"accountSSORequired"`
 	AccountMFARequired     bool                `json:"accountMFARequired"`
-	LastSignIn             Timestamp           `json:"lastSignIn"`
+	LastSignIn             Timestamp           `json:"lastSignIn"` // the last sign-in to this account
 	CreatedAt              Timestamp           `json:"createdAt"`
 	LastModified           Timestamp           `json:"lastModified"`
+	CreatedVia             CreatedVia          `json:"createdVia"`
 	SharedWithUser         SharedUser          `json:"sharedWithUser"`
 	RecordExtras                               // MCP server access and account permissions
 
@@ -128,7 +130,7 @@ func (u *User) Summary() *UserSummary {
 		ID: u.ID, Accepted: u.Accepted, Dismissed: u.Dismissed, Disabled: u.Disabled, AccessLevel: u.AccessLevel,
 		IntegrationAccessLevel: u.IntegrationAccessLevel, AccountSSORequired: u.AccountSSORequired,
 		AccountMFARequired: u.AccountMFARequired, LastSignIn: u.LastSignIn, CreatedAt: u.CreatedAt,
-		LastModified: u.LastModified, SharedWithUser: u.SharedWithUser, RecordExtras: u.RecordExtras,
+		LastModified: u.LastModified, CreatedVia: u.CreatedVia, SharedWithUser: u.SharedWithUser, RecordExtras: u.RecordExtras,
 	}
 }
 
@@ -144,9 +146,10 @@ type UserSummary struct {
 	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel"`
 	AccountSSORequired     bool                `json:"accountSSORequired"`
 	AccountMFARequired     bool                `json:"accountMFARequired"`
-	LastSignIn             Timestamp           `json:"lastSignIn"`
+	LastSignIn             Timestamp           `json:"lastSignIn"` // the last sign-in to this account
 	CreatedAt              Timestamp           `json:"createdAt"`
 	LastModified           Timestamp           `json:"lastModified"`
+	CreatedVia             CreatedVia          `json:"createdVia"`
 	SharedWithUser         SharedUser          `json:"sharedWithUser"`
 	RecordExtras
 }

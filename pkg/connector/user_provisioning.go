@@ -328,7 +328,7 @@ var successReturn = []*configv1.Field{
 	configv1.Field_builder{Name: "success", DisplayName: "Success", BoolField: &configv1.BoolField{}}.Build(),
 }
 
-// ResourceActions registers disable and enable, the SDK's account actions.
+// ResourceActions registers disable and enable, the SDK's account actions, and re-invite.
 func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.ActionRegistry) error {
 	disable := v2.BatonActionSchema_builder{
 		Name:        actionDisableUser,
@@ -349,7 +349,10 @@ func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.Acti
 	if err := registry.Register(ctx, disable, b.setDisabledAction(true)); err != nil {
 		return err
 	}
-	return registry.Register(ctx, enable, b.setDisabledAction(false))
+	if err := registry.Register(ctx, enable, b.setDisabledAction(false)); err != nil {
+		return err
+	}
+	return b.registerReinvite(ctx, registry) // reinvite.go
 }
 
 func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {
