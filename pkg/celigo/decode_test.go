@@ -269,11 +269,11 @@ func TestDecodeFullRecord(t *testing.T) {
 // anywhere is read apart from the one to this account.
 func TestCreatedViaAndSignInsTolerated(t *testing.T) {
 	api := serveOnce(t, "application/json", `[
-	 {"_id":"a","createdVia":"new_account_auto_join","lastSignIn":"2026-05-01T00:00:00.000Z","sharedWithUser":{"lastSignIn":"2026-06-01T00:00:00.000Z"}},
-	 {"_id":"b","createdVia":"joined_by_carrier_pigeon"},
-	 {"_id":"c","createdVia":null,"sharedWithUser":{"lastSignIn":null}},
-	 {"_id":"d","createdVia":7,"sharedWithUser":{"lastSignIn":"soon"}},
-	 {"_id":"e","createdVia":{"how":"x"}}
+	 {"_id":"a","createdVia":"new_account_auto_join","lastSignIn":"2026-05-01T00:00:00.000Z","sharedWithUser":{"_id":"pa","lastSignIn":"2026-06-01T00:00:00.000Z"}},
+	 {"_id":"b","createdVia":"joined_by_carrier_pigeon","sharedWithUser":{"_id":"pb"}},
+	 {"_id":"c","createdVia":null,"sharedWithUser":{"_id":"pc","lastSignIn":null}},
+	 {"_id":"d","createdVia":7,"sharedWithUser":{"_id":"pd","lastSignIn":"soon"}},
+	 {"_id":"e","createdVia":{"how":"x"},"sharedWithUser":{"_id":"pe"}}
 	]`)
 	c, _ := newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
