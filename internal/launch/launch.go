@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/conductorone/baton-sdk/pkg/cli"
 	sdkconfig "github.com/conductorone/baton-sdk/pkg/config"
@@ -40,8 +41,14 @@ const (
 	handOffEnv = "BATON_CELIGO_SERVICE_HAND_OFF"
 	// serviceCommand is the hidden subcommand the SDK appends when it starts the connector-service child.
 	serviceCommand = "_connector-service"
-	// runnerPIDEnv names, for the grandchild, the runner process whose end is its own.
+	// runnerPIDEnv names, for the grandchild, the runner process whose end is its own. The runner sets it to
+	// its own pid before the SDK starts any child (a pid read later, as a parent's parent, may already be a
+	// subreaper's).
 	runnerPIDEnv = "BATON_CELIGO_RUNNER_PID"
+	// checkInEnv is the runner's unix socket on which the child checks in; checkInFDEnv is the grandchild's
+	// file descriptor of that connection.
+	checkInEnv   = "BATON_CELIGO_CHECK_IN"
+	checkInFDEnv = "BATON_CELIGO_CHECK_IN_FD"
 	// listenerFDEnv is how the SDK tells the child that its listening socket is file descriptor 3.
 	listenerFDEnv = "BATON_CONNECTOR_SERVICE_LISTENER_FD"
 	listenerFD    = 3
@@ -55,11 +62,16 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 		exit.LogExit(handOff())
 		return
 	}
-	if err := stopWithRunner(os.Getenv); err != nil {
+	checkIn, err := serviceOfOneShot(os.Args, os.Getenv)
+	if err != nil {
 		exit.LogExit(err)
 		return
 	}
 
+	// The SDK's commands run on this context (MakeMainCommand keeps it): cancelling it is how a one-shot
+	// run whose connector service is gone, or that was told to stop, unwinds.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	// DefineConfigurationV2 rather than RunConnector: it returns the command and its settings, which the
 	// one-shot check below needs. RunConnector is these same steps with no way in.
 	v, cmd, err := sdkconfig.DefineConfigurationV2(ctx, name, builderFunc(newConnector), schema, opts...)
@@ -68,8 +80,33 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 		return
 	}
 	cmd.Version = version
-	askForHandOffInOneShotRuns(cmd, v)
-	exit.LogExit(cmd.Execute())
+	if checkIn != nil {
+		// This is the connector service of a one-shot run: its runner reports why it failed.
+		err := cmd.Execute()
+		if err != nil {
+			_, _ = checkIn.WriteString(err.Error())
+		}
+		exit.LogExit(err)
+		return
+	}
+	var run atomic.Pointer[oneShot]
+	if !isServiceProcess(os.Args) {
+		handleStopSignals(run.Load)
+	}
+	askForHandOffInOneShotRuns(cmd, v, func() error {
+		r, err := startOneShot(cancel)
+		run.Store(r)
+		return err
+	})
+	err = cmd.Execute()
+	if r := run.Load(); r != nil {
+		var code int
+		if err, code = r.finish(err); code != 0 {
+			fmt.Fprintln(os.Stderr, err.Error())
+			os.Exit(code)
+		}
+	}
+	exit.LogExit(err)
 }
 
 // builderFunc adapts the connector's constructor to the SDK's command, as RunConnector does.
@@ -89,9 +126,9 @@ func builderFunc[T field.Configurable](newConnector cli.NewConnector[T]) cli.Get
 	}
 }
 
-// askForHandOffInOneShotRuns makes the main command, when it runs one-shot, set handOffEnv for the
-// connector-service child it is about to start (the child inherits the environment).
-func askForHandOffInOneShotRuns(cmd *cobra.Command, v *viper.Viper) {
+// askForHandOffInOneShotRuns makes the main command, when it runs one-shot, call start before the SDK
+// starts its connector-service child (the child inherits the environment start sets up).
+func askForHandOffInOneShotRuns(cmd *cobra.Command, v *viper.Viper, start func() error) {
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if err := v.BindPFlags(c.Flags()); err != nil {
@@ -100,8 +137,8 @@ func askForHandOffInOneShotRuns(cmd *cobra.Command, v *viper.Viper) {
 		// The SDK runs as a service exactly when client-id is set (or as a Windows service, where the
 		// hand-off is not used at all).
 		if handOffSupported && runtime.GOOS != "windows" && v.GetString("client-id") == "" {
-			if err := os.Setenv(handOffEnv, "1"); err != nil {
-				return fmt.Errorf("baton-celigo: preparing the one-shot run: %w", err)
+			if err := start(); err != nil {
+				return err
 			}
 		}
 		return run(c, args)
@@ -110,5 +147,10 @@ func askForHandOffInOneShotRuns(cmd *cobra.Command, v *viper.Viper) {
 
 // isHandOffRequest reports whether this process is a one-shot run's connector-service child.
 func isHandOffRequest(args []string, getenv func(string) string) bool {
-	return len(args) > 1 && args[len(args)-1] == serviceCommand && getenv(handOffEnv) == "1"
+	return isServiceProcess(args) && getenv(handOffEnv) == "1"
+}
+
+// isServiceProcess reports whether this process is a connector service the SDK started.
+func isServiceProcess(args []string) bool {
+	return len(args) > 1 && args[len(args)-1] == serviceCommand
 }
