@@ -1,20 +1,39 @@
-// Package launch runs the connector's command line. It exists for one reason: to make the exit status of a
-// one-shot run (a sync, a provisioning request, an action) always tell the truth.
+// Package launch runs the connector's command line, so that every way it is run ends by itself with an exit
+// status that tells the truth. It is the only place that knows how baton-sdk v0.25.0 runs its connector
+// service; the SDK lines it relies on are named below.
 //
-// baton-sdk v0.25.0 runs a one-shot task against a child process of the same binary (`<args>
-// _connector-service`), started with exec.CommandContext on the runner's context. When the task ends, the
-// runner cancels that context, which kills the child, and the SDK goroutine waiting on the child
-// (internal/connector/connector.go, "connector service quit expectedly") calls os.Exit(0). That exit races the
-// task's error on its way back to main, so a failed sync or a refused grant could end with status 0.
+// The SDK runs a one-shot task (a sync, a provisioning request, an action) against a child process of the
+// same binary (`<args> _connector-service`), started with exec.CommandContext on the runner's context
+// (internal/connector/connector.go:317). When the task ends, the runner cancels that context, which kills
+// the child, and the SDK goroutine waiting on the child calls os.Exit(0) ("connector service quit
+// expectedly", connector.go:342-354). That exit races the task's error on its way back to main, so a failed
+// run could end with status 0. The SDK calls os.Exit only when the child's Wait returns an error.
 //
-// The SDK calls os.Exit only when the child's Wait returns an error. So, in a one-shot run, the child hands
-// its work to a grandchild (same binary and arguments, the SDK's server configuration, the same output and
-// listening socket) and exits 0 at once: the SDK's wait then returns nil, its goroutine does nothing, and
-// the task's own result decides the exit status. The grandchild serves the connector until the runner's
-// process ends (see handoff_unix.go for how it knows).
+// So, in a one-shot run (unix):
+//   - the runner, before the SDK starts its child, makes a temporary directory of its own (the SDK's
+//     BATON_TMPDIR and TMPDIR point into it; it is removed when the run ends, however it ends), listens on a
+//     check-in socket there, and puts its own pid, the socket and the hand-off request in the environment;
+//   - the child checks in, starts a grandchild (same binary and arguments, the SDK's server configuration,
+//     the same output and listening socket), hands it the check-in connection and exits 0 at once: the SDK's
+//     wait returns nil, its goroutine does nothing, and the task's own result decides the exit status;
+//   - the grandchild serves the connector until the runner's process ends (the pid it was given, 1 included)
+//     or the runner closes the check-in;
+//   - the runner ends the run, non-zero and with the reason as its last line, when the grandchild's end of
+//     the check-in closes before the run has finished (it failed to start, reported an error, or died, for
+//     instance of SIGPIPE under `| head -1`). Without that the SDK would wait for ever: it dials the
+//     service with grpc.WithBlock on a context with no deadline (connector.go:417).
+//
+// Signals: the SDK listens for SIGINT only (pkg/connectorrunner/runner.go:141). SIGTERM, which docker stop and
+// Kubernetes send (to PID 1, where the kernel applies no default action), is made to stop the run the same
+// way. A one-shot run that was stopped by a signal ends non-zero (128 + the signal) within a few seconds;
+// a service ends with the SDK's own status.
 //
 // Service mode (--client-id) is left exactly as the SDK runs it: there the SDK's exit on a dying child is
 // what lets a supervisor restart the service. Hosted (lambda) mode starts no child at all.
+//
+// Windows: the SDK passes no listening socket to its child there, so there is no hand-off, and the SDK's
+// race is not removed: a failed one-shot run on Windows can, rarely, exit 0. Check the log (an "error" line)
+// or the sync file rather than the exit status alone there.
 package launch
 
 import (
