@@ -89,7 +89,7 @@ func TestAFailedHandOffEndsTheRun(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("the run was not stopped")
 			}
-			err, code := run.finish(nil)
+			code, err := run.finish(nil)
 			if code == 0 || err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("finish: %v, %d; want a non-zero status and %q", err, code, tc.want)
 			}
@@ -127,7 +127,7 @@ func TestAFinishedRunStopsItsService(t *testing.T) {
 		}
 	}
 	sdkErr := fmt.Errorf("the SDK's own result")
-	if err, code := run.finish(sdkErr); err != sdkErr || code != 0 { //nolint:errorlint // the very same error
+	if code, err := run.finish(sdkErr); err != sdkErr || code != 0 { //nolint:errorlint // the very same error
 		t.Errorf("finish: %v, %d; want the SDK's result", err, code)
 	}
 	select {

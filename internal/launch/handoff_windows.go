@@ -14,7 +14,7 @@ type oneShot struct{}
 
 func startOneShot(context.CancelCauseFunc) (*oneShot, error) { return &oneShot{}, nil }
 
-func (*oneShot) finish(err error) (error, int) { return err, 0 }
+func (*oneShot) finish(err error) (int, error) { return 0, err }
 
 func handOff() error {
 	return errors.New("baton-celigo: the connector-service hand-off is not supported on Windows")

@@ -89,8 +89,8 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 
 	// The SDK's commands run on this context (MakeMainCommand keeps it): cancelling it is how a one-shot
 	// run whose connector service is gone, or that was told to stop, unwinds.
+	// It lives as long as the process.
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	// DefineConfigurationV2 rather than RunConnector: it returns the command and its settings, which the
 	// one-shot check below needs. RunConnector is these same steps with no way in.
 	v, cmd, err := sdkconfig.DefineConfigurationV2(ctx, name, builderFunc(newConnector), schema, opts...)
@@ -120,7 +120,7 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 	err = cmd.Execute()
 	if r := run.Load(); r != nil {
 		var code int
-		if err, code = r.finish(err); code != 0 {
+		if code, err = r.finish(err); code != 0 {
 			fmt.Fprintln(os.Stderr, err.Error())
 			os.Exit(code)
 		}

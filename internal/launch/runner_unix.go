@@ -109,7 +109,7 @@ func (r *oneShot) stop(reason error, code int) {
 	r.mu.Unlock()
 	r.cancel(reason)
 	time.AfterFunc(stopGrace, func() {
-		if stopped, code, first := r.end(); first {
+		if code, first, stopped := r.end(); first {
 			fmt.Fprintln(os.Stderr, stopped.Error())
 			os.Exit(code)
 		}
@@ -118,16 +118,16 @@ func (r *oneShot) stop(reason error, code int) {
 
 // finish is called with the SDK's result once it returns: it ends the run and returns its true outcome,
 // with the exit status it calls for (0: the SDK's own status for err).
-func (r *oneShot) finish(err error) (error, int) {
-	if stopped, code, _ := r.end(); stopped != nil {
-		return stopped, code
+func (r *oneShot) finish(err error) (int, error) {
+	if code, _, stopped := r.end(); stopped != nil {
+		return code, stopped
 	}
-	return err, 0
+	return 0, err
 }
 
 // end marks the run finished and, the first time, stops the connector service and removes the run's
 // directory. It returns why the run was stopped, if it was.
-func (r *oneShot) end() (stopped error, code int, first bool) {
+func (r *oneShot) end() (code int, first bool, stopped error) {
 	r.mu.Lock()
 	first = !r.finished
 	r.finished = true
@@ -137,7 +137,7 @@ func (r *oneShot) end() (stopped error, code int, first bool) {
 	if first {
 		r.cleanUp(conn)
 	}
-	return stopped, code, first
+	return code, first, stopped
 }
 
 // cleanUp closes the check-in, which ends the connector service, waits briefly for the service to go (so it
