@@ -261,3 +261,49 @@ func TestKilledRunnerLeavesNoServiceUnderASubreaper(t *testing.T) {
 		})
 	}
 }
+
+// TestAClosedOutputEndsTheRun: `baton-celigo … 2>&1 | head -1`. The reader goes after the first line, so the
+// next write of any of the run's processes meets a closed pipe; the run must still end by itself, non-zero
+// (it could not report what it did), leaving no process and nothing in its TMPDIR; as PID 1 and not.
+func TestAClosedOutputEndsTheRun(t *testing.T) {
+	pid1 := pid1Prefix(t)
+	for _, tc := range []struct {
+		name   string
+		prefix []string
+	}{{"plain", nil}, {"as PID 1", pid1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake(t)
+			dir := t.TempDir()
+			tmp := filepath.Join(dir, "tmp")
+			if err := os.Mkdir(tmp, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			argv := append(append(append([]string{}, tc.prefix...), binary), "--base-url", fake.URL, "-f", filepath.Join(dir, "sync.c1z"))
+			cmd := exec.Command(argv[0], argv[1:]...) // #nosec G204 -- the binary under test.
+			cmd.Dir = dir
+			cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp, "BATON_CELIGO_ACCESS_TOKEN=" + secret}
+			cmd.Stdout, cmd.Stderr = w, w // the pipe itself, as a shell gives it: no copying in between
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			_ = w.Close()
+			first := make([]byte, 0, 512) // head -1: read one line, then close the pipe
+			for b := make([]byte, 1); !bytes.HasSuffix(first, []byte("\n")); {
+				if _, err := r.Read(b); err != nil {
+					break
+				}
+				first = append(first, b[0])
+			}
+			_ = r.Close()
+
+			p := &process{cmd: cmd, out: bytes.NewBuffer(first), tmp: tmp, prefix: tc.prefix}
+			if code := p.wait(t); code == 0 {
+				t.Errorf("exit 0 though its output was closed after %q", first)
+			}
+		})
+	}
+}
