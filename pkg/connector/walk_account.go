@@ -24,10 +24,11 @@ import (
 // accountKey is where the session store keeps the account a sync reads.
 const accountKey = "walk/account"
 
-// syncAccounts remembers the syncs whose account this process has checked.
+// syncAccounts remembers the last sync whose account this process checked against the session store.
 type syncAccounts struct {
 	mu      sync.Mutex
-	checked map[string]string // sync id → account
+	syncID  string
+	account string
 }
 
 // account names the account the connector reads: its base URL and the token's user.
@@ -55,7 +56,7 @@ func (c *Connector) syncAccount(ctx context.Context, opts rs.SyncOpAttrs, tokenA
 		return "", otherAccount(tokenAccount, acct)
 	}
 	c.accounts.mu.Lock()
-	done := c.accounts.checked[opts.SyncID] == acct
+	done := c.accounts.syncID == opts.SyncID && c.accounts.account == acct
 	c.accounts.mu.Unlock()
 	if done {
 		return acct, nil
@@ -63,21 +64,14 @@ func (c *Connector) syncAccount(ctx context.Context, opts rs.SyncOpAttrs, tokenA
 	s := scopeOf(opts)
 	// Without a store, or with one that fails (the walk logs that), the page tokens still carry the account.
 	stored, found, err := s.get(ctx, accountKey)
-	switch {
-	case err != nil:
-		return acct, nil
-	case found && string(stored) != acct:
+	if err == nil && found && string(stored) != acct {
 		return "", otherAccount(string(stored), acct)
-	case !found:
-		if err := s.do(func(ss sessions.SessionStore) error { return ss.Set(ctx, accountKey, []byte(acct)) }); err != nil {
-			return acct, nil
-		}
+	}
+	if err == nil && !found {
+		_ = s.do(func(ss sessions.SessionStore) error { return ss.Set(ctx, accountKey, []byte(acct)) })
 	}
 	c.accounts.mu.Lock()
-	if c.accounts.checked == nil {
-		c.accounts.checked = map[string]string{}
-	}
-	c.accounts.checked[opts.SyncID] = acct
+	c.accounts.syncID, c.accounts.account = opts.SyncID, acct
 	c.accounts.mu.Unlock()
 	return acct, nil
 }
