@@ -26,11 +26,11 @@ func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return 
 // is known only once every record has been seen.
 func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := startListPosition(opts.PageToken.Token)
+	pos, err := b.conn.listStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	page, err := b.conn.usersPage(ctx, opts, pos)
+	page, err := b.conn.usersPage(ctx, opts, &pos)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,20 +65,20 @@ func describeUserOrFail(u *celigo.UserSummary) (*v2.Resource, error) {
 
 // usersPage is the page of access records at pos: from memory while List is serving it in parts, else read
 // from Celigo and recorded in the sync's walk.
-func (c *Connector) usersPage(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition) (apiPage[celigo.UserSummary], error) {
+func (c *Connector) usersPage(ctx context.Context, opts rs.SyncOpAttrs, pos *listPosition) (apiPage[celigo.UserSummary], error) {
 	if page, ok := c.userPages.get(opts.SyncID, pos.URL); ok {
 		return page, nil
 	}
-	items, next, err := c.client.ListUsers(ctx, pos.URL)
+	items, next, err := readListPage(ctx, usersList.name, c.client.ListUsers, pos)
 	if err != nil {
-		return apiPage[celigo.UserSummary]{}, wrapErr(err, "list users")
+		return apiPage[celigo.UserSummary]{}, err
 	}
 	if pos.URL == "" && next == "" && len(items) == 0 {
 		if err := c.usersVanished(); err != nil {
 			return apiPage[celigo.UserSummary]{}, err
 		}
 	}
-	if err := recordPage(ctx, c, usersList, opts, pos, accessOfAll(items), next); err != nil {
+	if err := recordPage(ctx, c, usersList, opts, *pos, accessOfAll(items), next); err != nil {
 		return apiPage[celigo.UserSummary]{}, err
 	}
 	c.odd.noteUsers(ctx, opts.SyncID, items)
