@@ -104,7 +104,7 @@ fmt-check: ## fail when a file needs gofmt
 	fi
 
 lint: ## golangci-lint (pinned)
-	$(GO) run $(GOLANGCI_LINT) run ./...
+	$(GO) run $(GOLANGCI_LINT) run --allow-parallel-runners ./...
 
 actionlint: ## lint the GitHub workflows
 	$(GO) run $(ACTIONLINT)
