@@ -1,0 +1,268 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	batonv1 "github.com/conductorone/baton-sdk/pb/c1/connectorapi/baton/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Service mode (--client-id) runs until it is told to stop. These tests run it against a local stand-in of
+// ConductorOne: the SDK takes ConductorOne's host from the client id (name@host/…), fetches a token from
+// https://host/auth/v1/token with a JWT signed by the client secret's Ed25519 key, then says Hello and
+// polls GetTask over gRPC with TLS, on the same host. The stand-in answers exactly those, with a certificate
+// made here and trusted through SSL_CERT_FILE. What it cannot stand in for is ConductorOne's side of the
+// work: which tasks it hands out, and whether it accepts a real tenant's credentials.
+
+// c1AccessToken is the token the stand-in issues; the gRPC calls must carry it.
+const c1AccessToken = "c1-stand-in-access-token"
+
+// c1StandIn is the smallest ConductorOne the SDK's service mode runs against: a token endpoint and the
+// BatonService's Hello and GetTask (no tasks, ever).
+type c1StandIn struct {
+	batonv1.UnimplementedBatonServiceServer
+	host         string // host:port, as the client id names it
+	clientID     string
+	clientSecret string
+	certFile     string // PEM of the stand-in's self-signed certificate, for SSL_CERT_FILE
+	hellos       atomic.Int32
+	polls        atomic.Int32
+}
+
+func newC1StandIn(t *testing.T) *c1StandIn {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A ConductorOne client secret: name:id:v1:base64url(the private key as a JWK).
+	jwk, err := json.Marshal(map[string]string{
+		"kty": "OKP", "crv": "Ed25519",
+		"x": base64.RawURLEncoding.EncodeToString(pub),
+		"d": base64.RawURLEncoding.EncodeToString(priv.Seed()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &c1StandIn{clientSecret: "secret-token:conductorone.com:v1:" + base64.RawURLEncoding.EncodeToString(jwk)}
+
+	gs := grpc.NewServer()
+	batonv1.RegisterBatonServiceServer(gs, c)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			gs.ServeHTTP(w, r)
+			return
+		}
+		c.token(w, r, pub)
+	}))
+	srv.EnableHTTP2 = true // gRPC needs HTTP/2
+	cert, certPEM := selfSignedCert(t)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	t.Cleanup(gs.Stop)
+
+	c.host = srv.Listener.Addr().String()
+	c.clientID = "baton-celigo-test@" + c.host + "/pcc"
+	c.certFile = filepath.Join(t.TempDir(), "c1.pem")
+	if err := os.WriteFile(c.certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// selfSignedCert makes a certificate for 127.0.0.1 that is its own authority.
+func selfSignedCert(t *testing.T) (tls.Certificate, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// token answers POST /auth/v1/token for the client id, when its assertion is signed by the client's key.
+func (c *c1StandIn) token(w http.ResponseWriter, r *http.Request, pub ed25519.PublicKey) {
+	if r.Method != http.MethodPost || r.URL.Path != "/auth/v1/token" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.PostFormValue("grant_type") != "client_credentials" || r.PostFormValue("client_id") != c.clientID ||
+		!signedBy(r.PostFormValue("client_assertion"), pub) {
+		http.Error(w, "invalid client", http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": c1AccessToken, "token_type": "Bearer", "expires_in": 3600})
+}
+
+// signedBy reports whether a compact JWS carries a valid Ed25519 signature of pub.
+func signedBy(jws string, pub ed25519.PublicKey) bool {
+	parts := strings.Split(jws, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	return err == nil && ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig)
+}
+
+func authorized(ctx context.Context) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get("authorization"); len(v) != 1 || v[0] != "Bearer "+c1AccessToken {
+		return status.Error(codes.Unauthenticated, "no valid access token")
+	}
+	return nil
+}
+
+func (c *c1StandIn) Hello(ctx context.Context, _ *batonv1.BatonServiceHelloRequest) (*batonv1.BatonServiceHelloResponse, error) {
+	if err := authorized(ctx); err != nil {
+		return nil, err
+	}
+	c.hellos.Add(1)
+	return &batonv1.BatonServiceHelloResponse{}, nil
+}
+
+func (c *c1StandIn) GetTask(ctx context.Context, _ *batonv1.BatonServiceGetTaskRequest) (*batonv1.BatonServiceGetTaskResponse, error) {
+	if err := authorized(ctx); err != nil {
+		return nil, err
+	}
+	c.polls.Add(1)
+	return batonv1.BatonServiceGetTaskResponse_builder{NextPoll: durationpb.New(time.Second)}.Build(), nil
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// ended reports whether the child pid has ended (it is a zombie, not yet waited for, or gone).
+func ended(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name, which is in parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || len(stat) < i+3 || stat[i+2] == 'Z'
+}
+
+// healthCheck runs the binary's own health-check command, as a Kubernetes probe does.
+func healthCheck(t *testing.T, port int, endpoint string) error {
+	t.Helper()
+	cmd := exec.Command(binary, "health-check", "--endpoint", endpoint, "--health-check-port", strconv.Itoa(port)) // #nosec G204 -- the binary under test.
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return &healthError{err: err, out: string(out)}
+	}
+	return nil
+}
+
+type healthError struct {
+	err error
+	out string
+}
+
+func (e *healthError) Error() string { return e.err.Error() + ": " + e.out }
+
+// TestServiceModeStopsOnSIGTERM: a service (--client-id) that has said Hello to ConductorOne and polls it for
+// tasks answers its health check (live, and health, which validates against Celigo), and SIGTERM (docker
+// stop, Kubernetes) ends it with the SDK's status for a service told to stop (0), leaving no process; as
+// PID 1 and not.
+func TestServiceModeStopsOnSIGTERM(t *testing.T) {
+	pid1 := pid1Prefix(t)
+	for _, tc := range []struct {
+		name   string
+		prefix []string
+	}{{"plain", nil}, {"as PID 1", pid1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake(t)
+			c1 := newC1StandIn(t)
+			port := freePort(t)
+			p := startBaton(t, tc.prefix,
+				[]string{"BATON_CELIGO_ACCESS_TOKEN=" + secret, "BATON_CLIENT_SECRET=" + c1.clientSecret, "SSL_CERT_FILE=" + c1.certFile},
+				"--base-url", fake.URL, "--log-level", "info",
+				"--client-id", c1.clientID, "--health-check", "--health-check-port", strconv.Itoa(port))
+
+			var err error
+			for deadline := time.Now().Add(hangGuard); ; time.Sleep(100 * time.Millisecond) {
+				if c1.polls.Load() > 0 {
+					if err = healthCheck(t, port, "live"); err == nil {
+						break
+					}
+				}
+				if time.Now().After(deadline) || ended(p.cmd.Process.Pid) {
+					_ = p.cmd.Process.Kill()
+					_ = p.cmd.Wait()
+					t.Fatalf("the service never ran (hellos %d, polls %d, health check: %v):\n%s",
+						c1.hellos.Load(), c1.polls.Load(), err, p.out)
+				}
+			}
+			if err := healthCheck(t, port, "health"); err != nil {
+				t.Errorf("the health check (Celigo validated) failed while the service runs: %v", err)
+			}
+
+			if err := syscall.Kill(p.runnerPID(t), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t); code != 0 {
+				t.Errorf("exit %d after SIGTERM, want the SDK's 0 for a service told to stop:\n%s", code, p.out)
+			}
+			if strings.Contains(p.out.String(), c1.clientSecret) || strings.Contains(p.out.String(), c1AccessToken) {
+				t.Error("the client secret or ConductorOne's access token appears in the output")
+			}
+			if err := healthCheck(t, port, "live"); err == nil {
+				t.Error("the health check still answers after the service ended")
+			}
+		})
+	}
+}
