@@ -54,6 +54,7 @@ type c1StandIn struct {
 	clientSecret string
 	certFile     string // PEM of the stand-in's self-signed certificate, for SSL_CERT_FILE
 	hellos       atomic.Int32
+	refuseHello  atomic.Bool // ConductorOne is unavailable: Hello fails, and the SDK retries it
 	polls        atomic.Int32
 }
 
@@ -162,6 +163,9 @@ func (c *c1StandIn) Hello(ctx context.Context, _ *batonv1.BatonServiceHelloReque
 		return nil, err
 	}
 	c.hellos.Add(1)
+	if c.refuseHello.Load() {
+		return nil, status.Error(codes.Unavailable, "stand-in: unavailable")
+	}
 	return &batonv1.BatonServiceHelloResponse{}, nil
 }
 
@@ -262,6 +266,40 @@ func TestServiceModeStopsOnSIGTERM(t *testing.T) {
 			}
 			if err := healthCheck(t, port, "live"); err == nil {
 				t.Error("the health check still answers after the service ended")
+			}
+		})
+	}
+}
+
+// TestServiceModeStopsOnSIGTERMWhileReachingConductorOne: a service still saying Hello to a ConductorOne that
+// is unavailable (the SDK retries it for minutes, before it listens for SIGINT) ends on SIGTERM too, with the
+// same status as a running service told to stop, leaving no process; as PID 1 and not. It used to end only by
+// the launcher's hang guard, with 130 or 143, whichever of its two timers came first.
+func TestServiceModeStopsOnSIGTERMWhileReachingConductorOne(t *testing.T) {
+	pid1 := pid1Prefix(t)
+	for _, tc := range []struct {
+		name   string
+		prefix []string
+	}{{"plain", nil}, {"as PID 1", pid1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake(t)
+			c1 := newC1StandIn(t)
+			c1.refuseHello.Store(true)
+			p := startBaton(t, tc.prefix,
+				[]string{"BATON_CELIGO_ACCESS_TOKEN=" + secret, "BATON_CLIENT_SECRET=" + c1.clientSecret, "SSL_CERT_FILE=" + c1.certFile},
+				"--base-url", fake.URL, "--log-level", "info", "--client-id", c1.clientID)
+			for deadline := time.Now().Add(hangGuard); c1.hellos.Load() == 0; time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) || ended(p.cmd.Process.Pid) {
+					_ = p.cmd.Process.Kill()
+					_ = p.cmd.Wait()
+					t.Fatalf("the service never said Hello:\n%s", p.out)
+				}
+			}
+			if err := syscall.Kill(p.runnerPID(t), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t); code != 0 {
+				t.Errorf("exit %d after SIGTERM, want the SDK's 0 for a service told to stop:\n%s", code, p.out)
 			}
 		})
 	}

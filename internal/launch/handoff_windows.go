@@ -22,4 +22,4 @@ func handOff() error {
 
 func serviceOfOneShot([]string, func(string) string) (*os.File, error) { return nil, nil }
 
-func handleStopSignals(func() *oneShot) {}
+func handleStopSignals(func() *oneShot, func()) {}

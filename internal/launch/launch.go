@@ -26,10 +26,12 @@
 // Signals: the SDK listens for SIGINT only (pkg/connectorrunner/runner.go:141). SIGTERM, which docker stop and
 // Kubernetes send (to PID 1, where the kernel applies no default action), is made to stop the run the same
 // way. A one-shot run that was stopped by a signal ends non-zero (128 + the signal) within a few seconds;
-// a service ends with the SDK's own status.
+// a service ends with the SDK's own status for a service told to stop, 0, also when it is stopped while it
+// still starts (the SDK retries its Hello to ConductorOne for minutes before it listens for SIGINT): its
+// context is cancelled with the SDK's own cause (connectorrunner.ErrSigTerm).
 //
-// Service mode (--client-id) is left exactly as the SDK runs it: there the SDK's exit on a dying child is
-// what lets a supervisor restart the service. Hosted (lambda) mode starts no child at all.
+// Otherwise service mode (--client-id) is left exactly as the SDK runs it: there the SDK's exit on a dying
+// child is what lets a supervisor restart the service. Hosted (lambda) mode starts no child at all.
 //
 // Windows: the SDK passes no listening socket to its child there, so there is no hand-off, and the SDK's
 // race is not removed: a failed one-shot run on Windows can, rarely, exit 0. Check the log (an "error" line)
@@ -110,8 +112,12 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 		return
 	}
 	var run atomic.Pointer[oneShot]
+	var serviceStopped atomic.Bool
 	if !isServiceProcess(os.Args) {
-		handleStopSignals(run.Load)
+		handleStopSignals(run.Load, func() {
+			serviceStopped.Store(true)
+			cancel(connectorrunner.ErrSigTerm) // what the SDK's runner does on SIGINT
+		})
 	}
 	askForHandOffInOneShotRuns(cmd, v, func() error {
 		r, err := startOneShot(cancel)
@@ -120,6 +126,13 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 	})
 	prepareProvisioning(cmd, v)
 	err = cmd.Execute()
+	if serviceStopped.Load() {
+		// A service told to stop ends with the SDK's status for that, 0, also when it was stopped while
+		// starting: the SDK would otherwise report the cancelled start (or exit 0 from its child's watcher,
+		// whichever comes first).
+		exit.LogExit(nil)
+		return
+	}
 	if r := run.Load(); r != nil {
 		var code int
 		if code, err = r.finish(err); code != 0 {
