@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -33,6 +34,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
 )
 
 // Service mode (--client-id) runs until it is told to stop. These tests run it against a local stand-in of
@@ -54,7 +57,9 @@ type c1StandIn struct {
 	clientSecret string
 	certFile     string // PEM of the stand-in's self-signed certificate, for SSL_CERT_FILE
 	hellos       atomic.Int32
-	refuseHello  atomic.Bool // ConductorOne is unavailable: Hello fails, and the SDK retries it
+	refuseHello  atomic.Bool  // ConductorOne is unavailable: Hello fails, and the SDK retries it
+	syncTasks    atomic.Int32 // full-sync tasks still to hand out
+	heartbeats   atomic.Int32
 	polls        atomic.Int32
 }
 
@@ -174,7 +179,26 @@ func (c *c1StandIn) GetTask(ctx context.Context, _ *batonv1.BatonServiceGetTaskR
 		return nil, err
 	}
 	c.polls.Add(1)
-	return batonv1.BatonServiceGetTaskResponse_builder{NextPoll: durationpb.New(time.Second)}.Build(), nil
+	resp := batonv1.BatonServiceGetTaskResponse_builder{NextPoll: durationpb.New(time.Second)}
+	if c.syncTasks.Add(-1) >= 0 {
+		resp.Task = batonv1.Task_builder{Id: "stand-in-sync", SyncFull: &batonv1.Task_SyncFullTask{}}.Build()
+	}
+	return resp.Build(), nil
+}
+
+func (c *c1StandIn) Heartbeat(ctx context.Context, _ *batonv1.BatonServiceHeartbeatRequest) (*batonv1.BatonServiceHeartbeatResponse, error) {
+	if err := authorized(ctx); err != nil {
+		return nil, err
+	}
+	c.heartbeats.Add(1)
+	return batonv1.BatonServiceHeartbeatResponse_builder{NextHeartbeat: durationpb.New(time.Second)}.Build(), nil
+}
+
+func (c *c1StandIn) FinishTask(ctx context.Context, _ *batonv1.BatonServiceFinishTaskRequest) (*batonv1.BatonServiceFinishTaskResponse, error) {
+	if err := authorized(ctx); err != nil {
+		return nil, err
+	}
+	return &batonv1.BatonServiceFinishTaskResponse{}, nil
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -199,6 +223,19 @@ func ended(pid int) bool {
 	return i < 0 || len(stat) < i+3 || stat[i+2] == 'Z'
 }
 
+// waitUntil waits for cond while the service runs, and fails the test if the service ends first or the
+// hang guard passes.
+func waitUntil(t *testing.T, p *process, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(hangGuard); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) || ended(p.cmd.Process.Pid) {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+			t.Fatalf("the service never %s:\n%s", what, p.out)
+		}
+	}
+}
+
 // healthCheck runs the binary's own health-check command, as a Kubernetes probe does.
 func healthCheck(t *testing.T, port int, endpoint string) error {
 	t.Helper()
@@ -218,6 +255,16 @@ type healthError struct {
 
 func (e *healthError) Error() string { return e.err.Error() + ": " + e.out }
 
+// startService starts the binary as a service of the stand-in c1, reading Celigo at fake; extra are more
+// environment variables (a later TMPDIR wins).
+func startService(t *testing.T, prefix []string, c1 *c1StandIn, fake *celigotest.Server, extra []string, args ...string) *process {
+	t.Helper()
+	env := append([]string{"BATON_CELIGO_ACCESS_TOKEN=" + secret, "BATON_CLIENT_SECRET=" + c1.clientSecret, "SSL_CERT_FILE=" + c1.certFile}, extra...)
+	p := startBaton(t, prefix, env, append([]string{"--base-url", fake.URL, "--log-level", "info", "--client-id", c1.clientID}, args...)...)
+	p.service = true
+	return p
+}
+
 // TestServiceModeStopsOnSIGTERM: a service (--client-id) that has said Hello to ConductorOne and polls it for
 // tasks answers its health check (live, and health, which validates against Celigo), and SIGTERM (docker
 // stop, Kubernetes) ends it with the SDK's status for a service told to stop (0), leaving no process; as
@@ -232,10 +279,7 @@ func TestServiceModeStopsOnSIGTERM(t *testing.T) {
 			fake := newFake(t)
 			c1 := newC1StandIn(t)
 			port := freePort(t)
-			p := startBaton(t, tc.prefix,
-				[]string{"BATON_CELIGO_ACCESS_TOKEN=" + secret, "BATON_CLIENT_SECRET=" + c1.clientSecret, "SSL_CERT_FILE=" + c1.certFile},
-				"--base-url", fake.URL, "--log-level", "info",
-				"--client-id", c1.clientID, "--health-check", "--health-check-port", strconv.Itoa(port))
+			p := startService(t, tc.prefix, c1, fake, nil, "--health-check", "--health-check-port", strconv.Itoa(port))
 
 			var err error
 			for deadline := time.Now().Add(hangGuard); ; time.Sleep(100 * time.Millisecond) {
@@ -285,21 +329,73 @@ func TestServiceModeStopsOnSIGTERMWhileReachingConductorOne(t *testing.T) {
 			fake := newFake(t)
 			c1 := newC1StandIn(t)
 			c1.refuseHello.Store(true)
-			p := startBaton(t, tc.prefix,
-				[]string{"BATON_CELIGO_ACCESS_TOKEN=" + secret, "BATON_CLIENT_SECRET=" + c1.clientSecret, "SSL_CERT_FILE=" + c1.certFile},
-				"--base-url", fake.URL, "--log-level", "info", "--client-id", c1.clientID)
-			for deadline := time.Now().Add(hangGuard); c1.hellos.Load() == 0; time.Sleep(50 * time.Millisecond) {
-				if time.Now().After(deadline) || ended(p.cmd.Process.Pid) {
-					_ = p.cmd.Process.Kill()
-					_ = p.cmd.Wait()
-					t.Fatalf("the service never said Hello:\n%s", p.out)
+			p := startService(t, tc.prefix, c1, fake, nil)
+			waitUntil(t, p, "said Hello", func() bool { return c1.hellos.Load() > 0 })
+			if err := syscall.Kill(p.runnerPID(t), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if code := p.wait(t); code != 0 {
+				t.Errorf("exit %d after SIGTERM, want the SDK's 0 for a service told to stop:\n%s", code, p.out)
+			}
+		})
+	}
+}
+
+// TestServiceModeStopsOnSIGTERMDuringASync: SIGTERM while the service syncs for ConductorOne (the sync waits
+// on Celigo) ends it with status 0, leaving no process and nothing in its TMPDIR; as PID 1 and not.
+func TestServiceModeStopsOnSIGTERMDuringASync(t *testing.T) {
+	pid1 := pid1Prefix(t)
+	for _, tc := range []struct {
+		name   string
+		prefix []string
+	}{{"plain", nil}, {"as PID 1", pid1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake(t)
+			reached, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+				if r.URL.Path == "/v1/integrations" {
+					once.Do(func() { close(reached) })
+					select { // Celigo, slow to answer
+					case <-release:
+					case <-r.Context().Done():
+					}
 				}
+				return nil
+			})
+			defer close(release)
+			c1 := newC1StandIn(t)
+			c1.syncTasks.Store(1)
+			p := startService(t, tc.prefix, c1, fake, nil)
+			select {
+			case <-reached:
+			case <-time.After(hangGuard):
+				_ = p.cmd.Process.Kill()
+				_ = p.cmd.Wait()
+				t.Fatalf("the sync task never reached Celigo's integrations:\n%s", p.out)
 			}
 			if err := syscall.Kill(p.runnerPID(t), syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
 			if code := p.wait(t); code != 0 {
 				t.Errorf("exit %d after SIGTERM, want the SDK's 0 for a service told to stop:\n%s", code, p.out)
+			}
+			left, _ := os.ReadDir(p.tmp)
+			if len(left) != 1 {
+				t.Fatalf("TMPDIR holds %d entries, want the stopped service's own directory", len(left))
+			}
+
+			// The next start removes what the stopped sync left.
+			c1 = newC1StandIn(t)
+			next := startService(t, tc.prefix, c1, fake, []string{"TMPDIR=" + p.tmp})
+			next.tmp = p.tmp
+			waitUntil(t, next, "said Hello", func() bool { return c1.hellos.Load() > 0 })
+			if err := syscall.Kill(next.runnerPID(t), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			next.wait(t)
+			if _, err := os.Stat(filepath.Join(p.tmp, left[0].Name())); err == nil {
+				t.Errorf("the next start left %s, the stopped service's directory", left[0].Name())
 			}
 		})
 	}

@@ -30,8 +30,10 @@
 // still starts (the SDK retries its Hello to ConductorOne for minutes before it listens for SIGINT): its
 // context is cancelled with the SDK's own cause (connectorrunner.ErrSigTerm).
 //
-// Otherwise service mode (--client-id) is left exactly as the SDK runs it: there the SDK's exit on a dying
-// child is what lets a supervisor restart the service. Hosted (lambda) mode starts no child at all.
+// Otherwise service mode (--client-id) is left as the SDK runs it: there the SDK's exit on a dying child is
+// what lets a supervisor restart the service. Only its temporary files go into a directory of its own,
+// which the next start removes (servicetmp_unix.go): a service stopped during a sync cannot remove them
+// itself. Hosted (lambda) mode starts no child at all.
 //
 // Windows: the SDK passes no listening socket to its child there, so there is no hand-off, and the SDK's
 // race is not removed: a failed one-shot run on Windows can, rarely, exit 0. Check the log (an "error" line)
@@ -119,11 +121,11 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 			cancel(connectorrunner.ErrSigTerm) // what the SDK's runner does on SIGINT
 		})
 	}
-	askForHandOffInOneShotRuns(cmd, v, func() error {
+	prepareRuns(cmd, v, func() error {
 		r, err := startOneShot(cancel)
 		run.Store(r)
 		return err
-	})
+	}, useServiceTempDir)
 	prepareProvisioning(cmd, v)
 	err = cmd.Execute()
 	if serviceStopped.Load() {
@@ -160,17 +162,21 @@ func builderFunc[T field.Configurable](newConnector cli.NewConnector[T]) cli.Get
 	}
 }
 
-// askForHandOffInOneShotRuns makes the main command, when it runs one-shot, call start before the SDK
-// starts its connector-service child (the child inherits the environment start sets up).
-func askForHandOffInOneShotRuns(cmd *cobra.Command, v *viper.Viper, start func() error) {
+// prepareRuns makes the main command, before the SDK starts its connector-service child (which inherits the
+// environment they set up), call startOneShot when it runs one-shot and startService when it runs as a
+// service (unix only: on Windows neither is used).
+func prepareRuns(cmd *cobra.Command, v *viper.Viper, startOneShot, startService func() error) {
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if err := v.BindPFlags(c.Flags()); err != nil {
 			return err
 		}
-		// The SDK runs as a service exactly when client-id is set (or as a Windows service, where the
-		// hand-off is not used at all).
-		if handOffSupported && runtime.GOOS != "windows" && v.GetString("client-id") == "" {
+		if handOffSupported && runtime.GOOS != "windows" {
+			// The SDK runs as a service exactly when client-id is set (or as a Windows service).
+			start := startOneShot
+			if v.GetString("client-id") != "" {
+				start = startService
+			}
 			if err := start(); err != nil {
 				return err
 			}
