@@ -42,14 +42,15 @@ import (
 // ConductorOne: the SDK takes ConductorOne's host from the client id (name@host/…), fetches a token from
 // https://host/auth/v1/token with a JWT signed by the client secret's Ed25519 key, then says Hello and
 // polls GetTask over gRPC with TLS, on the same host. The stand-in answers exactly those, with a certificate
-// made here and trusted through SSL_CERT_FILE. What it cannot stand in for is ConductorOne's side of the
-// work: which tasks it hands out, and whether it accepts a real tenant's credentials.
+// made here and trusted through SSL_CERT_FILE (BATON_C1_API_HOST would override the host; it is not needed).
+// What it cannot stand in for is ConductorOne itself: whether a real tenant accepts the client's credentials,
+// the tasks it schedules and what it does with an upload, and its publicly trusted certificate.
 
 // c1AccessToken is the token the stand-in issues; the gRPC calls must carry it.
 const c1AccessToken = "c1-stand-in-access-token"
 
 // c1StandIn is the smallest ConductorOne the SDK's service mode runs against: a token endpoint and the
-// BatonService's Hello and GetTask (no tasks, ever).
+// BatonService's Hello and GetTask (no task, or a full sync when asked), Heartbeat and FinishTask.
 type c1StandIn struct {
 	batonv1.UnimplementedBatonServiceServer
 	host         string // host:port, as the client id names it
@@ -342,7 +343,9 @@ func TestServiceModeStopsOnSIGTERMWhileReachingConductorOne(t *testing.T) {
 }
 
 // TestServiceModeStopsOnSIGTERMDuringASync: SIGTERM while the service syncs for ConductorOne (the sync waits
-// on Celigo) ends it with status 0, leaving no process and nothing in its TMPDIR; as PID 1 and not.
+// on Celigo) ends it with status 0, leaving no process, and in its TMPDIR only its own directory with the
+// unfinished sync, which the next start removes (a service restarted during syncs must not fill the disk);
+// as PID 1 and not.
 func TestServiceModeStopsOnSIGTERMDuringASync(t *testing.T) {
 	pid1 := pid1Prefix(t)
 	for _, tc := range []struct {
@@ -393,7 +396,9 @@ func TestServiceModeStopsOnSIGTERMDuringASync(t *testing.T) {
 			if err := syscall.Kill(next.runnerPID(t), syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
-			next.wait(t)
+			if code := next.wait(t); code != 0 {
+				t.Errorf("the next start: exit %d after SIGTERM:\n%s", code, next.out)
+			}
 			if _, err := os.Stat(filepath.Join(p.tmp, left[0].Name())); err == nil {
 				t.Errorf("the next start left %s, the stopped service's directory", left[0].Name())
 			}
