@@ -73,7 +73,8 @@ func startService(checkIn *net.UnixConn, exe string, args []string, config io.Re
 	}
 	service.ExtraFiles = append(service.ExtraFiles, keepOpen, checkInFile)
 	checkInFD := 3 + len(service.ExtraFiles) - 1
-	service.Env = append(withoutHandOff(os.Environ()), checkInFDEnv+"="+strconv.Itoa(checkInFD))
+	service.Env = append(withoutHandOff(os.Environ()), checkInFDEnv+"="+strconv.Itoa(checkInFD),
+		childPIDEnv+"="+strconv.Itoa(os.Getpid()))
 	if err := service.Start(); err != nil {
 		return fail(err)
 	}
@@ -121,6 +122,35 @@ func serviceOfOneShot(args []string, getenv func(string) string) (*os.File, erro
 		os.Exit(0)
 	}()
 	return checkIn, nil
+}
+
+// waitForTheChildsReap, in the grandchild of a one-shot run, returns once the runner has reaped the SDK's
+// connector-service child that started this process. The SDK's goroutine that waits on that child exits 0 if
+// the wait returns an error, and it does when the task's end cancels the child's context before the wait has
+// taken the child's exit: an ended child that is not reaped yet can still be "killed"
+// (internal/connector/connector.go:342-354, os/exec's watchCtx). Serving only after the reap means the runner
+// cannot finish a task before that wait has returned nil.
+func waitForTheChildsReap(getenv func(string) string) {
+	if child, err := strconv.Atoi(getenv(childPIDEnv)); err == nil && child > 0 {
+		waitUntilReaped(child, reapLimit)
+	}
+}
+
+// reapLimit bounds how long a grandchild waits for the runner to reap its parent; reapPoll is how often it
+// looks. The reap normally follows the parent's exit within a millisecond.
+const (
+	reapLimit = 30 * time.Second
+	reapPoll  = 2 * time.Millisecond
+)
+
+// pollUntilReaped returns once process pid no longer exists (a zombie still does: it answers signal 0), or
+// after limit. A pid reused within the limit keeps it waiting until the limit, never shorter than the reap.
+func pollUntilReaped(pid int, limit time.Duration) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(reapPoll) {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+	}
 }
 
 // pollForExit returns once process pid no longer exists. It is the fallback where a process cannot be

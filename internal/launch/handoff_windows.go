@@ -26,3 +26,5 @@ func handleStopSignals(func() *oneShot, func()) {}
 
 // useServiceTempDir leaves a Windows service's temporary files where the SDK puts them.
 func useServiceTempDir() error { return nil }
+
+func waitForTheChildsReap(func(string) string) {}

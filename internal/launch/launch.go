@@ -16,6 +16,9 @@
 //   - the child checks in, starts a grandchild (same binary and arguments, the SDK's server configuration,
 //     the same output and listening socket), hands it the check-in connection and exits 0 at once: the SDK's
 //     wait returns nil, its goroutine does nothing, and the task's own result decides the exit status;
+//   - the grandchild serves only once the runner has reaped the child: until then the task's end could still
+//     "kill" the ended child (os/exec reports a context cancelled before its wait took the exit), and the
+//     SDK would exit 0 after a failure;
 //   - the grandchild serves the connector until the runner's process ends (the pid it was given, 1 included)
 //     or the runner closes the check-in;
 //   - the runner ends the run, non-zero and with the reason as its last line, when the grandchild's end of
@@ -72,6 +75,9 @@ const (
 	// file descriptor of that connection.
 	checkInEnv   = "BATON_CELIGO_CHECK_IN"
 	checkInFDEnv = "BATON_CELIGO_CHECK_IN_FD"
+	// childPIDEnv names, for the grandchild, the SDK's connector-service child that started it: the
+	// grandchild serves only once the runner has reaped that child (see waitUntilReaped).
+	childPIDEnv = "BATON_CELIGO_SERVICE_CHILD_PID"
 	// listenerFDEnv is how the SDK tells the child that its listening socket is file descriptor 3.
 	listenerFDEnv = "BATON_CONNECTOR_SERVICE_LISTENER_FD"
 	listenerFD    = 3
@@ -106,6 +112,7 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 	cmd.Version = version
 	if checkIn != nil {
 		// This is the connector service of a one-shot run: its runner reports why it failed.
+		waitForTheChildsReap(os.Getenv)
 		err := cmd.Execute()
 		if err != nil {
 			_, _ = checkIn.WriteString(err.Error())
