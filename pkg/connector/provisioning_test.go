@@ -42,7 +42,7 @@ const mcpServer = "65f0000000000000000000c1"
 
 func provAccount() celigotest.Account {
 	person := func(n string) celigotest.Person {
-		return celigotest.Person{ID: "6500000000000000000000p" + n, Email: "user" + n + "@example.com", Name: "User " + n}
+		return celigotest.Person{ID: "6500000000000000000000d" + n, Email: "user" + n + "@example.com", Name: "User " + n}
 	}
 	a := rich(celigotest.NewShare(admin, person("1"), "administrator", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "monitor"}))
 	a["futureFlag"] = true
@@ -647,7 +647,7 @@ func TestConcurrentChangeIsNotLost(t *testing.T) {
 // with the id to use, never reported as already done.
 func TestTheTokensOwnUserAndPersonIDs(t *testing.T) {
 	acct := provAccount()
-	acct.TokenUserID = "6500000000000000000000p1" // the administrator's person
+	acct.TokenUserID = "6500000000000000000000d1" // the administrator's person
 	self := []struct {
 		name string
 		op   func(f *fixture) error
@@ -689,7 +689,7 @@ func TestTheTokensOwnUserAndPersonIDs(t *testing.T) {
 	})
 	t.Run("delete by a person's user id", func(t *testing.T) {
 		f := newFixtureFor(t, acct, 0)
-		_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", "6500000000000000000000p2").GetId()}.Build())
+		_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", "6500000000000000000000d2").GetId()}.Build())
 		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), manager) || !strings.Contains(err.Error(), "not an access record id") {
 			t.Fatalf("want InvalidArgument naming access record %s, got %v", manager, err)
 		}
