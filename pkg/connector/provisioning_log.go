@@ -124,7 +124,7 @@ func alreadyGrantedReason(ent *v2.Entitlement) string {
 	case roleTypeID:
 		return "it is their account role"
 	case integrationTypeID:
-		if _, level, err := integrationEntitlement(ent); err == nil && level == celigo.LevelManage {
+		if a, err := integrationEntitlement(ent); err == nil && a.level == celigo.LevelManage {
 			return "their account role or a manage entry gives it"
 		}
 		return "their account role or an entry for this integration gives it"

@@ -167,7 +167,7 @@ func invitationFrom(info *v2.AccountInfo) (string, string, error) {
 		level = ""
 	}
 	if level == celigo.LevelOwner {
-		return "", "", status.Errorf(codes.FailedPrecondition, "baton-celigo: cannot invite an owner: %v", celigo.ErrOwnership)
+		return "", "", ownerRefused("cannot invite an owner")
 	}
 	if level != "" && !celigo.IsAccountRole(level) {
 		return "", "", status.Errorf(codes.InvalidArgument, "baton-celigo: %s %q is not a Celigo account role: use administrator, manage, monitor or leave it empty", profileAccessLevel, level)

@@ -6,30 +6,12 @@ import (
 	"fmt"
 	"net/http"
 
-	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
-
-// grantResult reports a grant: the grant itself, marked as already there when nothing changed.
-func grantResult(g *v2.Grant, changed bool) ([]*v2.Grant, annotations.Annotations, error) {
-	if !changed {
-		return []*v2.Grant{g}, annotations.New(&v2.GrantAlreadyExists{}), nil
-	}
-	return []*v2.Grant{g}, nil, nil
-}
-
-// revokeResult marks a revoke that found nothing to take away.
-func revokeResult(changed bool) (annotations.Annotations, error) {
-	if !changed {
-		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
-	}
-	return nil, nil
-}
 
 // maxWriteAttempts bounds read-modify-write rounds when another writer keeps changing the record.
 const maxWriteAttempts = 3
@@ -209,18 +191,6 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 		},
 	})
 	return alreadyGone, err
-}
-
-// refuseOwner stops any change to the account owner, who has no access record: ownership moves only in Celigo.
-func (c *Connector) refuseOwner(ctx context.Context, id string) error {
-	ti, err := c.token(ctx)
-	if err != nil {
-		return wrapErr(err, "read token info")
-	}
-	if id == ti.UserID {
-		return celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: user %s is the account owner: %w", id, celigo.ErrOwnership))
-	}
-	return nil
 }
 
 // refuseSelf refuses a change that would lock the connector out: the token acts as its own user, so that
