@@ -1,7 +1,7 @@
 // Package celigo is a small client for Celigo integrator.io's REST API and the access rules Celigo applies:
 // one call per API page, typed errors. It knows nothing of Baton's model (resources, grants), but it does
-// use the SDK's HTTP and rate-limit helpers, and it gives its errors gRPC status codes (WithCode), chosen so
-// that the SDK retries what is worth retrying (Unavailable, ResourceExhausted) and reports the rest plainly.
+// use the SDK's HTTP and rate-limit helpers, and it gives its errors gRPC status codes (errors.go) chosen to
+// steer the SDK: a failure this client already retried ends with a code the SDK does not retry again.
 package celigo
 
 import (
