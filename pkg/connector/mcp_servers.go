@@ -18,21 +18,12 @@ import (
 
 // MCP servers: who can drive Celigo from an AI agent. Ids and slugs are stored by ConductorOne.
 const (
-	mcpServerTypeID = "mcp_server"
-	mcpRead         = "read"  // mcp:read
-	mcpWrite        = "write" // mcp:write
+	mcpRead  = "read"  // mcp:read
+	mcpWrite = "write" // mcp:write
 
 	// allMCPRoleID is the role held by users with access to every MCP server (allMcpServerAccess).
 	allMCPRoleID = "all_mcp_servers"
 )
-
-var mcpServerResourceType = v2.ResourceType_builder{
-	Id:          mcpServerTypeID,
-	DisplayName: "MCP server",
-	Description: "A Model Context Protocol server Celigo hosts, through which AI clients (Claude, Cursor, ChatGPT, Copilot) call Celigo on a user's behalf; users may read or write through it.",
-	Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
-	Annotations: annotations.New(&v2.TypeScopedGrants{}),
-}.Build()
 
 var allMCPServersRole = roleInfo{allMCPRoleID, "All MCP servers",
 	"Uses every current and future MCP server, reading and writing (Celigo's allMcpServerAccess setting). Administrators and the owner have this access without it."}
@@ -56,23 +47,6 @@ func mcpSlugOf(scope string) string {
 		}
 	}
 	return ""
-}
-
-// userExtras is what grants need of a record beyond its role and integration entries.
-type userExtras struct {
-	mcp         map[string][]string // MCP server id → scopes its entries list
-	allMCP      bool
-	permissions []string // permission resource ids the record allows
-}
-
-func extrasOf(x *celigo.RecordExtras) userExtras {
-	e := userExtras{mcp: celigo.DirectMCPAccess(x), allMCP: x.AllMCPServerAccess}
-	for _, p := range permissions {
-		if celigo.HasPermission(x, p.field) {
-			e.permissions = append(e.permissions, p.id)
-		}
-	}
-	return e
 }
 
 // mcpServerEntry is what grants need of one MCP server: its id, and whether it signs users in with an

@@ -15,19 +15,6 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// Account permissions Celigo grants per user, beyond the role. Ids and the slug are stored by ConductorOne.
-const (
-	permissionTypeID      = "permission"
-	permissionEntitlement = "allowed"
-)
-
-var permissionResourceType = v2.ResourceType_builder{
-	Id:          permissionTypeID,
-	DisplayName: "Permission",
-	Description: "An account permission Celigo sets per user, beyond the role: editing retry data, the API Management console, creating integration workspaces.",
-	Annotations: annotations.New(&v2.TypeScopedGrants{}),
-}.Build()
-
 type permissionInfo struct {
 	id, field, name, description string
 }

@@ -62,8 +62,9 @@ func refusal(err error) bool {
 	case codes.FailedPrecondition, codes.InvalidArgument, codes.NotFound, codes.AlreadyExists,
 		codes.PermissionDenied, codes.Unauthenticated:
 		return true
+	default: // every other code is a failure to carry the request out
+		return false
 	}
-	return false
 }
 
 // message is an error's text without the gRPC envelope ("rpc error: code = ... desc = ") and without our

@@ -161,6 +161,7 @@ func (s *Server) nextPage(offset, end, total, lap int) (int, int, bool) {
 		return max(offset, total) + s.pageSize, lap, true
 	case EndlessRepeat:
 		return 0, lap + 1, true
+	case NotEndless:
 	}
 	return 0, 0, false
 }
