@@ -206,7 +206,7 @@ func (f *fixture) putBodies(t *testing.T) []map[string]any {
 	return out
 }
 
-// readOnlyFields are the fields Celigo sets itself (celigo-api.md); a PUT must carry none.
+// readOnlyFields are the fields Celigo sets itself (Celigo's API reference lists them as read-only); a PUT must carry none.
 var readOnlyFields = []string{"_id", "accepted", "dismissed", "lastSignIn", "isProductionAdmin", "createdVia",
 	"sharedWithUser", "createdAt", "lastModified", "userType"}
 
