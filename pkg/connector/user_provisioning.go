@@ -273,26 +273,29 @@ var successReturn = []*configv1.Field{
 
 // ResourceActions registers disable and enable, the SDK's account actions.
 func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.ActionRegistry) error {
-	disable := v2.BatonActionSchema_builder{
-		Name:        actionDisableUser,
-		DisplayName: "Disable user",
-		Description: "Blocks the user from signing in to Celigo; their roles and integration access are kept.",
-		Arguments:   []*configv1.Field{userIDArgument("The Celigo user to disable.")},
-		ReturnTypes: successReturn,
-		ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE},
-	}.Build()
-	enable := v2.BatonActionSchema_builder{
-		Name:        actionEnableUser,
-		DisplayName: "Enable user",
-		Description: "Lets a disabled user sign in to Celigo again.",
-		Arguments:   []*configv1.Field{userIDArgument("The Celigo user to enable.")},
-		ReturnTypes: successReturn,
-		ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE},
-	}.Build()
-	if err := registry.Register(ctx, disable, b.setDisabledAction(true)); err != nil {
-		return err
+	for _, a := range []struct {
+		name, display, description, user string
+		kind                             v2.ActionType
+		disabled                         bool
+	}{
+		{actionDisableUser, "Disable user", "Blocks the user from signing in to Celigo; their roles and integration access are kept.",
+			"The Celigo user to disable.", v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE, true},
+		{actionEnableUser, "Enable user", "Lets a disabled user sign in to Celigo again.",
+			"The Celigo user to enable.", v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE, false},
+	} {
+		schema := v2.BatonActionSchema_builder{
+			Name:        a.name,
+			DisplayName: a.display,
+			Description: a.description,
+			Arguments:   []*configv1.Field{userIDArgument(a.user)},
+			ReturnTypes: successReturn,
+			ActionType:  []v2.ActionType{a.kind},
+		}.Build()
+		if err := registry.Register(ctx, schema, b.setDisabledAction(a.disabled)); err != nil {
+			return err
+		}
 	}
-	return registry.Register(ctx, enable, b.setDisabledAction(false))
+	return nil
 }
 
 func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {

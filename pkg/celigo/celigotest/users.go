@@ -172,15 +172,25 @@ func validateMCPAccess(v any) (field, msg string) {
 	return "", ""
 }
 
-func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+// writeShare runs a write to access record id under the lock, after the write hook; an unknown id is 404.
+func (s *Server) writeShare(w http.ResponseWriter, r *http.Request, id string, write func(rec map[string]any)) {
 	s.hook(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.shares[id]
+	rec, ok := s.shares[id]
 	if !ok {
 		shareNotFound(w)
 		return
 	}
+	write(rec)
+}
+
+func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	s.writeShare(w, r, id, func(old map[string]any) { s.replaceShare(w, id, old, body) })
+}
+
+// replaceShare is a PUT: the body replaces the writable set. The caller holds s.mu.
+func (s *Server) replaceShare(w http.ResponseWriter, id string, old map[string]any, body []byte) {
 	in, ok := decodeObject(w, body)
 	if !ok {
 		return
@@ -220,35 +230,24 @@ func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, bod
 }
 
 func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, id string) {
-	s.hook(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.shares[id]; !ok {
-		shareNotFound(w)
-		return
-	}
-	delete(s.shares, id)
-	for i, x := range s.order {
-		if x == id {
-			s.order = append(s.order[:i], s.order[i+1:]...)
-			break
+	s.writeShare(w, r, id, func(map[string]any) {
+		delete(s.shares, id)
+		for i, x := range s.order {
+			if x == id {
+				s.order = append(s.order[:i], s.order[i+1:]...)
+				break
+			}
 		}
-	}
-	w.WriteHeader(http.StatusNoContent)
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 func (s *Server) toggleDisable(w http.ResponseWriter, r *http.Request, id string) {
-	s.hook(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.shares[id]
-	if !ok {
-		shareNotFound(w)
-		return
-	}
-	// A toggle, not a set: callers must read first.
-	disabled, _ := rec["disabled"].(bool)
-	rec["disabled"] = !disabled
-	rec["lastModified"] = now()
-	w.WriteHeader(http.StatusNoContent)
+	s.writeShare(w, r, id, func(rec map[string]any) {
+		// A toggle, not a set: callers must read first.
+		disabled, _ := rec["disabled"].(bool)
+		rec["disabled"] = !disabled
+		rec["lastModified"] = now()
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
