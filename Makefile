@@ -4,10 +4,11 @@ GO      ?= go
 BINARY  := baton-celigo
 DIST    := dist
 
-# Version stamped into connector.Version (user agent and --version); "dev" when git cannot describe the tree
-# (no .git, or a git that refuses the checkout).
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/conductorone/baton-celigo/pkg/connector.Version=$(VERSION)
+# Version stamped into connector.Version (user agent and --version), without the tag's "v" as goreleaser's
+# {{ .Version }} and the Dockerfile stamp it; "dev" when git cannot describe the tree (no .git, or a git that
+# refuses the checkout). Binaries are stripped (-s -w) as released ones are.
+VERSION ?= $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null || echo dev))
+LDFLAGS := -s -w -X github.com/conductorone/baton-celigo/pkg/connector.Version=$(VERSION)
 
 # Pinned tool versions, run with `go run pkg@version` (never added to go.mod).
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
@@ -30,7 +31,7 @@ BATON_CLI_ONLY := github.com/google/cel-go github.com/quic-go github.com/xuri go
 BATON_CLI_GCFLAGS := $(foreach m,$(BATON_CLI_ONLY),-gcflags='$(m)/...=-N -l')
 
 .PHONY: all help build build-all build-lambda generate check-generated test test-race vet \
-	fmt-check tidy-check lint actionlint ci clean demo bench bench-load fuzz fuzz-long
+	fmt-check tidy-check lint actionlint ci clean demo bench bench-load fuzz fuzz-long build-windows deploy-check
 
 all: build
 
@@ -53,6 +54,10 @@ build-all: ## dist/baton-celigo, dist/celigo-mock (the fake API) and dist/baton 
 build-lambda: ## the hosted flavour, dist/baton-celigo-lambda (-tags baton_lambda_support)
 	CGO_ENABLED=0 $(GO) build -trimpath -tags baton_lambda_support -ldflags "$(LDFLAGS)" \
 		-o $(DIST)/$(BINARY)-lambda ./cmd/$(BINARY)
+
+# Windows is shipped (goreleaser): check that it still compiles.
+build-windows: ## compile for Windows (GOOS=windows go vet)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./cmd/baton-celigo/... ./internal/... ./pkg/...
 
 ## Generated files
 
@@ -140,8 +145,15 @@ fuzz-long: ## each fuzz target for FUZZTIME (5m); not part of ci
 		$(GO) test ./pkg/celigo -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
+# The deployment examples under deploy/: their own module's tests (every manifest decoded strictly), and
+# the systemd unit checked with systemd-analyze where it exists.
+deploy-check: ## check the deployment examples in deploy/
+	cd deploy && $(GO) test -count=1 ./...
+	@if command -v systemd-analyze >/dev/null; then bash deploy/systemd/check.sh; \
+	else echo "systemd-analyze not found: the systemd unit is not checked here"; fi
+
 ## CI: `test` stays last so the run closes on go test output.
-ci: check-generated tidy-check fmt-check vet lint actionlint build-lambda demo fuzz test-race test ## everything CI checks (.ci/run)
+ci: check-generated tidy-check fmt-check vet lint actionlint build-lambda build-windows deploy-check demo fuzz test-race test ## everything CI checks (.ci/run)
 
 clean: ## remove dist/
 	rm -rf $(DIST)

@@ -3,7 +3,7 @@ module github.com/conductorone/baton-celigo
 go 1.25.2
 
 require (
-	github.com/conductorone/baton-sdk v0.25.0
+	github.com/conductorone/baton-sdk v0.26.0
 	github.com/grpc-ecosystem/go-grpc-middleware v1.4.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/viper v1.19.0

@@ -71,6 +71,23 @@ baton resources -t user >"$work/users"
 say "users, 8 of $(($(wc -l <"$work/users") - 1)): $bin/baton resources -f $c1z -t user"
 head -n 9 "$work/users"
 
+# Invitations as ConductorOne sees them: an invitation not accepted yet is Pending, a declined one Disabled.
+say "invitations pending: the User Status column of $bin/baton export csv -f $c1z"
+baton export csv --out "$work/export.csv" >/dev/null
+status_of() { awk -F, -v e="$1" '$1 == "Identity" && $6 == e { print $5 }' "$work/export.csv"; }
+awk -F, '$1 == "Identity" && $5 == "Pending" { print "  " $6 ": " $5 }' "$work/export.csv" | LC_ALL=C sort
+# One declined invitation (status details "invitation declined"), sent again with the reinvite_user action.
+baton resources -t user -o json | sed 's/{"resource":{"id"/\n&/g' | grep '"details":"invitation declined"' | head -n 1 >"$work/declined" || true
+declined="$(grep -o '"resource":"[^"]*"' "$work/declined" | head -n 1 | cut -d'"' -f4 || true)"
+declined_email="$(grep -o '"address":"[^"]*"' "$work/declined" | head -n 1 | cut -d'"' -f4 || true)"
+if [ -n "$declined" ]; then
+	say "provisioning: re-invite $declined_email (user $declined), who declined: $(status_of "$declined_email")"
+	provision --invoke-action reinvite_user --invoke-action-resource-type user --invoke-action-args "{\"user_id\":\"$declined\"}"
+	sync >/dev/null # again, so the file shows the change
+	baton export csv --out "$work/export.csv" >/dev/null
+	echo "  $declined_email is now: $(status_of "$declined_email")"
+fi
+
 say "administrators: $bin/baton principals -f $c1z -e role:administrator:assigned"
 baton principals -e role:administrator:assigned
 

@@ -116,6 +116,16 @@ func TestSyncAndProvisionWithoutLeakingTheToken(t *testing.T) {
 	acct := fake.Account()
 	target := firstPlainUser(t, fake)
 	integ := acct.Integrations[0].ID
+	declined := ""
+	for _, rec := range acct.Shares {
+		if rec["dismissed"] == true {
+			declined, _ = rec["_id"].(string)
+			break
+		}
+	}
+	if declined == "" {
+		t.Fatal("the generated account has no declined invitation")
+	}
 	steps := []struct {
 		name  string
 		args  []string
@@ -145,6 +155,11 @@ func TestSyncAndProvisionWithoutLeakingTheToken(t *testing.T) {
 		{"enable", []string{"--invoke-action", "enable_user", "--invoke-action-resource-type", "user", "--invoke-action-args", `{"user_id":"` + target + `"}`}, func(t *testing.T) {
 			if rec, _ := fake.Share(target); rec["disabled"] != false {
 				t.Errorf("record %v", rec)
+			}
+		}},
+		{"re-invite", []string{"--invoke-action", "reinvite_user", "--invoke-action-resource-type", "user", "--invoke-action-args", `{"user_id":"` + declined + `"}`}, func(t *testing.T) {
+			if rec, _ := fake.Share(declined); rec["dismissed"] != false || rec["accepted"] != false {
+				t.Errorf("not pending again: %v", rec)
 			}
 		}},
 		{"invite", []string{"--create-account-login", "cli.new@example.com", "--create-account-email", "cli.new@example.com"}, func(t *testing.T) {

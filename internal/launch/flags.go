@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// provisioningFlags are the SDK's one-shot provisioning flags. baton-sdk v0.25.0 hides them from --help;
+// provisioningFlags are the SDK's one-shot provisioning flags. baton-sdk v0.26.0 hides them from --help;
 // they are how a person provisions from the command line, so --help shows them.
 var provisioningFlags = []string{
 	"grant-entitlement", "grant-principal", "grant-principal-type", "revoke-grant",

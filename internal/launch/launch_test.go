@@ -3,7 +3,6 @@
 package launch
 
 import (
-	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -42,21 +41,21 @@ func TestIsHandOffRequest(t *testing.T) {
 func TestHandOffIsAskedForInOneShotRunsOnly(t *testing.T) {
 	for _, tc := range []struct {
 		clientID string
-		want     string
-	}{{"", "1"}, {"client-abc", ""}} {
-		t.Setenv(handOffEnv, "")
+		want     int
+	}{{"", 1}, {"client-abc", 0}} {
 		v := viper.New()
 		cmd := &cobra.Command{RunE: func(*cobra.Command, []string) error { return nil }}
 		cmd.Flags().String("client-id", "", "")
 		if err := cmd.Flags().Set("client-id", tc.clientID); err != nil {
 			t.Fatal(err)
 		}
-		askForHandOffInOneShotRuns(cmd, v)
+		started := 0
+		askForHandOffInOneShotRuns(cmd, v, func() error { started++; return nil })
 		if err := cmd.RunE(cmd, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got := os.Getenv(handOffEnv); got != tc.want {
-			t.Errorf("client-id %q: %s=%q, want %q", tc.clientID, handOffEnv, got, tc.want)
+		if started != tc.want {
+			t.Errorf("client-id %q: the one-shot run was prepared %d times, want %d", tc.clientID, started, tc.want)
 		}
 	}
 }
@@ -74,14 +73,28 @@ func TestWithoutHandOff(t *testing.T) {
 	}
 }
 
-func TestStopWithRunnerRefusesABadPID(t *testing.T) {
-	for _, raw := range []string{"abc", "1", "-5"} {
-		if err := stopWithRunner(func(string) string { return raw }); err == nil {
-			t.Errorf("%q accepted", raw)
+func TestServiceOfOneShotRefusesABadRunner(t *testing.T) {
+	args := []string{"baton-celigo", serviceCommand}
+	for _, env := range []map[string]string{
+		{checkInFDEnv: "4", runnerPIDEnv: "abc"},
+		{checkInFDEnv: "4", runnerPIDEnv: "0"},
+		{checkInFDEnv: "4", runnerPIDEnv: "-5"},
+		{checkInFDEnv: "x", runnerPIDEnv: "1"},
+		{checkInFDEnv: "1", runnerPIDEnv: "1"},
+	} {
+		if _, err := serviceOfOneShot(args, func(k string) string { return env[k] }); err == nil {
+			t.Errorf("%v accepted", env)
 		}
 	}
-	if err := stopWithRunner(func(string) string { return "" }); err != nil {
-		t.Errorf("no runner pid: %v", err)
+	// Not a one-shot run's connector service: nothing to watch.
+	for _, a := range [][]string{args, {"baton-celigo", "-f", "x.c1z"}} {
+		env := map[string]string{runnerPIDEnv: "1"}
+		if a[len(a)-1] != serviceCommand {
+			env[checkInFDEnv] = "4"
+		}
+		if f, err := serviceOfOneShot(a, func(k string) string { return env[k] }); f != nil || err != nil {
+			t.Errorf("%v with %v: %v, %v", a, env, f, err)
+		}
 	}
 }
 

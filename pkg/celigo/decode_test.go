@@ -242,6 +242,9 @@ func TestDecodeFullRecord(t *testing.T) {
 	assert.Equal(t, "jane@example.com", u.Email())
 	assert.Equal(t, SharedUser{ID: "624774a6a7574d3ed9f9a5cc", Email: "jane@example.com", Name: "Jane Doe",
 		AllowedToResetMFA: true, AccountSSOLinked: "not_linked"}, u.SharedWithUser)
+	assert.Equal(t, CreatedVia(CreatedViaInvite), u.CreatedVia)
+	assert.True(t, u.CreatedVia.Documented())
+	assert.Equal(t, "2026-05-02T17:02:59.37Z", u.LastSignIn.Format(time.RFC3339Nano))
 	assert.JSONEq(t, `{"a":1}`, string(u.Field("futureThing")))
 	assert.Nil(t, u.Field("nope"))
 
@@ -260,6 +263,34 @@ func TestDecodeFullRecord(t *testing.T) {
 	assert.False(t, users[0].IsPending(), "absent accepted is not pending")
 	assert.True(t, users[1].IsPending())
 	assert.False(t, users[2].IsPending())
+}
+
+// createdVia is informative: any value is kept as sent and never fails the page; the person's last sign-in
+// anywhere is read apart from the one to this account.
+func TestCreatedViaAndSignInsTolerated(t *testing.T) {
+	api := serveOnce(t, "application/json", `[
+	 {"_id":"a","createdVia":"new_account_auto_join","lastSignIn":"2026-05-01T00:00:00.000Z","sharedWithUser":{"_id":"pa","lastSignIn":"2026-06-01T00:00:00.000Z"}},
+	 {"_id":"b","createdVia":"joined_by_carrier_pigeon","sharedWithUser":{"_id":"pb"}},
+	 {"_id":"c","createdVia":null,"sharedWithUser":{"_id":"pc","lastSignIn":null}},
+	 {"_id":"d","createdVia":7,"sharedWithUser":{"_id":"pd","lastSignIn":"soon"}},
+	 {"_id":"e","createdVia":{"how":"x"},"sharedWithUser":{"_id":"pe"}}
+	]`)
+	c, _ := newTestClient(t, api.URL)
+	users, _, err := c.ListUsers(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, users, 5)
+	assert.Equal(t, CreatedVia(CreatedViaAutoJoin), users[0].CreatedVia)
+	assert.True(t, users[0].CreatedVia.Documented())
+	assert.Equal(t, 2026, users[0].LastSignIn.Year())
+	assert.Equal(t, time.June, users[0].SharedWithUser.LastSignIn.Month(), "anywhere is sharedWithUser's")
+	assert.Equal(t, time.May, users[0].LastSignIn.Month(), "here is the record's")
+	assert.Equal(t, CreatedVia("joined_by_carrier_pigeon"), users[1].CreatedVia)
+	assert.False(t, users[1].CreatedVia.Documented())
+	assert.Equal(t, CreatedVia(""), users[2].CreatedVia)
+	assert.True(t, users[2].SharedWithUser.LastSignIn.IsZero())
+	assert.Equal(t, CreatedVia("7"), users[3].CreatedVia)
+	assert.True(t, users[3].SharedWithUser.LastSignIn.IsZero())
+	assert.JSONEq(t, `{"how":"x"}`, string(users[4].CreatedVia))
 }
 
 // TestUserSummaryHasEveryTypedField: a field added to User for reading must reach the summary the sync uses,

@@ -39,11 +39,12 @@ func IsReadOnlyField(name string) bool { return readOnlyFields[name] }
 
 // SharedUser is the person behind an access record.
 type SharedUser struct {
-	ID                string `json:"_id"`
-	Email             string `json:"email"`
-	Name              string `json:"name"`
-	AllowedToResetMFA bool   `json:"allowedToResetMFA"`
-	AccountSSOLinked  string `json:"accountSSOLinked"`
+	ID                string    `json:"_id"`
+	Email             string    `json:"email"`
+	Name              string    `json:"name"`
+	AllowedToResetMFA bool      `json:"allowedToResetMFA"`
+	AccountSSOLinked  string    `json:"accountSSOLinked"`
+	LastSignIn        Timestamp `json:"lastSignIn"` // the person's last sign-in to any Celigo account
 }
 
 // UnmarshalJSON trims the email: an address with spaces around it is the same address, and would otherwise
@@ -123,9 +124,10 @@ type UserSummary struct {
 	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel"`
 	AccountSSORequired     bool                `json:"accountSSORequired"`
 	AccountMFARequired     bool                `json:"accountMFARequired"`
-	LastSignIn             Timestamp           `json:"lastSignIn"`
+	LastSignIn             Timestamp           `json:"lastSignIn"` // the last sign-in to this account
 	CreatedAt              Timestamp           `json:"createdAt"`
 	LastModified           Timestamp           `json:"lastModified"`
+	CreatedVia             CreatedVia          `json:"createdVia"`
 	SharedWithUser         SharedUser          `json:"sharedWithUser"`
 	RecordExtras
 }

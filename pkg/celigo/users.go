@@ -2,6 +2,7 @@ package celigo
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 )
 
@@ -11,6 +12,40 @@ const (
 	pathUsers  = "/v1/ashares"
 	pathInvite = "/v1/invite"
 )
+
+// How a person joined the account (a record's createdVia), as Celigo documents the values.
+const (
+	CreatedViaInvite       = "existing_account_invite"
+	CreatedViaShareRequest = "existing_account_share_request"
+	CreatedViaSignUp       = "invited_during_signup"
+	CreatedViaAutoJoin     = "new_account_auto_join"
+)
+
+// CreatedVia is a record's createdVia. Informative only, so it never fails a page: a value of another JSON
+// type is kept as its JSON text, and null or absent is "".
+type CreatedVia string
+
+func (c *CreatedVia) UnmarshalJSON(b []byte) error {
+	var s string
+	switch {
+	case json.Unmarshal(b, &s) == nil:
+		*c = CreatedVia(s)
+	case string(b) == "null":
+		*c = ""
+	default:
+		*c = CreatedVia(b)
+	}
+	return nil
+}
+
+// Documented reports whether c is one of the values Celigo documents.
+func (c CreatedVia) Documented() bool {
+	switch c {
+	case CreatedViaInvite, CreatedViaShareRequest, CreatedViaSignUp, CreatedViaAutoJoin:
+		return true
+	}
+	return false
+}
 
 // Invitation is the body of POST /v1/invite. Empty AccessLevel invites with no account-wide role.
 type Invitation struct {
@@ -62,6 +97,17 @@ func (c *Client) DeleteUser(ctx context.Context, id string) error {
 // ToggleDisabled flips the record's disabled flag, whatever it is now: read it first.
 func (c *Client) ToggleDisabled(ctx context.Context, id string) error {
 	path, err := userPath(id, "/disable")
+	if err != nil {
+		return err
+	}
+	_, err = c.send(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path})
+	return err
+}
+
+// Reinvite sends a record's invitation again (PUT /v1/ashares/{id}/reinvite, no body). Celigo documents it
+// for a declined invitation, which becomes pending again; its UI also uses it to re-send a pending one.
+func (c *Client) Reinvite(ctx context.Context, id string) error {
+	path, err := userPath(id, "/reinvite")
 	if err != nil {
 		return err
 	}

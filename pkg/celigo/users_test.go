@@ -302,9 +302,13 @@ func TestWriteEndpoints(t *testing.T) {
 	inv, err := c.Invite(ctx, Invitation{Email: "x@example.com"})
 	require.NoError(t, err)
 	assert.Nil(t, inv, "a 204 invite returns no record")
+	require.NoError(t, c.Reinvite(ctx, "6798f4dc43db9184f4bc8ee0"))
 
 	hits := api.Hits()
-	require.Len(t, hits, 4)
+	require.Len(t, hits, 5)
+	assert.Equal(t, http.MethodPut, hits[4].Method)
+	assert.Equal(t, "/v1/ashares/6798f4dc43db9184f4bc8ee0/reinvite", hits[4].Path)
+	assert.Empty(t, hits[4].Body, "re-invite has no body")
 	assert.Equal(t, http.MethodDelete, hits[0].Method)
 	assert.Equal(t, "/v1/ashares/6798f4dc43db9184f4bc8ee0", hits[0].Path)
 	assert.Empty(t, hits[0].Body)
@@ -347,6 +351,7 @@ func TestBadIDsRefusedBeforeAnyRequest(t *testing.T) {
 		checks["UpdateUser"] = c.UpdateUser(ctx, id, &User{UserSummary: UserSummary{ID: id, AccessLevel: "monitor"}})
 		checks["DeleteUser"] = c.DeleteUser(ctx, id)
 		checks["ToggleDisabled"] = c.ToggleDisabled(ctx, id)
+		checks["Reinvite"] = c.Reinvite(ctx, id)
 		_, checks["GetIntegration"] = c.GetIntegration(ctx, id)
 		for name, err := range checks {
 			require.Error(t, err, "%s(%q)", name, id)

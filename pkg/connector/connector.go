@@ -33,6 +33,8 @@ type Connector struct {
 
 	userPages pageCache[celigo.UserSummary] // the users page List is serving in parts
 	intPages  pageCache[celigo.Integration]
+	mcpPages  pageCache[celigo.MCPServer]
+	accounts  syncAccounts // the syncs whose account was checked
 	odd       oddValues
 	sawUsers  atomic.Bool // the last validation saw at least one access record
 

@@ -21,6 +21,7 @@ import (
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/conductorone/baton-celigo/internal/synctest"
 	"github.com/conductorone/baton-celigo/pkg/celigo"
@@ -64,6 +65,14 @@ func syncClient(t *testing.T, client *celigo.Client) *synctest.Dump {
 }
 
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// timeText is a timestamp as the fake writes times (RFC 3339, milliseconds, UTC), "" when absent.
+func timeText(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return ""
+	}
+	return ts.AsTime().UTC().Format("2006-01-02T15:04:05.000Z")
+}
 
 func boolean(m map[string]any, k string) bool { b, _ := m[k].(bool); return b }
 
@@ -109,10 +118,15 @@ func TestSyncMatchesCeligo(t *testing.T) {
 			case boolean(rec, "dismissed"):
 				wantStatus, wantDetails = v2.Status_RESOURCE_STATUS_DISABLED, "invitation declined"
 			case rec["accepted"] == false:
-				wantDetails = "invitation pending"
+				wantStatus, wantDetails = v2.Status_RESOURCE_STATUS_PENDING, "invitation pending"
 			}
 			if r.GetStatus().GetStatus() != wantStatus || r.GetStatus().GetDetails() != wantDetails {
 				t.Errorf("user %s status %v %q, want %v %q", id, r.GetStatus().GetStatus(), r.GetStatus().GetDetails(), wantStatus, wantDetails)
+			}
+			// The user trait's own (deprecated) status says the same, by name: PENDING is STATUS_PENDING.
+			uts := ut.GetStatus() //nolint:staticcheck // the deprecated trait status is still read by C1
+			if uts.GetStatus().String() != strings.Replace(wantStatus.String(), "RESOURCE_", "", 1) || uts.GetDetails() != wantDetails {
+				t.Errorf("user %s trait status %v %q, want %v %q", id, uts.GetStatus(), uts.GetDetails(), wantStatus, wantDetails)
 			}
 			if ut.GetMfaStatus().GetMfaEnabled() != boolean(rec, "accountMFARequired") {
 				t.Errorf("user %s mfa %v", id, ut.GetMfaStatus())
@@ -120,10 +134,16 @@ func TestSyncMatchesCeligo(t *testing.T) {
 			if ut.GetSsoStatus().GetSsoEnabled() != (str(swu, "accountSSOLinked") == "this_account") {
 				t.Errorf("user %s sso %v", id, ut.GetSsoStatus())
 			}
-			if _, ok := rec["lastSignIn"].(string); ok && ut.GetLastLogin() == nil {
-				t.Errorf("user %s has no last login", id)
+			// Last login is the last sign-in to this account, never the one to any account.
+			here, anywhere := str(rec, "lastSignIn"), str(swu, "lastSignIn")
+			if got := timeText(ut.GetLastLogin()); got != here {
+				t.Errorf("user %s last login %q, want this account's %q (anywhere: %q)", id, got, here, anywhere)
 			}
 			profile := rs.GetProfile(r).AsMap()
+			if profile["last_sign_in"] != here || profile["last_sign_in_anywhere"] != anywhere || profile["created_via"] != str(rec, "createdVia") {
+				t.Errorf("user %s profile sign-ins %v / %v, created_via %v; want %q / %q, %q", id, profile["last_sign_in"],
+					profile["last_sign_in_anywhere"], profile["created_via"], here, anywhere, str(rec, "createdVia"))
+			}
 			for _, k := range connector.UserProfileKeys {
 				if _, ok := profile[k]; !ok {
 					t.Errorf("user %s profile lacks %q", id, k)

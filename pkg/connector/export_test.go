@@ -12,3 +12,10 @@ const ResourceBytesPerPage = resourceBytesPerPage
 
 // UserProfileKeys are the keys every user's profile has.
 var UserProfileKeys = userProfileKeys
+
+// SetMaxListRecords lowers the record cap of every list for a test; the returned func restores it.
+func SetMaxListRecords(n int) (restore func()) {
+	old := maxListRecords
+	maxListRecords = n
+	return func() { maxListRecords = old }
+}

@@ -60,15 +60,15 @@ func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Re
 // from Celigo once) and keeps their ids for the grants.
 func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := startListPosition(opts.PageToken.Token)
+	pos, err := b.conn.listStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	page, ok := b.conn.intPages.get(opts.SyncID, pos.URL)
 	if !ok {
-		items, next, err := b.conn.client.ListIntegrations(ctx, pos.URL)
+		items, next, err := readListPage(ctx, integrationsList.name, b.conn.client.ListIntegrations, &pos)
 		if err != nil {
-			return nil, nil, wrapErr(err, "list integrations")
+			return nil, nil, err
 		}
 		if err := recordPage(ctx, b.conn, integrationsList, opts, pos, integrationIDs(items), next); err != nil {
 			return nil, nil, err
@@ -116,24 +116,20 @@ func (b *integrationBuilder) Entitlements(_ context.Context, res *v2.Resource, _
 func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
 	id := res.GetId().GetResource()
+	pos, err := b.conn.grantStart(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
 	users, err := b.conn.walkedUsers(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []*v2.Grant
-	if opts.PageToken.Token == "" {
-		out = inheritedGrants(id)
-	}
-	offset, err := parseOffset(opts.PageToken.Token)
-	if err != nil {
-		return nil, nil, err
-	}
-	start, end, next := window(offset, len(users))
-	for _, u := range users[start:end] {
-		if level, ok := u.direct[id]; ok {
-			out = append(out, directGrant(id, level, u.recordID))
+	out, next := serveGrants(pos.Account, pos, inheritedGrants(id), len(users), func(i int) []*v2.Grant {
+		if level, ok := users[i].direct[id]; ok {
+			return []*v2.Grant{directGrant(id, level, users[i].recordID)}
 		}
-	}
+		return nil
+	})
 	return out, waits.results(next), nil
 }
 
@@ -141,7 +137,7 @@ func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts 
 // integration the grants each role passes on to its holders. Nothing is read from Celigo here.
 func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	offset, err := parseOffset(opts.PageToken.Token)
+	pos, err := b.conn.grantStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,23 +149,27 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 	if err != nil {
 		return nil, nil, err
 	}
-	integrations := walkedInts.items
-	// One virtual list: users, then integrations; the offset walks through both.
-	start, end, next := window(offset, len(users)+len(integrations))
-	var out []*v2.Grant
-	for i := start; i < end; i++ {
-		if i < len(users) {
-			u := users[i]
-			for intID, level := range u.direct {
-				// An entry can outlive its integration; a grant on a missing resource would be noise.
-				if walkedInts.has(intID) {
-					out = append(out, directGrant(intID, level, u.recordID))
-				}
-			}
-			continue
+	if pos.Source == 0 && pos.Skip == 0 {
+		if err := checkNamed(ctx, integrationsList.name, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
+			return nil, nil, err
 		}
-		out = append(out, inheritedGrants(integrations[i-len(users)])...)
 	}
+	integrations := walkedInts.items
+	// One list of sources: users, then integrations.
+	out, next := serveGrants(pos.Account, pos, nil, len(users)+len(integrations), func(i int) []*v2.Grant {
+		if i >= len(users) {
+			return inheritedGrants(integrations[i-len(users)])
+		}
+		u := users[i]
+		var gs []*v2.Grant
+		for _, intID := range sortedKeys(u.direct) {
+			// An entry can outlive its integration (checkNamed logged it); a grant on a missing resource would be noise.
+			if walkedInts.has(intID) {
+				gs = append(gs, directGrant(intID, u.direct[intID], u.recordID))
+			}
+		}
+		return gs
+	})
 	return out, waits.results(next), nil
 }
 

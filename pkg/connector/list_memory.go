@@ -65,6 +65,7 @@ type listMemory[T any] struct {
 	pages     map[int]walkPage[T]
 	held      int            // pages 0 to held-1 of sweep are all in pages
 	tokens    map[string]int // page token → page number, in sweep: catches next links that lead back
+	records   int            // records in pages
 	done      *walkedList[T]
 	doneSweep string // the sweep done came from
 	noted     bool   // a session-store problem was logged for syncID
@@ -83,7 +84,7 @@ func (m *listMemory[T]) forSync(syncID string) {
 
 // startSweep drops the pages held and holds sweep's instead. Caller holds mu.
 func (m *listMemory[T]) startSweep(sweep string) {
-	m.sweep, m.pages, m.held, m.tokens = sweep, map[int]walkPage[T]{}, 0, map[string]int{}
+	m.sweep, m.pages, m.held, m.tokens, m.records = sweep, map[int]walkPage[T]{}, 0, map[string]int{}, 0
 }
 
 // add records page number n of sweep, read with token, in this process and in the sync's session store.
@@ -105,6 +106,11 @@ func (m *listMemory[T]) add(ctx context.Context, s syncScope, sweep string, n in
 			m.done, m.doneSweep = nil, "" // the list is being listed anew
 		}
 		m.startSweep(sweep)
+	}
+	m.records += len(page.items) - len(m.pages[n].items)
+	if m.records > maxListRecords {
+		m.mu.Unlock()
+		return tooManyRecords(m.spec.name)
 	}
 	m.tokens[page.token] = n
 	back, seen := m.tokens[page.next]

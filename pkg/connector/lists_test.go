@@ -455,10 +455,14 @@ func TestUnknownValuesAreLoggedOncePerSync(t *testing.T) {
 	mcpUser := celigotest.NewShare("6500000000000000000000a8", person("8"), "monitor")
 	mcpUser["mcpServerAccessLevel"] = []any{map[string]any{"_mcpServerId": "65f0000000000000000000c1", "scopes": []any{"mcp:read", "mcp:admin"}}}
 	acct.Shares = append(acct.Shares, mcpUser)
+	// How a person joined is informative: an undocumented value is kept and said once (an info line).
+	acct.Shares[1]["createdVia"] = "carrier_pigeon"
+	acct.Shares[5]["createdVia"] = "carrier_pigeon"
+	delete(acct.Shares[6], "createdVia")
 	fake := celigotest.NewServer(token, acct)
 	defer fake.Close()
 	fake.SetPageSize(2)
-	core, logs := observer.New(zap.WarnLevel)
+	core, logs := observer.New(zap.InfoLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
 	c := newConnector(t, fake)
 	syncers := c.ResourceSyncers(ctx)
@@ -486,15 +490,28 @@ func TestUnknownValuesAreLoggedOncePerSync(t *testing.T) {
 		"Monitor": "no access to that integration from this entry",
 		"":        "no access: it names no integration",
 	}
-	times := map[string]int{}
+	times, viaTimes := map[string]int{}, 0
 	for _, e := range logs.All() {
 		f := e.ContextMap()
+		if _, odd := f["treated_as"]; !odd {
+			continue // another line, not about an odd value
+		}
+		if via, ok := f["created_via"]; ok {
+			if via != "carrier_pigeon" || e.Level != zap.InfoLevel || !strings.Contains(f["treated_as"].(string), "kept as is") {
+				t.Errorf("createdVia line %q %v at %s", e.Message, f, e.Level)
+			}
+			viaTimes++
+			continue
+		}
 		if scope, ok := f["scope"].(string); ok {
 			if scope != "mcp:admin" || f["treated_as"] != "no access from this scope; the entry's other scopes count" {
 				t.Errorf("%q: %v", e.Message, f)
 			}
 			times["scope "+scope]++
 			continue
+		}
+		if e.Level != zap.WarnLevel {
+			t.Errorf("%q at %s, want a warning: it changes access", e.Message, e.Level)
 		}
 		value, _ := f["access_level"].(string)
 		treated, _ := f["treated_as"].(string)
@@ -513,6 +530,9 @@ func TestUnknownValuesAreLoggedOncePerSync(t *testing.T) {
 	}
 	if len(times) != len(want)+1 { // and the MCP scope
 		t.Errorf("logged values %v, want %v", times, want)
+	}
+	if viaTimes != 2 {
+		t.Errorf("undocumented createdVia logged %d times, want once in each of the two syncs", viaTimes)
 	}
 }
 

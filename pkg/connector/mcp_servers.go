@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
@@ -10,6 +11,7 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -66,8 +68,14 @@ func mcpEntries(page []*celigo.MCPServer) []mcpServerEntry {
 	return out
 }
 
-func readMCPServers(ctx context.Context, c *Connector, _ syncScope, token string) ([]mcpServerEntry, string, error) {
+func readMCPServers(ctx context.Context, c *Connector, s syncScope, token string) ([]mcpServerEntry, string, error) {
 	page, next, err := c.client.ListMCPServers(ctx, token)
+	if err != nil && token == "" && mcpListRefused(err) {
+		if err := c.noMCPAccess(ctx, s, wrapErr(err, "list MCP servers")); err != nil {
+			return nil, "", err
+		}
+		return nil, "", nil // List warned when it met the refusal
+	}
 	if err != nil {
 		return nil, "", wrapErr(err, "list MCP servers")
 	}
@@ -169,35 +177,67 @@ func usesExternalIdP(res *v2.Resource) bool {
 	return rs.GetProfile(res).AsMap()["identity_provider"] == idpExternal
 }
 
-// List reads one page of MCP servers and keeps what grants need of them in the sync's walk.
+// List serves one part of a page of MCP servers (read from Celigo once) and keeps what grants need of them
+// in the sync's walk.
 func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := startListPosition(opts.PageToken.Token)
+	pos, err := b.conn.listStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	page, next, err := b.conn.client.ListMCPServers(ctx, pos.URL)
-	if err != nil {
-		return nil, nil, wrapErr(err, "list MCP servers")
-	}
-	if err := recordPage(ctx, b.conn, mcpServersList, opts, pos, mcpEntries(page), next); err != nil {
-		return nil, nil, err
-	}
-	out := make([]*v2.Resource, 0, len(page))
-	for _, s := range page {
-		r, err := mcpServerResource(s)
-		if err != nil {
-			return nil, nil, wrapErr(err, "describe MCP server "+s.ID)
+	page, ok := b.conn.mcpPages.get(opts.SyncID, pos.URL)
+	if !ok {
+		items, next, err := readListPage(ctx, mcpServersList.name, b.conn.client.ListMCPServers, &pos)
+		if err != nil && pos.URL == "" && mcpListRefused(err) {
+			if err := b.conn.noMCPAccess(ctx, scopeOf(opts), err); err != nil {
+				return nil, nil, err
+			}
+			logger(ctx).Warn("baton-celigo: Celigo refused the MCP server list and no user has MCP server access; syncing without MCP servers",
+				zap.Error(err))
+			items, next, err = nil, "", nil
 		}
-		out = append(out, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := recordPage(ctx, b.conn, mcpServersList, opts, pos, mcpEntries(items), next); err != nil {
+			return nil, nil, err
+		}
+		page = apiPage[celigo.MCPServer]{items: items, next: next}
 	}
-	if next == "" {
-		return out, waits.results(""), nil
-	}
-	if err := tooManyPages(mcpServersList.name, pos.Page+1); err != nil {
+	part, err := servePart(mcpServersList.name, page, pos, mcpServerKey, func(s *celigo.MCPServer) (*v2.Resource, error) {
+		r, err := mcpServerResource(s)
+		return r, wrapErr(err, "describe MCP server "+s.ID)
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-	return out, waits.results(listPosition{URL: next, Page: pos.Page + 1, Sweep: pos.Sweep}.token()), nil
+	b.conn.mcpPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
+	return part.resources, waits.results(part.next), nil
+}
+
+func mcpServerKey(s *celigo.MCPServer) string { return s.ID }
+
+// mcpListRefused: Celigo answered the MCP server list with 403 or 404. The endpoint may be missing or
+// forbidden on accounts that use no MCP server (Celigo's own clients spell it differently).
+func mcpListRefused(err error) bool {
+	return celigo.IsStatus(err, http.StatusForbidden) || celigo.IsStatus(err, http.StatusNotFound)
+}
+
+// noMCPAccess accepts a refused MCP server list only when no user record carries MCP server access: then the
+// account uses none. Otherwise servers and grants would go missing, and the refusal (which names the endpoint
+// and status) fails the sync.
+func (c *Connector) noMCPAccess(ctx context.Context, s syncScope, refusal error) error {
+	users, err := walked(ctx, c, usersList, s)
+	if err != nil {
+		return err
+	}
+	for _, u := range users.items {
+		if u.extra.allMCP || len(u.extra.mcp) > 0 {
+			return fmt.Errorf("baton-celigo: Celigo refused the MCP server list while access record %s carries MCP server access, so its servers cannot be left out; "+
+				"check that the token has Full access: %w", u.recordID, refusal)
+		}
+	}
+	return nil
 }
 
 // Get finds one server for a targeted sync.
@@ -235,7 +275,7 @@ func (b *mcpServerBuilder) Entitlements(_ context.Context, res *v2.Resource, _ r
 func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
 	id := res.GetId().GetResource()
-	offset, err := parseOffset(opts.PageToken.Token)
+	pos, err := b.conn.grantStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -250,16 +290,13 @@ func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []*v2.Grant
-	if offset == 0 {
-		out = inheritedMCPGrants(id)
-	}
-	start, end, next := window(offset, len(users))
-	for _, u := range users[start:end] {
-		for _, scope := range u.extra.mcp[id] {
-			out = append(out, mcpGrant(id, mcpSlugOf(scope), u.recordID))
+	out, next := serveGrants(pos.Account, pos, inheritedMCPGrants(id), len(users), func(i int) []*v2.Grant {
+		var gs []*v2.Grant
+		for _, scope := range users[i].extra.mcp[id] {
+			gs = append(gs, mcpGrant(id, mcpSlugOf(scope), users[i].recordID))
 		}
-	}
+		return gs
+	})
 	return out, waits.results(next), nil
 }
 
@@ -267,7 +304,7 @@ func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs
 // server the grants the owner, administrator and all-servers roles pass on to their holders.
 func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	offset, err := parseOffset(opts.PageToken.Token)
+	pos, err := b.conn.grantStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -279,27 +316,32 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	start, end, next := window(offset, len(users)+len(servers.items))
-	var out []*v2.Grant
-	for i := start; i < end; i++ {
+	if pos.Source == 0 && pos.Skip == 0 {
+		if err := checkNamed(ctx, mcpServersList.name, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
+			return nil, nil, err
+		}
+	}
+	out, next := serveGrants(pos.Account, pos, nil, len(users)+len(servers.items), func(i int) []*v2.Grant {
 		if i >= len(users) {
 			if s := servers.items[i-len(users)]; !s.External {
-				out = append(out, inheritedMCPGrants(s.ID)...)
+				return inheritedMCPGrants(s.ID)
 			}
-			continue
+			return nil
 		}
 		u := users[i]
-		for id, scopes := range u.extra.mcp {
+		var gs []*v2.Grant
+		for _, id := range sortedKeys(u.extra.mcp) {
 			// Only servers Celigo lists and governs: an entry can outlive its server, and an external
 			// provider, not the entry, decides who uses an external server.
 			if !governed(servers, id) {
 				continue
 			}
-			for _, scope := range scopes {
-				out = append(out, mcpGrant(id, mcpSlugOf(scope), u.recordID))
+			for _, scope := range u.extra.mcp[id] {
+				gs = append(gs, mcpGrant(id, mcpSlugOf(scope), u.recordID))
 			}
 		}
-	}
+		return gs
+	})
 	return out, waits.results(next), nil
 }
 

@@ -9,8 +9,9 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// oddValues logs, once per sync and value, access values Celigo is not documented to send, with what the
-// connector made of them: such a value changes what the sync reports, so it is never passed over in silence.
+// oddValues logs, once per sync and value, values Celigo is not documented to send, with what the connector
+// made of them: an access value changes what the sync reports (a warning), an informative one (createdVia)
+// is kept as is (an info line); neither is passed over in silence.
 // Values are compared as Celigo sends them: "Manage" is not "manage".
 type oddValues struct {
 	mu     sync.Mutex
@@ -34,6 +35,11 @@ func (o *oddValues) first(syncID, key string) bool {
 
 func (o *oddValues) noteUsers(ctx context.Context, syncID string, users []*celigo.UserSummary) {
 	for _, u := range users {
+		if u.CreatedVia != "" && !u.CreatedVia.Documented() && o.first(syncID, "via\x00"+string(u.CreatedVia)) {
+			logger(ctx).Info("baton-celigo: a user's createdVia is not one Celigo documents (existing_account_invite, existing_account_share_request, invited_during_signup, new_account_auto_join)",
+				zap.String("created_via", string(u.CreatedVia)), zap.String("treated_as", "kept as is in the profile's created_via; it grants nothing"),
+				zap.String("example_access_record_id", u.ID))
+		}
 		if u.AccessLevel != "" && !celigo.IsAccountRole(u.AccessLevel) && o.first(syncID, "role\x00"+u.AccessLevel) {
 			logger(ctx).Warn("baton-celigo: a user's accessLevel is not one Celigo documents (administrator, manage, monitor; lower case)",
 				zap.String("access_level", u.AccessLevel), zap.String("treated_as", roleTreatment(u.AccessLevel)),

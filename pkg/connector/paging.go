@@ -3,38 +3,103 @@ package connector
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// Grants derived from the walk are served in slices of the in-memory lists; the page token is the offset.
-const grantSourcesPerPage = 2000
+// Grants come from the walk, served in answers cut by count and by bytes (gRPC refuses answers over 4 MB),
+// whatever number of grants each user carries: a user with more grants than one answer holds is split
+// across answers too.
+const (
+	maxGrantsPerPage  = 10_000
+	grantBytesPerPage = 2 << 20
+)
 
-func parseOffset(token string) (int, error) {
-	if token == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(token)
-	if err != nil || n < 0 {
-		return 0, status.Errorf(codes.InvalidArgument, "baton-celigo: page token %q is not one this connector issued", token)
-	}
-	return n, nil
+// grantPosition is the page token of a Grants call: the account the sync reads, the source (a user, an
+// integration, ...) of the walk's list to go on from, and how many of its grants were already served.
+type grantPosition struct {
+	Account string `json:"a,omitempty"`
+	Source  int    `json:"s,omitempty"`
+	Skip    int    `json:"k,omitempty"`
 }
 
-// window returns [start, end) of the slice to serve and the next token ("" at the end).
-func window(offset, total int) (int, int, string) {
-	start := min(offset, total)
-	end := min(start+grantSourcesPerPage, total)
-	if end >= total {
-		return start, end, ""
+// parseGrantPosition reads a Grants page token. A bare number is the token of earlier versions of this
+// connector: the source to go on from.
+func parseGrantPosition(token string) (grantPosition, error) {
+	var pos grantPosition
+	if token == "" {
+		return pos, nil
 	}
-	return start, end, strconv.Itoa(end)
+	if n, err := strconv.Atoi(token); err == nil && n >= 0 {
+		return grantPosition{Source: n}, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(token))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pos); err != nil || pos.Source < 0 || pos.Skip < 0 || !strings.HasPrefix(token, "{") {
+		return grantPosition{}, status.Errorf(codes.InvalidArgument, "baton-celigo: page token %q is not one this connector issued", token)
+	}
+	return pos, nil
+}
+
+// serveGrants cuts one Grants answer from a list of total sources, from pos on: head first (a few fixed
+// grants, only at the start), then grantsOf(i) for each source i, each in a fixed order. It returns the
+// answer and the next page token ("" at the end).
+func serveGrants(account string, pos grantPosition, head []*v2.Grant, total int, grantsOf func(i int) []*v2.Grant) ([]*v2.Grant, string) {
+	var out []*v2.Grant
+	size := 0
+	fits := func(g *v2.Grant) bool {
+		n := proto.Size(g)
+		if len(out) > 0 && (len(out) >= maxGrantsPerPage || size+n > grantBytesPerPage) {
+			return false
+		}
+		size += n
+		out = append(out, g)
+		return true
+	}
+	if pos.Source == 0 && pos.Skip == 0 {
+		for _, g := range head {
+			fits(g)
+		}
+	}
+	for i := pos.Source; i < total; i++ {
+		skip := 0
+		if i == pos.Source {
+			skip = pos.Skip
+		}
+		gs := grantsOf(i)
+		for k := skip; k < len(gs); k++ {
+			if !fits(gs[k]) {
+				return out, grantPosition{Account: account, Source: i, Skip: k}.token()
+			}
+		}
+	}
+	return out, ""
+}
+
+func (p grantPosition) token() string {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // strings and ints only
+	}
+	return string(b)
+}
+
+// sortedKeys gives a map's grants a fixed order, so an answer cut inside one user goes on where it stopped.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // One Celigo page can be far larger than one gRPC message (10,000 users are about 6 MB of resources; gRPC
@@ -50,6 +115,17 @@ const (
 // A variable so tests can lower it.
 var maxListPages = 10_000
 
+// maxListRecords bounds the records one list holds in memory (about 1 KB each while a list is walked), so
+// a list that never ends, page after full page, fails long before it exhausts memory. Far above any real
+// account's users or integrations. A variable so tests can lower it.
+var maxListRecords = 500_000
+
+func tooManyRecords(list string) error {
+	return status.Errorf(codes.Internal,
+		"baton-celigo: list %s: Celigo has sent more than %d records, more than any real account has; stopping before they exhaust memory",
+		list, maxListRecords)
+}
+
 // listPosition is the page token of a List call: which Celigo page to serve (its next link as Celigo sent it,
 // "" for the first), how many Celigo pages came before it, how far into it earlier calls got, and which sweep
 // over the list it belongs to (the walk stores each sweep's pages under its id, whichever process reads them).
@@ -59,6 +135,10 @@ type listPosition struct {
 	After  string `json:"after,omitempty"`  // id of the last record already served from this page
 	Offset int    `json:"offset,omitempty"` // how many of its records were served
 	Sweep  string `json:"sweep,omitempty"`
+	// Account names the account the sync reads (see walk_account.go).
+	Account string `json:"account,omitempty"`
+	// Restarted: Celigo refused a stored position and the list was started again; it is not restarted twice.
+	Restarted bool `json:"restarted,omitempty"`
 }
 
 // startListPosition is the position a List call serves: the token's, or, for the first call of a listing,
@@ -87,6 +167,51 @@ func parseListPosition(token string) (listPosition, error) {
 		return listPosition{}, status.Errorf(codes.InvalidArgument, "baton-celigo: page token %q is not one this connector issued", token)
 	}
 	return pos, nil
+}
+
+// followedBy is the position of the Celigo page at next, which follows p's.
+func (p listPosition) followedBy(next string) listPosition {
+	return listPosition{URL: next, Page: p.Page + 1, Sweep: p.Sweep, Account: p.Account, Restarted: p.Restarted}
+}
+
+// listStart is the position a List call serves, its account checked against the sync's (walk_account.go).
+func (c *Connector) listStart(ctx context.Context, opts rs.SyncOpAttrs) (listPosition, error) {
+	pos, err := startListPosition(opts.PageToken.Token)
+	if err != nil {
+		return listPosition{}, err
+	}
+	pos.Account, err = c.syncAccount(ctx, opts, pos.Account)
+	return pos, err
+}
+
+// grantStart is the position a Grants call serves, its account checked against the sync's.
+func (c *Connector) grantStart(ctx context.Context, opts rs.SyncOpAttrs) (grantPosition, error) {
+	pos, err := parseGrantPosition(opts.PageToken.Token)
+	if err != nil {
+		return grantPosition{}, err
+	}
+	pos.Account, err = c.syncAccount(ctx, opts, pos.Account)
+	return pos, err
+}
+
+// readListPage reads the Celigo page at pos. A stored position Celigo refuses (a cursor it no longer takes,
+// or, after a --base-url change, a next link of another host) starts the list again from its first page, once,
+// with a new sweep: what was served before is served again, which is harmless.
+func readListPage[T any](ctx context.Context, list string, read func(ctx context.Context, token string) ([]*T, string, error), pos *listPosition) ([]*T, string, error) {
+	items, next, err := read(ctx, pos.URL)
+	if err == nil || pos.URL == "" || pos.Restarted || !refusedPosition(err) {
+		return items, next, wrapErr(err, "list "+list)
+	}
+	logger(ctx).Warn("baton-celigo: Celigo refused the stored position of a list; reading the list again from its first page",
+		zap.String("list", list), zap.Error(err))
+	*pos = listPosition{Sweep: newSweepID(), Account: pos.Account, Restarted: true}
+	items, next, err = read(ctx, "")
+	return items, next, wrapErr(err, "list "+list)
+}
+
+// refusedPosition: Celigo answered 400 to a stored next link, or the link is not one of this endpoint.
+func refusedPosition(err error) bool {
+	return celigo.IsStatus(err, http.StatusBadRequest) || status.Code(err) == codes.InvalidArgument
 }
 
 func (p listPosition) token() string {
@@ -129,7 +254,8 @@ func servePart[T any](list string, page apiPage[T], pos listPosition, id func(*T
 		out = append(out, r)
 	}
 	if end < len(page.items) {
-		next := listPosition{URL: pos.URL, Page: pos.Page, After: id(page.items[end-1]), Offset: end, Sweep: pos.Sweep}
+		next := pos
+		next.After, next.Offset = id(page.items[end-1]), end
 		return servedPage{resources: out, next: next.token()}, nil
 	}
 	if page.next == "" {
@@ -138,7 +264,7 @@ func servePart[T any](list string, page apiPage[T], pos listPosition, id func(*T
 	if err := tooManyPages(list, pos.Page+1); err != nil {
 		return servedPage{}, err
 	}
-	return servedPage{resources: out, next: listPosition{URL: page.next, Page: pos.Page + 1, Sweep: pos.Sweep}.token(), lastOfAPI: true}, nil
+	return servedPage{resources: out, next: pos.followedBy(page.next).token(), lastOfAPI: true}, nil
 }
 
 // resumeAt is where serving page goes on: just after the record pos names. The page may have been read again

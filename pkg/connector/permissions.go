@@ -105,7 +105,7 @@ func (b *permissionBuilder) GrantsForResourceType(ctx context.Context, _ string,
 // permissionGrants lists grants of permission `only` ("" for all of them).
 func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	offset, err := parseOffset(opts.PageToken.Token)
+	pos, err := b.conn.grantStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,15 +113,15 @@ func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, o
 	if err != nil {
 		return nil, nil, err
 	}
-	start, end, next := window(offset, len(users))
-	var out []*v2.Grant
-	for _, u := range users[start:end] {
-		for _, p := range u.extra.permissions {
+	out, next := serveGrants(pos.Account, pos, nil, len(users), func(i int) []*v2.Grant {
+		var gs []*v2.Grant
+		for _, p := range users[i].extra.permissions {
 			if only == "" || p == only {
-				out = append(out, permissionGrant(p, u.recordID))
+				gs = append(gs, permissionGrant(p, users[i].recordID))
 			}
 		}
-	}
+		return gs
+	})
 	return out, waits.results(next), nil
 }
 

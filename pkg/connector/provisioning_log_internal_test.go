@@ -38,8 +38,8 @@ func newLogFixture(t *testing.T) *logFixture {
 	acct := celigotest.Account{
 		Owner: celigotest.Person{ID: logOwner, Email: "owner@example.com", Name: "Olive Owner"},
 		Shares: []map[string]any{
-			celigotest.NewShare(logManager, celigotest.Person{ID: "6600000000000000000000p1", Email: "max@example.com", Name: "Max Manager"}, "manage"),
-			celigotest.NewShare(logPlain, celigotest.Person{ID: "6600000000000000000000p2", Email: "pat@example.com", Name: "Pat Plain"}, "",
+			celigotest.NewShare(logManager, celigotest.Person{ID: "6600000000000000000000c1", Email: "max@example.com", Name: "Max Manager"}, "manage"),
+			celigotest.NewShare(logPlain, celigotest.Person{ID: "6600000000000000000000c2", Email: "pat@example.com", Name: "Pat Plain"}, "",
 				celigotest.IntegrationAccess{IntegrationID: logInt, AccessLevel: "monitor"}),
 		},
 		Integrations: []celigotest.Integration{{ID: logInt, Name: "Orders"}},
@@ -209,5 +209,46 @@ func TestASecondMCPReadRevokeSaysTheEntryIsGone(t *testing.T) {
 	write := v2.Entitlement_builder{Id: "mcp_server:65000000000000000000abcd:write", Resource: server}.Build()
 	if got := alreadyRevokedReason(write); !strings.Contains(got, "does not carry write") {
 		t.Errorf("write: %q", got)
+	}
+}
+
+// TestReinviteLogsOneLine: the re-invite action ends with one line, like every provisioning request.
+func TestReinviteLogsOneLine(t *testing.T) {
+	f := newLogFixture(t)
+	const declined, pending = "6600000000000000000000d3", "6600000000000000000000d4"
+	for id, dismissed := range map[string]bool{declined: true, pending: false} {
+		rec := celigotest.NewShare(id, celigotest.Person{ID: "6600000000000000000000c" + id[len(id)-1:], Email: id + "@example.com"}, "monitor")
+		rec["accepted"], rec["dismissed"] = false, dismissed
+		f.fake.SetShare(rec)
+	}
+	users := &userBuilder{conn: f.conn}
+	reinvite := func(id string) error {
+		args := &structpb.Struct{Fields: map[string]*structpb.Value{argUserID: structpb.NewStringValue(id)}}
+		_, _, err := users.reinviteAction(f.ctx, args)
+		return err
+	}
+	for _, s := range []struct {
+		name, user, outcome string
+		want                []string
+	}{
+		{"declined", declined, outcomeChanged, []string{"re-invite user done", declined, "declined invitation was sent again", "pending until accepted"}},
+		{"pending", pending, outcomeChanged, []string{"re-invite user done", pending, "pending invitation was sent again"}},
+		{"accepted", logManager, outcomeRefused, []string{"re-invite user refused", logManager, "nothing to send again"}},
+		{"owner", logOwner, outcomeRefused, []string{"re-invite user refused", "account owner"}},
+		{"no id", "", outcomeRefused, []string{"re-invite user refused: no user given"}},
+	} {
+		err := reinvite(s.user)
+		if (err != nil) != (s.outcome == outcomeRefused) {
+			t.Fatalf("%s: error %v", s.name, err)
+		}
+		line := f.outcome(t)
+		if got := line.ContextMap()["outcome"]; got != s.outcome {
+			t.Errorf("%s: outcome %v, want %q (%s)", s.name, got, s.outcome, line.Message)
+		}
+		for _, w := range s.want {
+			if !strings.Contains(line.Message, w) {
+				t.Errorf("%s: line %q lacks %q", s.name, line.Message, w)
+			}
+		}
 	}
 }

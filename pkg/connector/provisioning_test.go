@@ -42,7 +42,7 @@ const mcpServer = "65f0000000000000000000c1"
 
 func provAccount() celigotest.Account {
 	person := func(n string) celigotest.Person {
-		return celigotest.Person{ID: "6500000000000000000000d" + n, Email: "user" + n + "@example.com", Name: "User " + n}
+		return celigotest.Person{ID: "6500000000000000000000c" + n, Email: "user" + n + "@example.com", Name: "User " + n}
 	}
 	a := rich(celigotest.NewShare(admin, person("1"), "administrator", celigotest.IntegrationAccess{IntegrationID: intA, AccessLevel: "monitor"}))
 	a["futureFlag"] = true
@@ -402,7 +402,7 @@ func TestCreateAccountInvites(t *testing.T) {
 	want := map[string]any{
 		"_id": newID, "accepted": false, "dismissed": false, "disabled": false, "accessLevel": "monitor",
 		"integrationAccessLevel": []any{}, "accountSSORequired": false, "accountMFARequired": false,
-		"allowToEditRetryData": false, "allowAccessToAPIM": false, "createdVia": "invite", "createdAt": got["createdAt"],
+		"allowToEditRetryData": false, "allowAccessToAPIM": false, "createdVia": "existing_account_invite", "createdAt": got["createdAt"],
 		"sharedWithUser": map[string]any{"_id": user["_id"], "email": "new.person@example.com", "accountSSOLinked": "not_linked"},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -602,7 +602,7 @@ func TestConcurrentChangeIsNotLost(t *testing.T) {
 // with the id to use, never reported as already done.
 func TestTheTokensOwnUserAndPersonIDs(t *testing.T) {
 	acct := provAccount()
-	acct.TokenUserID = "6500000000000000000000d1" // the administrator's person
+	acct.TokenUserID = "6500000000000000000000c1" // the administrator's person
 	self := []struct {
 		name string
 		op   func(f *fixture) error
@@ -644,7 +644,7 @@ func TestTheTokensOwnUserAndPersonIDs(t *testing.T) {
 	})
 	t.Run("delete by a person's user id", func(t *testing.T) {
 		f := newFixtureFor(t, acct, 0)
-		_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", "6500000000000000000000d2").GetId()}.Build())
+		_, err := f.cc.DeleteResourceV2(f.ctx, v2.DeleteResourceV2Request_builder{ResourceId: res("user", "6500000000000000000000c2").GetId()}.Build())
 		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), manager) || !strings.Contains(err.Error(), "not an access record id") {
 			t.Fatalf("want InvalidArgument naming access record %s, got %v", manager, err)
 		}
@@ -653,4 +653,100 @@ func TestTheTokensOwnUserAndPersonIDs(t *testing.T) {
 		}
 		f.othersUnchanged(t)
 	})
+}
+
+// Invitations waiting on someone: one declined, one pending (never signed in to this account).
+const (
+	declinedUser = "6500000000000000000000d6"
+	pendingUser  = "6500000000000000000000d7"
+)
+
+func inviteesAccount() celigotest.Account {
+	acct := provAccount()
+	for _, inv := range []struct {
+		id, n     string
+		dismissed bool
+	}{{declinedUser, "6", true}, {pendingUser, "7", false}} {
+		rec := rich(celigotest.NewShare(inv.id, celigotest.Person{ID: "6500000000000000000000c" + inv.n, Email: "user" + inv.n + "@example.com"}, "monitor"))
+		rec["accepted"], rec["dismissed"] = false, inv.dismissed
+		delete(rec, "lastSignIn")
+		acct.Shares = append(acct.Shares, rec)
+	}
+	return acct
+}
+
+// TestReinvite: a declined invitation becomes pending again and nothing else on the record changes; a
+// pending one is sent again unchanged; each is one PUT to /reinvite and nothing else is written.
+func TestReinvite(t *testing.T) {
+	f := newFixtureFor(t, inviteesAccount(), 0)
+	before := map[string]map[string]any{}
+	for _, id := range []string{declinedUser, pendingUser} {
+		before[id] = f.record(t, id)
+	}
+
+	if err := f.action("reinvite_user", declinedUser); err != nil {
+		t.Fatal(err)
+	}
+	want := before[declinedUser]
+	want["dismissed"] = false
+	if got := f.record(t, declinedUser); !reflect.DeepEqual(got, want) {
+		t.Errorf("declined record after re-invite:\n got  %v\n want %v", got, want)
+	}
+
+	if err := f.action("reinvite_user", pendingUser); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.record(t, pendingUser); !reflect.DeepEqual(got, before[pendingUser]) {
+		t.Errorf("pending record changed by a re-invite:\n got  %v\n want %v", got, before[pendingUser])
+	}
+	wantWrites := []string{"PUT /v1/ashares/" + declinedUser + "/reinvite", "PUT /v1/ashares/" + pendingUser + "/reinvite"}
+	if w := f.writes(); !slices.Equal(w, wantWrites) {
+		t.Errorf("writes %v, want %v", w, wantWrites)
+	}
+	f.othersUnchanged(t)
+}
+
+// TestReinviteRefusals: an accepted user, the owner and an unknown id are refused with a message saying
+// why, and nothing is written.
+func TestReinviteRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name, user, msg string
+	}{
+		{"accepted", manager, "accepted their invitation: there is nothing to send again"},
+		{"owner", ownerID, "account owner"},
+		{"unknown id", "6500000000000000000000ff", "has no access record in Celigo"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixtureFor(t, inviteesAccount(), 0)
+			err := f.action("reinvite_user", tc.user)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("got %v, want a refusal containing %q", err, tc.msg)
+			}
+			if w := f.writes(); len(w) != 0 {
+				t.Errorf("refused re-invite wrote: %v", w)
+			}
+			f.othersUnchanged(t)
+		})
+	}
+}
+
+// TestReinviteAfterALostAnswer: Celigo carried out the re-invite but its answer was lost (503 after the
+// change). The next round reads the invitation as pending and does not send a second email.
+func TestReinviteAfterALostAnswer(t *testing.T) {
+	f := newFixtureFor(t, inviteesAccount(), 0)
+	f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if strings.HasSuffix(r.URL.Path, "/reinvite") {
+			return &celigotest.Fault{Status: http.StatusServiceUnavailable, Applied: true}
+		}
+		return nil
+	})
+	if err := f.action("reinvite_user", declinedUser); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.writes(); len(w) != 1 {
+		t.Errorf("want exactly one re-invite sent, got %v", w)
+	}
+	if rec := f.record(t, declinedUser); rec["dismissed"] != false || rec["accepted"] != false {
+		t.Errorf("not pending: %v", rec)
+	}
 }

@@ -117,7 +117,7 @@ func (b *roleBuilder) GrantsForResourceType(ctx context.Context, _ string, opts 
 // roleGrants lists grants of role `only` ("" for all roles).
 func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	offset, err := parseOffset(opts.PageToken.Token)
+	pos, err := b.conn.grantStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -125,26 +125,27 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 	if err != nil {
 		return nil, nil, err
 	}
-	start, end, next := window(offset, len(users))
-	out := make([]*v2.Grant, 0, end-start+1)
-	if offset == 0 && (only == "" || only == celigo.LevelOwner) {
+	var head []*v2.Grant
+	if pos.Source == 0 && pos.Skip == 0 && (only == "" || only == celigo.LevelOwner) {
 		ownerID, err := b.conn.ownerUserID(ctx, users)
 		if err != nil {
 			return nil, nil, err
 		}
 		if ownerID != "" {
-			out = append(out, roleGrant(celigo.LevelOwner, userID(ownerID)))
+			head = append(head, roleGrant(celigo.LevelOwner, userID(ownerID)))
 		}
 	}
-	for _, u := range users[start:end] {
+	out, next := serveGrants(pos.Account, pos, head, len(users), func(i int) []*v2.Grant {
+		u := users[i]
+		var gs []*v2.Grant
 		if u.extra.allMCP && (only == "" || only == allMCPRoleID) {
-			out = append(out, roleGrant(allMCPRoleID, userID(u.recordID)))
+			gs = append(gs, roleGrant(allMCPRoleID, userID(u.recordID)))
 		}
-		if !celigo.IsAccountRole(u.role) || (only != "" && u.role != only) {
-			continue
+		if celigo.IsAccountRole(u.role) && (only == "" || u.role == only) {
+			gs = append(gs, roleGrant(u.role, userID(u.recordID)))
 		}
-		out = append(out, roleGrant(u.role, userID(u.recordID)))
-	}
+		return gs
+	})
 	return out, waits.results(next), nil
 }
 

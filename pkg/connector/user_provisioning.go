@@ -271,7 +271,7 @@ var successReturn = []*configv1.Field{
 	configv1.Field_builder{Name: "success", DisplayName: "Success", BoolField: &configv1.BoolField{}}.Build(),
 }
 
-// ResourceActions registers disable and enable, the SDK's account actions.
+// ResourceActions registers disable and enable, the SDK's account actions, and re-invite.
 func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.ActionRegistry) error {
 	for _, a := range []struct {
 		name, display, description, user string
@@ -295,7 +295,7 @@ func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.Acti
 			return err
 		}
 	}
-	return nil
+	return b.registerReinvite(ctx, registry) // reinvite.go
 }
 
 func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {

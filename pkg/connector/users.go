@@ -26,11 +26,11 @@ func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return 
 // is known only once every record has been seen.
 func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := startListPosition(opts.PageToken.Token)
+	pos, err := b.conn.listStart(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	page, err := b.conn.usersPage(ctx, opts, pos)
+	page, err := b.conn.usersPage(ctx, opts, &pos)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,20 +65,20 @@ func describeUserOrFail(u *celigo.UserSummary) (*v2.Resource, error) {
 
 // usersPage is the page of access records at pos: from memory while List is serving it in parts, else read
 // from Celigo and recorded in the sync's walk.
-func (c *Connector) usersPage(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition) (apiPage[celigo.UserSummary], error) {
+func (c *Connector) usersPage(ctx context.Context, opts rs.SyncOpAttrs, pos *listPosition) (apiPage[celigo.UserSummary], error) {
 	if page, ok := c.userPages.get(opts.SyncID, pos.URL); ok {
 		return page, nil
 	}
-	items, next, err := c.client.ListUsers(ctx, pos.URL)
+	items, next, err := readListPage(ctx, usersList.name, c.client.ListUsers, pos)
 	if err != nil {
-		return apiPage[celigo.UserSummary]{}, wrapErr(err, "list users")
+		return apiPage[celigo.UserSummary]{}, err
 	}
 	if pos.URL == "" && next == "" && len(items) == 0 {
 		if err := c.usersVanished(); err != nil {
 			return apiPage[celigo.UserSummary]{}, err
 		}
 	}
-	if err := recordPage(ctx, c, usersList, opts, pos, accessOfAll(items), next); err != nil {
+	if err := recordPage(ctx, c, usersList, opts, *pos, accessOfAll(items), next); err != nil {
 		return apiPage[celigo.UserSummary]{}, err
 	}
 	c.odd.noteUsers(ctx, opts.SyncID, items)
@@ -147,6 +147,9 @@ func describeUser(u *celigo.UserSummary) (*v2.Resource, error) {
 	st, details := userStatus(u)
 
 	traits := []rs.UserTraitOption{
+		// The trait's own status is deprecated in favour of the resource's, but C1 and older readers still
+		// look at it; without this it would say ENABLED for everyone.
+		rs.WithDetailedStatus(v2.UserTrait_Status_Status(st), details), //nolint:staticcheck // see above
 		rs.WithAccountType(v2.UserTrait_ACCOUNT_TYPE_HUMAN),
 		rs.WithMFAStatus(v2.UserTrait_MFAStatus_builder{MfaEnabled: u.AccountMFARequired}.Build()),
 		rs.WithSSOStatus(v2.UserTrait_SSOStatus_builder{SsoEnabled: u.SharedWithUser.AccountSSOLinked == "this_account"}.Build()),
@@ -154,7 +157,7 @@ func describeUser(u *celigo.UserSummary) (*v2.Resource, error) {
 	if email != "" {
 		traits = append(traits, rs.WithEmail(email, true), rs.WithUserLogin(email))
 	}
-	if !u.LastSignIn.IsZero() {
+	if !u.LastSignIn.IsZero() { // this account's, not sharedWithUser's (any account)
 		traits = append(traits, rs.WithLastLogin(u.LastSignIn.Time))
 	}
 	opts := []rs.ResourceOption{
@@ -169,7 +172,8 @@ func describeUser(u *celigo.UserSummary) (*v2.Resource, error) {
 }
 
 // userStatus: a disabled user cannot sign in; a declined invitation gives no access either; a pending one
-// is an account Celigo already counts.
+// takes a seat and can be accepted at any moment, which is what the SDK's PENDING means ("an invitation
+// that has not been accepted"). The user-trait status has the same numbers (checked in a test).
 func userStatus(u *celigo.UserSummary) (v2.Status_ResourceStatus, string) {
 	switch {
 	case u.Disabled:
@@ -177,24 +181,32 @@ func userStatus(u *celigo.UserSummary) (v2.Status_ResourceStatus, string) {
 	case u.Dismissed:
 		return v2.Status_RESOURCE_STATUS_DISABLED, "invitation declined"
 	case u.IsPending():
-		return v2.Status_RESOURCE_STATUS_ENABLED, "invitation pending"
+		return v2.Status_RESOURCE_STATUS_PENDING, "invitation pending"
 	}
 	return v2.Status_RESOURCE_STATUS_ENABLED, ""
 }
 
+// Invitation states, as the user profile's "invitation" key spells them.
+const (
+	invitationPending  = "pending"
+	invitationDeclined = "declined"
+	invitationAccepted = "accepted"
+)
+
 func invitationState(u *celigo.UserSummary) string {
 	switch {
 	case u.Dismissed:
-		return "declined"
+		return invitationDeclined
 	case u.IsPending():
-		return "pending"
+		return invitationPending
 	}
-	return "accepted"
+	return invitationAccepted
 }
 
 // userProfileKeys are the keys of every user's profile, the account owner's included: C1 policies rely on them.
 var userProfileKeys = []string{"email", "name", "user_id", "access_record_id", "access_level", "integration_count",
-	"invitation", "disabled", "status", "mfa_required", "sso_required", "sso_linked", "is_owner"}
+	"invitation", "disabled", "status", "mfa_required", "sso_required", "sso_linked", "is_owner",
+	"created_via", "last_sign_in", "last_sign_in_anywhere"}
 
 // userProfile has the same keys for every user (userProfileKeys) so C1 policies can rely on them.
 func userProfile(u *celigo.UserSummary, st v2.Status_ResourceStatus, details string) map[string]any {
@@ -216,7 +228,21 @@ func userProfile(u *celigo.UserSummary, st v2.Status_ResourceStatus, details str
 		"sso_required":      u.AccountSSORequired,
 		"sso_linked":        u.SharedWithUser.AccountSSOLinked,
 		"is_owner":          false,
+		// How they joined, as Celigo spells it (an undocumented value is kept as is), and their last sign-in
+		// to this account apart from their last sign-in to any Celigo account; "" when unknown.
+		"created_via":           string(u.CreatedVia),
+		"last_sign_in":          profileTime(u.LastSignIn),
+		"last_sign_in_anywhere": profileTime(u.SharedWithUser.LastSignIn),
 	}
+}
+
+// profileTime is a time as profile text, written as Celigo writes times (RFC 3339, UTC, milliseconds), ""
+// when unknown.
+func profileTime(t celigo.Timestamp) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 func statusName(st v2.Status_ResourceStatus, details string) string {
@@ -279,9 +305,9 @@ func (c *Connector) ownerResource(ctx context.Context, users []userAccess) (*v2.
 		rs.WithResourceStatus(v2.Status_RESOURCE_STATUS_ENABLED, "account owner"),
 		rs.WithResourceProfile(map[string]any{
 			"email": email, "name": profileName, "user_id": ownerID, "access_record_id": "",
-			"access_level": celigo.LevelOwner, "integration_count": float64(0), "invitation": "accepted",
+			"access_level": celigo.LevelOwner, "integration_count": float64(0), "invitation": invitationAccepted,
 			"disabled": false, "status": "active", "mfa_required": false, "sso_required": false,
-			"sso_linked": "", "is_owner": true,
+			"sso_linked": "", "is_owner": true, "created_via": "", "last_sign_in": "", "last_sign_in_anywhere": "",
 		}),
 	)
 }

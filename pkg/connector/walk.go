@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -130,6 +132,10 @@ func (c *Connector) walkedIntegrations(ctx context.Context, opts rs.SyncOpAttrs)
 	return walked(ctx, c, integrationsList, scopeOf(opts))
 }
 
+// maxUnknownNamed is how many ids user records may name that a non-empty list lacks before a list missing
+// most of them is taken for one cut short rather than for deletions.
+const maxUnknownNamed = 3
+
 func loopError(list string) error {
 	return status.Errorf(codes.Internal, "baton-celigo: list %s: Celigo's next-page links lead back to a page already read; stopping instead of looping", list)
 }
@@ -138,4 +144,35 @@ func loopError(list string) error {
 // empty list, which C1 would read as "nobody has access" and prune every grant.
 func walkReplaced(list string) error {
 	return status.Errorf(codes.Aborted, "baton-celigo: list %s: another sync replaced this sync's data while it was being read; retry the sync", list)
+}
+
+// checkNamed compares a walked list (integrations, MCP servers) with the ids user records name in it. A list
+// that is empty while records name some, or lacks most of what they name, is a list Celigo cut short:
+// serving it would have ConductorOne remove the access of everyone on the missing entries. A few unknown ids
+// (a resource deleted since, whose entries outlived it) are logged with their count.
+func checkNamed[T any](ctx context.Context, list string, l *walkedList[T], users []userAccess, named func(userAccess) []string) error {
+	ids := map[string]bool{}
+	for _, u := range users {
+		for _, id := range named(u) {
+			ids[id] = true
+		}
+	}
+	var missing []string
+	for id := range ids {
+		if !l.has(id) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if len(l.items) == 0 || (len(missing) > maxUnknownNamed && 2*len(missing) > len(ids)) {
+		return status.Errorf(codes.Aborted,
+			"baton-celigo: list %s: Celigo listed %d, but user records name %d that it does not list (of %d named); failing the sync rather than reporting their access as gone",
+			list, len(l.items), len(missing), len(ids))
+	}
+	slices.Sort(missing)
+	logger(ctx).Warn("baton-celigo: user records name entries Celigo does not list (deleted since?); their access is not synced",
+		zap.String("list", list), zap.Int("unknown", len(missing)), zap.Strings("ids", missing[:min(len(missing), 5)]))
+	return nil
 }

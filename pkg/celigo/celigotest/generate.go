@@ -18,6 +18,7 @@ var (
 	plainLast    = []string{"Smith", "Jones", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Thomas", "Johnson", "Roberts"}
 	integNames   = []string{"Salesforce ↔ NetSuite", "Shopify - NetSuite", "Zendesk → Jira", "HubSpot sync", "楽天 orders", "💳 Stripe payouts", "Ünïcödé ERP bridge", "Amazon Seller Central", "Workday HR feed", "SAP Concur expenses"}
 	ssoLinked    = []string{"not_linked", "this_account", "other_account"}
+	createdVias  = []string{"existing_account_invite", "existing_account_share_request", "invited_during_signup", "new_account_auto_join"}
 )
 
 // generator holds the seeded source and the ids handed out so far (ids must be unique).
@@ -205,11 +206,18 @@ func (g *generator) share(i int, integs []Integration) map[string]any {
 		user["accountSSOLinked"] = ssoLinked[i] // every value appears in small accounts
 	}
 
+	// How they joined: every documented value appears (no draw, so the rest of the account is unchanged). The
+	// last sign-in anywhere is a little after the one to this account.
+	rec["createdVia"] = createdVias[i%len(createdVias)]
+	signedIn, _ := time.Parse(timeFormat, rec["lastSignIn"].(string))
+	user["lastSignIn"] = formatTime(signedIn.Add(time.Duration(1+i%48) * time.Hour))
+
 	pending := kind == kindPending || (random && g.rng.IntN(20) == 0)
 	declined := kind == kindDeclined || (!pending && random && g.rng.IntN(50) == 0)
 	if pending || declined {
+		// Invited, never signed in to this account; a person with another Celigo account has signed in there.
 		rec["accepted"] = false
-		rec["createdVia"] = "invite"
+		rec["createdVia"] = "existing_account_invite"
 		delete(rec, "lastSignIn")
 	}
 	if declined {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -129,6 +130,10 @@ func checkCoverage(t *testing.T, acct Account) {
 			mark("MCP read-only entry", reflect.DeepEqual(scopes, []string{ScopeRead}))
 			mark("MCP entry on an external server", external[server])
 		}
+		mark("createdVia "+str(rec["createdVia"]), true)
+		if when, _ := user["lastSignIn"].(string); when != "" && when >= str(rec["lastSignIn"]) {
+			mark("signed in anywhere, later than here", true)
+		}
 		mark("allowAccessToAPIM", rec["allowAccessToAPIM"] == true)
 		mark("allowToEditRetryData", rec["allowToEditRetryData"] == true)
 	}
@@ -139,13 +144,18 @@ func checkCoverage(t *testing.T, acct Account) {
 		"accepted active", "sso not_linked", "sso this_account", "sso other_account", "Zoë Ångström", "山田太郎", "emoji name",
 		"no name", "mcpServerAccessLevel", "allowIntegrationWorkspaceCreation", "futureFlag",
 		"all MCP servers", "MCP read-only entry", "MCP entry on an external server", "allowAccessToAPIM", "allowToEditRetryData",
-		"external MCP server", "Celigo-signed MCP server",
+		"external MCP server", "Celigo-signed MCP server", "signed in anywhere, later than here",
+		"createdVia existing_account_invite", "createdVia existing_account_share_request",
+		"createdVia invited_during_signup", "createdVia new_account_auto_join",
 	} {
 		if !seen[kind] {
 			t.Errorf("no %s", kind)
 		}
 	}
 	for k := range seen {
+		if strings.HasPrefix(k, "createdVia ") && !slices.Contains(createdVias, strings.TrimPrefix(k, "createdVia ")) {
+			t.Errorf("undocumented %s", k)
+		}
 		if strings.HasPrefix(k, "sso ") && k != "sso not_linked" && k != "sso this_account" && k != "sso other_account" {
 			t.Errorf("unexpected %s", k)
 		}
@@ -214,3 +224,5 @@ func hasEmoji(s string) bool {
 	}
 	return false
 }
+
+func str(v any) string { s, _ := v.(string); return s }

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// POST /v1/invite: a new pending access record, and the ids the fake hands out.
+// POST /v1/invite: a new pending access record, and the ids the fake hands out; re-sending an invitation.
 
 // inviteFields are what POST /v1/invite takes besides email.
 var inviteFields = map[string]bool{"email": true, "accessLevel": true, "integrationAccessLevel": true,
@@ -54,7 +54,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, body []byte) {
 		"accountMFARequired":     false,
 		"allowToEditRetryData":   false,
 		"allowAccessToAPIM":      false,
-		"createdVia":             "invite",
+		"createdVia":             "existing_account_invite",
 		"createdAt":              ts,
 		"lastModified":           ts,
 		"sharedWithUser": map[string]any{
@@ -117,4 +117,26 @@ func (s *Server) userIDTaken(id string) bool {
 		}
 	}
 	return false
+}
+
+// reinvite is PUT /v1/ashares/{id}/reinvite: the invitation is sent again. A declined invitation becomes
+// pending again (dismissed false, accepted false); a pending one stays as it is; nothing else on the
+// record changes. Celigo documents no answer for an accepted record: the fake refuses it (400), so a client
+// that sends one is caught.
+func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, id string) {
+	s.hook(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.shares[id]
+	if !ok {
+		shareNotFound(w)
+		return
+	}
+	if accepted, _ := rec["accepted"].(bool); accepted {
+		writeError(w, http.StatusBadRequest, "invalid_request", "The invitation was already accepted", "")
+		return
+	}
+	rec["accepted"] = false
+	rec["dismissed"] = false
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -6,6 +6,35 @@ import (
 	"testing"
 )
 
+// Re-invite: a declined invitation becomes pending again and nothing else on the record changes; a pending
+// one stays as it is; an accepted one is refused; an unknown id is 404.
+func TestReinvite(t *testing.T) {
+	const declined, pending, accepted = "aaaaaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaaaaaaaaaa3"
+	acct := small()
+	acct.Shares[0]["accepted"], acct.Shares[0]["dismissed"] = false, true
+	acct.Shares[1]["accepted"] = false
+	s := newTestServer(t, acct)
+
+	wantStatus(t, call(t, s, http.MethodPut, "/v1/ashares/"+declined+"/reinvite", nil), http.StatusNoContent)
+	want := copyRecord(acct.Shares[0])
+	want["dismissed"] = false
+	if got, _ := s.Share(declined); !reflect.DeepEqual(got, want) {
+		t.Errorf("declined record after re-invite:\n got  %v\n want %v", got, want)
+	}
+
+	wantStatus(t, call(t, s, http.MethodPut, "/v1/ashares/"+pending+"/reinvite", nil), http.StatusNoContent)
+	if got, _ := s.Share(pending); !reflect.DeepEqual(got, copyRecord(acct.Shares[1])) {
+		t.Errorf("pending record changed by a re-invite: %v", got)
+	}
+
+	wantError(t, call(t, s, http.MethodPut, "/v1/ashares/"+accepted+"/reinvite", nil), http.StatusBadRequest, "invalid_request")
+	if got, _ := s.Share(accepted); !reflect.DeepEqual(got, copyRecord(acct.Shares[2])) {
+		t.Errorf("accepted record changed by a refused re-invite: %v", got)
+	}
+	wantError(t, call(t, s, http.MethodPut, "/v1/ashares/ffffffffffffffffffffffff/reinvite", nil), http.StatusNotFound, "access_restricted")
+	wantError(t, call(t, s, http.MethodGet, "/v1/ashares/"+declined+"/reinvite", nil), http.StatusNotFound, "not_found")
+}
+
 func TestInvite(t *testing.T) {
 	s := newTestServer(t, small())
 	body := map[string]any{"email": "new@example.com", "accessLevel": "monitor", "accountMFARequired": true,

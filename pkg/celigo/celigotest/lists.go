@@ -64,6 +64,10 @@ func (s *Server) SetEndless(e Endless) {
 	s.endless = e
 }
 
+// ShareCursorsWith makes s and other accept each other's cursors, as two accounts on one Celigo host may
+// (a cursor names a position in a list, not an account). Call it before either serves a request.
+func (s *Server) ShareCursorsWith(other *Server) { s.cursorKey = other.cursorKey }
+
 // Cursors are opaque to clients: kind, offset, lap (how many times an endless list came round) and a MAC so
 // that a made-up or tampered value is rejected the way Celigo rejects bad query parameters.
 func (s *Server) cursor(kind byte, offset, lap int) string {

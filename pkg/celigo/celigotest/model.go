@@ -73,6 +73,8 @@ func NewShare(id string, p Person, accessLevel string, entries ...IntegrationAcc
 		"email":             p.Email,
 		"allowedToResetMFA": true,
 		"accountSSOLinked":  "not_linked",
+		// The person's last sign-in to any account: later than the one to this account (lastSignIn below).
+		"lastSignIn": formatTime(fixedTime.Add(48 * time.Hour)),
 	}
 	if p.Name != "" {
 		user["name"] = p.Name

@@ -339,6 +339,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		h = func() { s.deleteShare(w, r, p[1]) }
 	case is(http.MethodPut, "ashares", "{id}", "disable"):
 		h = func() { s.toggleDisable(w, r, p[1]) }
+	case is(http.MethodPut, "ashares", "{id}", "reinvite"):
+		h = func() { s.reinvite(w, r, p[1]) }
 	case is(http.MethodGet, "integrations", "{id}"):
 		h = func() { s.getIntegration(w, p[1]) }
 	default:

@@ -1,0 +1,84 @@
+package connector
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"github.com/conductorone/baton-sdk/pkg/types/sessions"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// A sync reads one Celigo account. A stopped sync is resumed from its file, and the token given to the
+// resumed run may be another account's: production and sandbox tokens share a host, and -f has a default.
+// Its records would then join those the first run stored, in one file. So every page token names the
+// account (a hash of the API's base URL and the token's user), and so does the sync's session store; a call
+// of a sync started with another account fails, saying so, before anything is read.
+
+// accountKey is where the session store keeps the account a sync reads.
+const accountKey = "walk/account"
+
+// syncAccounts remembers the last sync whose account this process checked against the session store.
+type syncAccounts struct {
+	mu      sync.Mutex
+	syncID  string
+	account string
+}
+
+// account names the account the connector reads: its base URL and the token's user.
+func (c *Connector) account(ctx context.Context) (string, error) {
+	ti, err := c.token(ctx)
+	if status.Code(err) == codes.NotFound {
+		// The SDK would skip a NotFound as a missing resource and carry on without the list.
+		return "", celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: read token info: %w", err))
+	}
+	if err != nil {
+		return "", wrapErr(err, "read token info")
+	}
+	sum := sha256.Sum256([]byte(c.client.BaseURL() + "\x00" + ti.UserID))
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+// syncAccount returns the account this sync reads, after checking it is the one a page token (tokenAccount,
+// "" when the token names none) and the sync's session store name.
+func (c *Connector) syncAccount(ctx context.Context, opts rs.SyncOpAttrs, tokenAccount string) (string, error) {
+	acct, err := c.account(ctx)
+	if err != nil {
+		return "", err
+	}
+	if tokenAccount != "" && tokenAccount != acct {
+		return "", otherAccount(tokenAccount, acct)
+	}
+	c.accounts.mu.Lock()
+	done := c.accounts.syncID == opts.SyncID && c.accounts.account == acct
+	c.accounts.mu.Unlock()
+	if done {
+		return acct, nil
+	}
+	s := scopeOf(opts)
+	// Without a store, or with one that fails (the walk logs that), the page tokens still carry the account.
+	stored, found, err := s.get(ctx, accountKey)
+	if err == nil && found && string(stored) != acct {
+		return "", otherAccount(string(stored), acct)
+	}
+	if err == nil && !found {
+		_ = s.do(func(ss sessions.SessionStore) error { return ss.Set(ctx, accountKey, []byte(acct)) })
+	}
+	c.accounts.mu.Lock()
+	c.accounts.syncID, c.accounts.account = opts.SyncID, acct
+	c.accounts.mu.Unlock()
+	return acct, nil
+}
+
+func otherAccount(started, now string) error {
+	return status.Errorf(codes.FailedPrecondition,
+		"baton-celigo: this sync was started with another Celigo account or host (account %s; this token and host are account %s): "+
+			"going on would mix two accounts in one file. Resume it with the token and region (or --base-url) it was started with, "+
+			"or sync into another file (-f), or delete the unfinished file to start again", started, now)
+}
