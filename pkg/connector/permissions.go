@@ -104,16 +104,11 @@ func (b *permissionBuilder) GrantsForResourceType(ctx context.Context, _ string,
 
 // permissionGrants lists grants of permission `only` ("" for all of them).
 func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.grantStart(ctx, opts)
+	g, users, err := b.conn.startUserGrants(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	out, next := serveGrants(pos.Account, pos, nil, len(users), func(i int) []*v2.Grant {
+	return g.serve(nil, len(users), func(i int) []*v2.Grant {
 		var gs []*v2.Grant
 		for _, p := range users[i].extra.permissions {
 			if only == "" || p == only {
@@ -122,7 +117,6 @@ func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, o
 		}
 		return gs
 	})
-	return out, waits.results(next), nil
 }
 
 func permissionGrant(permission, recordID string) *v2.Grant {
