@@ -54,14 +54,7 @@ func shareNotFound(w http.ResponseWriter) {
 }
 
 func (s *Server) getShare(w http.ResponseWriter, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.shares[id]
-	if !ok {
-		shareNotFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, rec)
+	s.withShare(w, id, func(rec map[string]any) { writeJSON(w, http.StatusOK, rec) })
 }
 
 // writable reports whether a PUT carries field k; everything else is read-only.
@@ -172,9 +165,14 @@ func validateMCPAccess(v any) (field, msg string) {
 	return "", ""
 }
 
-// writeShare runs a write to access record id under the lock, after the write hook; an unknown id is 404.
+// writeShare runs a write to access record id, after the write hook (see withShare).
 func (s *Server) writeShare(w http.ResponseWriter, r *http.Request, id string, write func(rec map[string]any)) {
 	s.hook(r)
+	s.withShare(w, id, write)
+}
+
+// withShare runs f on access record id under the lock; an unknown id is Celigo's 404.
+func (s *Server) withShare(w http.ResponseWriter, id string, f func(rec map[string]any)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.shares[id]
@@ -182,7 +180,7 @@ func (s *Server) writeShare(w http.ResponseWriter, r *http.Request, id string, w
 		shareNotFound(w)
 		return
 	}
-	write(rec)
+	f(rec)
 }
 
 func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, body []byte) {
