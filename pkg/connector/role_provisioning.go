@@ -45,7 +45,7 @@ func roleEntitlementOf(ent *v2.Entitlement) (string, error) {
 		return "", status.Errorf(codes.InvalidArgument,
 			"baton-celigo: %q is not a role entitlement (want role:<role>:%s)", ent.GetId(), roleEntitlement)
 	case role == celigo.LevelOwner:
-		return "", ownerRefused("the %q role is not granted or revoked through the connector", role)
+		return "", ruleError(celigo.ErrOwnership) // the README quotes this message: keep it the rule's own
 	}
 	return role, nil
 }
