@@ -22,4 +22,7 @@ func handOff() error {
 
 func serviceOfOneShot([]string, func(string) string) (*os.File, error) { return nil, nil }
 
-func handleStopSignals(func() *oneShot) {}
+func handleStopSignals(func() *oneShot, func()) {}
+
+// useServiceTempDir leaves a Windows service's temporary files where the SDK puts them.
+func useServiceTempDir() error { return nil }

@@ -26,10 +26,14 @@
 // Signals: the SDK listens for SIGINT only (pkg/connectorrunner/runner.go:141). SIGTERM, which docker stop and
 // Kubernetes send (to PID 1, where the kernel applies no default action), is made to stop the run the same
 // way. A one-shot run that was stopped by a signal ends non-zero (128 + the signal) within a few seconds;
-// a service ends with the SDK's own status.
+// a service ends with the SDK's own status for a service told to stop, 0, also when it is stopped while it
+// still starts (the SDK retries its Hello to ConductorOne for minutes before it listens for SIGINT): its
+// context is cancelled with the SDK's own cause (connectorrunner.ErrSigTerm).
 //
-// Service mode (--client-id) is left exactly as the SDK runs it: there the SDK's exit on a dying child is
-// what lets a supervisor restart the service. Hosted (lambda) mode starts no child at all.
+// Otherwise service mode (--client-id) is left as the SDK runs it: there the SDK's exit on a dying child is
+// what lets a supervisor restart the service. Only its temporary files go into a directory of its own,
+// which the next start removes (servicetmp_unix.go): a service stopped during a sync cannot remove them
+// itself. Hosted (lambda) mode starts no child at all.
 //
 // Windows: the SDK passes no listening socket to its child there, so there is no hand-off, and the SDK's
 // race is not removed: a failed one-shot run on Windows can, rarely, exit 0. Check the log (an "error" line)
@@ -110,16 +114,27 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 		return
 	}
 	var run atomic.Pointer[oneShot]
+	var serviceStopped atomic.Bool
 	if !isServiceProcess(os.Args) {
-		handleStopSignals(run.Load)
+		handleStopSignals(run.Load, func() {
+			serviceStopped.Store(true)
+			cancel(connectorrunner.ErrSigTerm) // what the SDK's runner does on SIGINT
+		})
 	}
-	askForHandOffInOneShotRuns(cmd, v, func() error {
+	prepareRuns(cmd, v, func() error {
 		r, err := startOneShot(cancel)
 		run.Store(r)
 		return err
-	})
+	}, useServiceTempDir)
 	prepareProvisioning(cmd, v)
 	err = cmd.Execute()
+	if serviceStopped.Load() {
+		// A service told to stop ends with the SDK's status for that, 0, also when it was stopped while
+		// starting: the SDK would otherwise report the cancelled start (or exit 0 from its child's watcher,
+		// whichever comes first).
+		exit.LogExit(nil)
+		return
+	}
 	if r := run.Load(); r != nil {
 		var code int
 		if code, err = r.finish(err); code != 0 {
@@ -147,17 +162,21 @@ func builderFunc[T field.Configurable](newConnector cli.NewConnector[T]) cli.Get
 	}
 }
 
-// askForHandOffInOneShotRuns makes the main command, when it runs one-shot, call start before the SDK
-// starts its connector-service child (the child inherits the environment start sets up).
-func askForHandOffInOneShotRuns(cmd *cobra.Command, v *viper.Viper, start func() error) {
+// prepareRuns makes the main command, before the SDK starts its connector-service child (which inherits the
+// environment they set up), call startOneShot when it runs one-shot and startService when it runs as a
+// service (unix only: on Windows neither is used).
+func prepareRuns(cmd *cobra.Command, v *viper.Viper, startOneShot, startService func() error) {
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if err := v.BindPFlags(c.Flags()); err != nil {
 			return err
 		}
-		// The SDK runs as a service exactly when client-id is set (or as a Windows service, where the
-		// hand-off is not used at all).
-		if handOffSupported && runtime.GOOS != "windows" && v.GetString("client-id") == "" {
+		if handOffSupported && runtime.GOOS != "windows" {
+			// The SDK runs as a service exactly when client-id is set (or as a Windows service).
+			start := startOneShot
+			if v.GetString("client-id") != "" {
+				start = startService
+			}
 			if err := start(); err != nil {
 				return err
 			}

@@ -38,24 +38,25 @@ func TestIsHandOffRequest(t *testing.T) {
 	}
 }
 
-func TestHandOffIsAskedForInOneShotRunsOnly(t *testing.T) {
+func TestOneShotRunsAndServicesArePreparedApart(t *testing.T) {
 	for _, tc := range []struct {
-		clientID string
-		want     int
-	}{{"", 1}, {"client-abc", 0}} {
+		clientID          string
+		oneShot, services int
+	}{{"", 1, 0}, {"client-abc", 0, 1}} {
 		v := viper.New()
 		cmd := &cobra.Command{RunE: func(*cobra.Command, []string) error { return nil }}
 		cmd.Flags().String("client-id", "", "")
 		if err := cmd.Flags().Set("client-id", tc.clientID); err != nil {
 			t.Fatal(err)
 		}
-		started := 0
-		askForHandOffInOneShotRuns(cmd, v, func() error { started++; return nil })
+		oneShot, services := 0, 0
+		prepareRuns(cmd, v, func() error { oneShot++; return nil }, func() error { services++; return nil })
 		if err := cmd.RunE(cmd, nil); err != nil {
 			t.Fatal(err)
 		}
-		if started != tc.want {
-			t.Errorf("client-id %q: the one-shot run was prepared %d times, want %d", tc.clientID, started, tc.want)
+		if oneShot != tc.oneShot || services != tc.services {
+			t.Errorf("client-id %q: prepared as a one-shot run %d times and as a service %d times, want %d and %d",
+				tc.clientID, oneShot, services, tc.oneShot, tc.services)
 		}
 	}
 }

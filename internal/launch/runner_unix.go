@@ -165,11 +165,13 @@ func (r *oneShot) removeDir() {
 // which the kernel gives no default action), and a closed output pipe (`| head -1`).
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE}
 
-// handleStopSignals makes SIGTERM stop the run as SIGINT does. The SDK itself listens for SIGINT only
-// (pkg/connectorrunner/runner.go:141, connectorRunner.Run): on it, a service ends with status 0, which is kept;
-// a one-shot run that was stopped ends non-zero (128 + the signal), whatever the SDK returns. run is nil in
-// service mode.
-func handleStopSignals(run func() *oneShot) {
+// handleStopSignals makes SIGTERM stop the run as SIGINT does. The SDK itself listens for SIGINT only, and
+// only once its runner runs (pkg/connectorrunner/runner.go:141, connectorRunner.Run): on it, a service ends
+// with status 0, which is kept. A one-shot run that was stopped ends non-zero (128 + the signal), whatever
+// the SDK returns. run is nil in service mode; there stopService is called instead, which ends the service
+// the SDK's way also while it is still starting (saying Hello to ConductorOne, retried for minutes, before
+// the SDK listens for SIGINT).
+func handleStopSignals(run func() *oneShot, stopService func()) {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, stopSignals...)
 	go func() {
@@ -184,7 +186,8 @@ func handleStopSignals(run func() *oneShot) {
 				continue
 			}
 			if s != syscall.SIGPIPE {
-				// A service: the SDK ends it with its own status; this only guards against a hang.
+				stopService()
+				// The SDK ends the service with its own status; this only guards against a hang.
 				time.AfterFunc(stopGrace, func() { os.Exit(128 + int(s)) })
 			}
 		}
