@@ -95,7 +95,8 @@ func keepCoresBusy() (stop func()) {
 	var stopped atomic.Bool
 	for range runtime.NumCPU() {
 		go func() {
-			for !stopped.Load() { //nolint:revive // spinning is the point: it keeps a core busy
+			for !stopped.Load() {
+				// Spinning is the point: it keeps a core busy.
 			}
 		}()
 	}

@@ -202,6 +202,7 @@ func signalName(s syscall.Signal) string {
 		return "SIGTERM"
 	case syscall.SIGPIPE:
 		return "SIGPIPE (its output was closed)"
+	default: // the runner handles only the three above; any other keeps Go's name
+		return s.String()
 	}
-	return s.String()
 }

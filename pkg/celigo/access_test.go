@@ -18,7 +18,7 @@ func ia(id, level string) IntegrationAccess {
 }
 
 func rec(role string, entries ...IntegrationAccess) *User {
-	return &User{ID: "r1", AccessLevel: role, IntegrationAccessLevel: entries}
+	return &User{UserSummary: UserSummary{ID: "r1", AccessLevel: role, IntegrationAccessLevel: entries}}
 }
 
 func TestEffectiveLevel(t *testing.T) {
@@ -322,7 +322,7 @@ func TestRevokeIntegration(t *testing.T) {
 }
 
 func TestUnknownRoleValueKeepsEntries(t *testing.T) {
-	u := &User{AccessLevel: "tile", IntegrationAccessLevel: []IntegrationAccess{{IntegrationID: "x", AccessLevel: LevelManage}}}
+	u := &User{UserSummary: UserSummary{AccessLevel: "tile", IntegrationAccessLevel: []IntegrationAccess{{IntegrationID: "x", AccessLevel: LevelManage}}}}
 	if got := EffectiveLevel(u, "x"); got != LevelManage {
 		t.Fatalf("entries of an undocumented role value must count: got %q", got)
 	}
@@ -344,7 +344,7 @@ func TestRevokeLastAccessRefused(t *testing.T) {
 	}{
 		{"the only role, no entries", rec(LevelMonitor), LevelMonitor, "", "", true, `the "monitor" role`},
 		{"the only role, administrator", rec(LevelAdministrator), LevelAdministrator, "", "", true, `the "administrator" role`},
-		{"the only role, empty entry list", &User{ID: "r1", AccessLevel: LevelManage, IntegrationAccessLevel: []IntegrationAccess{}},
+		{"the only role, empty entry list", &User{UserSummary: UserSummary{ID: "r1", AccessLevel: LevelManage, IntegrationAccessLevel: []IntegrationAccess{}}},
 			LevelManage, "", "", true, `the "manage" role`},
 		{"the role, entries stay", rec(LevelManage, ia(intX, LevelMonitor)), LevelManage, "", "", false, ""},
 		{"the last entry, no role", rec("", ia(intX, LevelMonitor)), "", intX, LevelMonitor, true, "monitor access to integration " + intX},
@@ -387,5 +387,5 @@ func TestHasAccess(t *testing.T) {
 	assert.True(t, HasAccess(rec("", ia(intX, LevelMonitor))))
 	assert.True(t, HasAccess(rec("tile")), "an undocumented role value is still a role Celigo stored")
 	assert.False(t, HasAccess(rec("")))
-	assert.False(t, HasAccess(&User{IntegrationAccessLevel: []IntegrationAccess{}}))
+	assert.False(t, HasAccess(&User{UserSummary: UserSummary{IntegrationAccessLevel: []IntegrationAccess{}}}))
 }

@@ -1,5 +1,7 @@
-// Package celigo is a small client for Celigo integrator.io's REST API and the access rules Celigo applies.
-// It knows nothing of Baton beyond the SDK's HTTP and rate-limit types: one call per API page, typed errors.
+// Package celigo is a small client for Celigo integrator.io's REST API and the access rules Celigo applies:
+// one call per API page, typed errors. It knows nothing of Baton's model (resources, grants), but it does
+// use the SDK's HTTP and rate-limit helpers, and it gives its errors gRPC status codes (errors.go) chosen to
+// steer the SDK: a failure this client already retried ends with a code the SDK does not retry again.
 package celigo
 
 import (
@@ -461,9 +463,9 @@ func checkJSON(req request, resp *response) error {
 func decodeError(req request, err error) error {
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return garbled(req, "malformed JSON answer: "+err.Error())
+		return &garbledError{err: fmt.Errorf("celigo: %s %s: malformed JSON answer: %w", req.method, req.path, err)}
 	}
-	return withCode(codes.Internal, "celigo: %s %s: unexpected JSON answer: %v", req.method, req.path, err)
+	return withCode(codes.Internal, "celigo: %s %s: unexpected JSON answer: %w", req.method, req.path, err)
 }
 
 // garbledError is an answer that cannot be read at all: not JSON, empty, cut short, null, or not the shape

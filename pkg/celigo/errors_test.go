@@ -27,7 +27,7 @@ func TestAPIErrors(t *testing.T) {
 		return err
 	}
 	update := func(c *Client) error {
-		return c.UpdateUser(context.Background(), "abc", &User{ID: "abc", AccessLevel: "monitor"})
+		return c.UpdateUser(context.Background(), "abc", &User{UserSummary: UserSummary{ID: "abc", AccessLevel: "monitor"}})
 	}
 	del := func(c *Client) error { return c.DeleteUser(context.Background(), "abc") }
 

@@ -80,20 +80,7 @@ type RecordExtras struct {
 // Fields this code does not know are kept in fields and sent back on update, so a PUT (which replaces
 // the record) never erases them.
 type User struct {
-	ID                     string              `json:"_id"`
-	Accepted               *bool               `json:"accepted"`
-	Dismissed              bool                `json:"dismissed"`
-	Disabled               bool                `json:"disabled"`
-	AccessLevel            string              `json:"accessLevel"`
-	IntegrationAccessLevel []IntegrationAccess `json:"integrationAccessLevel"`
-	AccountSSORequired     bool                `json:"accountSSORequired"`
-	AccountMFARequired     bool                `json:"accountMFARequired"`
-	LastSignIn             Timestamp           `json:"lastSignIn"` // the last sign-in to this account
-	CreatedAt              Timestamp           `json:"createdAt"`
-	LastModified           Timestamp           `json:"lastModified"`
-	CreatedVia             CreatedVia          `json:"createdVia"`
-	SharedWithUser         SharedUser          `json:"sharedWithUser"`
-	RecordExtras                               // MCP server access and account permissions
+	UserSummary // the typed fields
 
 	// fields holds every field of the record as Celigo sent it.
 	fields map[string]json.RawMessage
@@ -116,22 +103,13 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (u *User) recordID() string { return u.ID }
-
-// IsPending reports an invitation not yet accepted.
-func (u *User) IsPending() bool { return u.Accepted != nil && !*u.Accepted }
-
 // Email is the person's address.
 func (u *User) Email() string { return u.SharedWithUser.Email }
 
 // Summary is the record's typed fields, as a list read would give them.
 func (u *User) Summary() *UserSummary {
-	return &UserSummary{
-		ID: u.ID, Accepted: u.Accepted, Dismissed: u.Dismissed, Disabled: u.Disabled, AccessLevel: u.AccessLevel,
-		IntegrationAccessLevel: u.IntegrationAccessLevel, AccountSSORequired: u.AccountSSORequired,
-		AccountMFARequired: u.AccountMFARequired, LastSignIn: u.LastSignIn, CreatedAt: u.CreatedAt,
-		LastModified: u.LastModified, CreatedVia: u.CreatedVia, SharedWithUser: u.SharedWithUser, RecordExtras: u.RecordExtras,
-	}
+	cp := u.UserSummary
+	return &cp
 }
 
 // UserSummary is what a sync reads of an access record: its typed fields, without the raw copy of every field
@@ -159,7 +137,6 @@ func (u *UserSummary) recordID() string { return u.ID }
 // An access record always names its person (sharedWithUser); an integration, an MCP server or any other
 // record never does. That is how a users answer is told from another resource's.
 func (u *UserSummary) wrongKind() string { return noPerson(u.SharedWithUser) }
-func (u *User) wrongKind() string        { return noPerson(u.SharedWithUser) }
 
 func noPerson(p SharedUser) string {
 	if p.ID == "" && p.Email == "" {

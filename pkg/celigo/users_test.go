@@ -287,7 +287,7 @@ func TestCloneIsDeep(t *testing.T) {
 	assert.Equal(t, "65a0c0ffee0000000000b001", cp2.IntegrationAccessLevel[0].IntegrationID)
 
 	// A record that never came from JSON clones too.
-	bare := &User{ID: "b"}
+	bare := &User{UserSummary: UserSummary{ID: "b"}}
 	assert.Equal(t, "b", bare.Clone().ID)
 	assert.Nil(t, bare.Clone().Accepted)
 }
@@ -348,7 +348,7 @@ func TestBadIDsRefusedBeforeAnyRequest(t *testing.T) {
 	for _, id := range bad {
 		checks := map[string]error{}
 		_, checks["GetUser"] = c.GetUser(ctx, id)
-		checks["UpdateUser"] = c.UpdateUser(ctx, id, &User{ID: id, AccessLevel: "monitor"})
+		checks["UpdateUser"] = c.UpdateUser(ctx, id, &User{UserSummary: UserSummary{ID: id, AccessLevel: "monitor"}})
 		checks["DeleteUser"] = c.DeleteUser(ctx, id)
 		checks["ToggleDisabled"] = c.ToggleDisabled(ctx, id)
 		checks["Reinvite"] = c.Reinvite(ctx, id)

@@ -18,7 +18,7 @@ import (
 // writeCalls are every write the client makes, each on a record id.
 var writeCalls = map[string]func(c *Client) error{
 	"UpdateUser": func(c *Client) error {
-		return c.UpdateUser(context.Background(), "rec1", &User{ID: "rec1", AccessLevel: LevelManage})
+		return c.UpdateUser(context.Background(), "rec1", &User{UserSummary: UserSummary{ID: "rec1", AccessLevel: LevelManage}})
 	},
 	"DeleteUser":     func(c *Client) error { return c.DeleteUser(context.Background(), "rec1") },
 	"ToggleDisabled": func(c *Client) error { return c.ToggleDisabled(context.Background(), "rec1") },

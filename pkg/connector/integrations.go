@@ -114,49 +114,38 @@ func (b *integrationBuilder) Entitlements(_ context.Context, res *v2.Resource, _
 
 // Grants serves one integration's grants (targeted syncs); a full sync uses GrantsForResourceType.
 func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
 	id := res.GetId().GetResource()
-	pos, err := b.conn.grantStart(ctx, opts)
+	g, users, err := b.conn.startUserGrants(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	out, next := serveGrants(pos.Account, pos, inheritedGrants(id), len(users), func(i int) []*v2.Grant {
+	return g.serve(inheritedGrants(id), len(users), func(i int) []*v2.Grant {
 		if level, ok := users[i].direct[id]; ok {
 			return []*v2.Grant{directGrant(id, level, users[i].recordID)}
 		}
 		return nil
 	})
-	return out, waits.results(next), nil
 }
 
 // GrantsForResourceType serves every integration grant: first the users' direct entries, then for each
 // integration the grants each role passes on to its holders. Nothing is read from Celigo here.
 func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.grantStart(ctx, opts)
+	g, users, err := b.conn.startUserGrants(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts)
+	walkedInts, err := b.conn.walkedIntegrations(g.ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	walkedInts, err := b.conn.walkedIntegrations(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if pos.Source == 0 && pos.Skip == 0 {
-		if err := checkNamed(ctx, integrationsList.name, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
+	if g.first() {
+		if err := checkNamed(g.ctx, integrationsList.name, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
 			return nil, nil, err
 		}
 	}
 	integrations := walkedInts.items
 	// One list of sources: users, then integrations.
-	out, next := serveGrants(pos.Account, pos, nil, len(users)+len(integrations), func(i int) []*v2.Grant {
+	return g.serve(nil, len(users)+len(integrations), func(i int) []*v2.Grant {
 		if i >= len(users) {
 			return inheritedGrants(integrations[i-len(users)])
 		}
@@ -170,7 +159,6 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 		}
 		return gs
 	})
-	return out, waits.results(next), nil
 }
 
 func directGrant(integration, level, recordID string) *v2.Grant {

@@ -3,7 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
-	"strings"
+	"fmt"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
@@ -13,97 +13,85 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// Grant gives the user read or write on one MCP server through their entry for it (write comes with read),
-// unless they already have it (administrator, all MCP servers, or the entry).
-func (b *mcpServerBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) (_ []*v2.Grant, annos annotations.Annotations, err error) {
-	defer func() { logGrant(ctx, principal, ent, annos, err) }()
-	server, slug, err := mcpEntitlement(ent)
-	if err != nil {
-		return nil, nil, err
+// mcpAccess is one MCP server entitlement: read or write (write comes with read) on one server.
+type mcpAccess struct{ server, slug string }
+
+// mcpFamily: "mcp_server:<id>:<read|write>", held through the user's entry for the server, or on every
+// server (owner, administrator, all MCP servers).
+func (c *Connector) mcpFamily() family[mcpAccess] {
+	return family[mcpAccess]{
+		parse: mcpEntitlement,
+		grant: func(ctx context.Context, recordID string, a mcpAccess) (*v2.Grant, bool, error) {
+			s, err := c.findMCPServer(ctx, a.server)
+			switch {
+			case err != nil:
+				return nil, false, err
+			case s == nil:
+				return nil, false, status.Errorf(codes.NotFound, "baton-celigo: MCP server %s does not exist in Celigo", a.server)
+			case s.UsesExternalIdentityProvider():
+				return nil, false, externalIdPError(s)
+			}
+			g := mcpGrant(a.server, a.slug, recordID)
+			owner, err := c.isOwner(ctx, recordID)
+			if err != nil || owner {
+				return g, false, err // the owner uses every MCP server already
+			}
+			changed, err := c.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
+				return celigo.GrantMCP(u, a.server, mcpScopeOf(a.slug))
+			}))
+			return g, changed, err
+		},
+		revoke: func(ctx context.Context, recordID string, a mcpAccess) (bool, error) {
+			owner, err := c.isOwner(ctx, recordID)
+			if err != nil {
+				return false, err
+			}
+			if owner {
+				return false, ownerRefused("user %s is the account owner, who uses every MCP server through the %q role: that access cannot be revoked",
+					recordID, celigo.LevelOwner)
+			}
+			s, err := c.findMCPServer(ctx, a.server)
+			if err != nil {
+				return false, err
+			}
+			rule := celigo.RevokeMCP
+			if s == nil || s.UsesExternalIdentityProvider() {
+				// No server, or one Celigo does not govern: nobody holds it through a role here; only a stale
+				// entry can be taken away.
+				rule = celigo.RemoveMCPScope
+			}
+			return c.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
+				return rule(u, a.server, mcpScopeOf(a.slug))
+			}))
+		},
+		heldByRole: func(role string, _ mcpAccess) error {
+			return status.Errorf(codes.FailedPrecondition,
+				"baton-celigo: the %q role's access to every MCP server is how Celigo defines that role; revoke the role from users instead", role)
+		},
 	}
-	recordID, err := principalUser(principal.GetId())
-	if err != nil {
-		return nil, nil, err
+}
+
+// mcpEntitlement reads "mcp_server:<id>:<read|write>" of an MCP server resource.
+func mcpEntitlement(ent *v2.Entitlement) (mcpAccess, error) {
+	server, slug, ok := entitlementOf(ent, mcpServerTypeID)
+	if !ok || mcpScopeOf(slug) == "" {
+		return mcpAccess{}, status.Errorf(codes.InvalidArgument,
+			"baton-celigo: %q is not an MCP server entitlement (want mcp_server:<id>:read or :write)", ent.GetId())
 	}
-	s, err := b.conn.findMCPServer(ctx, server)
-	switch {
-	case err != nil:
-		return nil, nil, err
-	case s == nil:
-		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: MCP server %s does not exist in Celigo", server)
-	case s.UsesExternalIdentityProvider():
-		return nil, nil, externalIdPError(s)
-	}
-	g := mcpGrant(server, slug, recordID)
-	owner, err := b.conn.isOwner(ctx, recordID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if owner {
-		return grantResult(g, false) // the owner uses every MCP server already
-	}
-	changed, err := b.conn.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
-		return celigo.GrantMCP(u, server, mcpScopeOf(slug))
-	}))
-	if err != nil {
-		return nil, nil, err
-	}
-	return grantResult(g, changed)
+	return mcpAccess{server, slug}, nil
+}
+
+// Grant gives the user read or write on one MCP server through their entry for it, unless they already
+// have it (administrator, all MCP servers, or the entry).
+func (b *mcpServerBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+	return grantIn(ctx, b.conn.mcpFamily(), principal, ent)
 }
 
 // Revoke takes read (and so the whole entry) or write away from the user's entry for the server. Access
 // the user holds on every server (owner, administrator, all MCP servers) is refused with FailedPrecondition
 // naming where it comes from.
-func (b *mcpServerBuilder) Revoke(ctx context.Context, g *v2.Grant) (annos annotations.Annotations, err error) {
-	defer func() { logRevoke(ctx, g, annos, err) }()
-	server, slug, err := mcpEntitlement(g.GetEntitlement())
-	if err != nil {
-		return nil, err
-	}
-	if p := g.GetPrincipal().GetId(); p.GetResourceType() == roleTypeID {
-		return nil, status.Errorf(codes.FailedPrecondition,
-			"baton-celigo: the %q role's access to every MCP server is how Celigo defines that role; revoke the role from users instead", p.GetResource())
-	}
-	recordID, err := principalUser(g.GetPrincipal().GetId())
-	if err != nil {
-		return nil, err
-	}
-	owner, err := b.conn.isOwner(ctx, recordID)
-	if err != nil {
-		return nil, err
-	}
-	if owner {
-		return nil, status.Errorf(codes.FailedPrecondition,
-			"baton-celigo: user %s is the account owner, who uses every MCP server through the %q role: that access cannot be revoked (%v)",
-			recordID, celigo.LevelOwner, celigo.ErrOwnership)
-	}
-	s, err := b.conn.findMCPServer(ctx, server)
-	if err != nil {
-		return nil, err
-	}
-	rule := celigo.RevokeMCP
-	if s == nil || s.UsesExternalIdentityProvider() {
-		// No server, or one Celigo does not govern: nobody holds it through a role here; only a stale
-		// entry can be taken away.
-		rule = celigo.RemoveMCPScope
-	}
-	changed, err := b.conn.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
-		return rule(u, server, mcpScopeOf(slug))
-	}))
-	if err != nil {
-		return nil, err
-	}
-	return revokeResult(changed)
-}
-
-// isOwner reports whether id is the account owner, who has no access record (the token's user when no
-// record is theirs; refuseOwner treats the id the same way).
-func (c *Connector) isOwner(ctx context.Context, id string) (bool, error) {
-	ti, err := c.token(ctx)
-	if err != nil {
-		return false, wrapErr(err, "read token info")
-	}
-	return id == ti.UserID, nil
+func (b *mcpServerBuilder) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+	return revokeIn(ctx, b.conn.mcpFamily(), g)
 }
 
 func externalIdPError(s *celigo.MCPServer) error {
@@ -121,7 +109,7 @@ func extrasChange(change changeFunc) changeFunc {
 		var implicit *celigo.MCPImplicitError
 		switch {
 		case errors.As(err, &implicit):
-			return false, status.Error(codes.FailedPrecondition, "baton-celigo: "+err.Error())
+			return false, celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: %w", err))
 		case err != nil:
 			return false, err
 		case changed && !celigo.HasAccess(u):
@@ -130,46 +118,4 @@ func extrasChange(change changeFunc) changeFunc {
 		}
 		return changed, nil
 	}
-}
-
-// mcpEntitlement reads "mcp_server:<id>:<read|write>" into its parts.
-func mcpEntitlement(ent *v2.Entitlement) (string, string, error) {
-	server := ent.GetResource().GetId().GetResource()
-	slug := strings.TrimPrefix(ent.GetId(), mcpServerTypeID+":"+server+":")
-	if server == "" || ent.GetResource().GetId().GetResourceType() != mcpServerTypeID || mcpScopeOf(slug) == "" {
-		return "", "", status.Errorf(codes.InvalidArgument,
-			"baton-celigo: %q is not an MCP server entitlement (want mcp_server:<id>:read or :write)", ent.GetId())
-	}
-	return server, slug, nil
-}
-
-// grantAllMCPServers sets allMcpServerAccess (the all_mcp_servers role). Celigo lists no server for such a
-// user, so their per-server entries go.
-func (c *Connector) grantAllMCPServers(ctx context.Context, principal *v2.Resource) ([]*v2.Grant, annotations.Annotations, error) {
-	recordID, err := principalUser(principal.GetId())
-	if err != nil {
-		return nil, nil, err
-	}
-	changed, err := c.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
-		return celigo.GrantAllMCPServers(u), nil
-	}))
-	if err != nil {
-		return nil, nil, err
-	}
-	return grantResult(roleGrant(allMCPRoleID, userID(recordID)), changed)
-}
-
-// revokeAllMCPServers clears allMcpServerAccess. An administrator keeps using every server through the role.
-func (c *Connector) revokeAllMCPServers(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
-	recordID, err := principalUser(g.GetPrincipal().GetId())
-	if err != nil {
-		return nil, err
-	}
-	changed, err := c.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
-		return celigo.RevokeAllMCPServers(u), nil
-	}))
-	if err != nil {
-		return nil, err
-	}
-	return revokeResult(changed)
 }

@@ -20,21 +20,12 @@ import (
 
 // MCP servers: who can drive Celigo from an AI agent. Ids and slugs are stored by ConductorOne.
 const (
-	mcpServerTypeID = "mcp_server"
-	mcpRead         = "read"  // mcp:read
-	mcpWrite        = "write" // mcp:write
+	mcpRead  = "read"  // mcp:read
+	mcpWrite = "write" // mcp:write
 
 	// allMCPRoleID is the role held by users with access to every MCP server (allMcpServerAccess).
 	allMCPRoleID = "all_mcp_servers"
 )
-
-var mcpServerResourceType = v2.ResourceType_builder{
-	Id:          mcpServerTypeID,
-	DisplayName: "MCP server",
-	Description: "A Model Context Protocol server Celigo hosts, through which AI clients (Claude, Cursor, ChatGPT, Copilot) call Celigo on a user's behalf; users may read or write through it.",
-	Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
-	Annotations: annotations.New(&v2.TypeScopedGrants{}),
-}.Build()
 
 var allMCPServersRole = roleInfo{allMCPRoleID, "All MCP servers",
 	"Uses every current and future MCP server, reading and writing (Celigo's allMcpServerAccess setting). Administrators and the owner have this access without it."}
@@ -58,23 +49,6 @@ func mcpSlugOf(scope string) string {
 		}
 	}
 	return ""
-}
-
-// userExtras is what grants need of a record beyond its role and integration entries.
-type userExtras struct {
-	mcp         map[string][]string // MCP server id → scopes its entries list
-	allMCP      bool
-	permissions []string // permission resource ids the record allows
-}
-
-func extrasOf(x *celigo.RecordExtras) userExtras {
-	e := userExtras{mcp: celigo.DirectMCPAccess(x), allMCP: x.AllMCPServerAccess}
-	for _, p := range permissions {
-		if celigo.HasPermission(x, p.field) {
-			e.permissions = append(e.permissions, p.id)
-		}
-	}
-	return e
 }
 
 // mcpServerEntry is what grants need of one MCP server: its id, and whether it signs users in with an
@@ -299,55 +273,48 @@ func (b *mcpServerBuilder) Entitlements(_ context.Context, res *v2.Resource, _ r
 
 // Grants serves one server's grants (targeted syncs); a full sync uses GrantsForResourceType.
 func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
 	id := res.GetId().GetResource()
-	pos, err := b.conn.grantStart(ctx, opts)
+	g, err := b.conn.startGrants(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	servers, err := b.conn.walkedMCPServers(ctx, opts)
+	servers, err := b.conn.walkedMCPServers(g.ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !governed(servers, id) {
-		return nil, waits.results(""), nil
+		return nil, g.waits.results(""), nil
 	}
-	users, err := b.conn.walkedUsers(ctx, opts)
+	users, err := b.conn.walkedUsers(g.ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	out, next := serveGrants(pos.Account, pos, inheritedMCPGrants(id), len(users), func(i int) []*v2.Grant {
+	return g.serve(inheritedMCPGrants(id), len(users), func(i int) []*v2.Grant {
 		var gs []*v2.Grant
 		for _, scope := range users[i].extra.mcp[id] {
 			gs = append(gs, mcpGrant(id, mcpSlugOf(scope), users[i].recordID))
 		}
 		return gs
 	})
-	return out, waits.results(next), nil
 }
 
 // GrantsForResourceType serves every MCP server grant from the walk: the users' entries, then for each
 // server the grants the owner, administrator and all-servers roles pass on to their holders.
 func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.grantStart(ctx, opts)
+	g, users, err := b.conn.startUserGrants(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts)
+	servers, err := b.conn.walkedMCPServers(g.ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	servers, err := b.conn.walkedMCPServers(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if pos.Source == 0 && pos.Skip == 0 {
-		if err := checkNamed(ctx, mcpServersList.name, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
+	if g.first() {
+		if err := checkNamed(g.ctx, mcpServersList.name, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
 			return nil, nil, err
 		}
 	}
-	out, next := serveGrants(pos.Account, pos, nil, len(users)+len(servers.items), func(i int) []*v2.Grant {
+	return g.serve(nil, len(users)+len(servers.items), func(i int) []*v2.Grant {
 		if i >= len(users) {
 			if s := servers.items[i-len(users)]; !s.External {
 				return inheritedMCPGrants(s.ID)
@@ -368,7 +335,6 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 		}
 		return gs
 	})
-	return out, waits.results(next), nil
 }
 
 func mcpGrant(server, slug, recordID string) *v2.Grant {

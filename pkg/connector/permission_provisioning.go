@@ -11,55 +11,42 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// Grant sets the permission's flag on the user's record.
-func (b *permissionBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) (_ []*v2.Grant, annos annotations.Annotations, err error) {
-	defer func() { logGrant(ctx, principal, ent, annos, err) }()
-	p, err := permissionEntitlementOf(ent)
-	if err != nil {
-		return nil, nil, err
+// permissionFamily: "permission:<id>:allowed", a flag on the user's record.
+func (c *Connector) permissionFamily() family[permissionInfo] {
+	set := func(ctx context.Context, recordID string, p permissionInfo, allowed bool) (bool, error) {
+		return c.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
+			return celigo.SetPermission(u, p.field, allowed)
+		}))
 	}
-	recordID, err := principalUser(principal.GetId())
-	if err != nil {
-		return nil, nil, err
+	return family[permissionInfo]{
+		parse: permissionEntitlementOf,
+		grant: func(ctx context.Context, recordID string, p permissionInfo) (*v2.Grant, bool, error) {
+			changed, err := set(ctx, recordID, p, true)
+			return permissionGrant(p.id, recordID), changed, err
+		},
+		revoke: func(ctx context.Context, recordID string, p permissionInfo) (bool, error) {
+			return set(ctx, recordID, p, false)
+		},
 	}
-	changed, err := b.conn.setPermission(ctx, recordID, p, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	return grantResult(permissionGrant(p.id, recordID), changed)
-}
-
-// Revoke clears the permission's flag on the user's record.
-func (b *permissionBuilder) Revoke(ctx context.Context, g *v2.Grant) (annos annotations.Annotations, err error) {
-	defer func() { logRevoke(ctx, g, annos, err) }()
-	p, err := permissionEntitlementOf(g.GetEntitlement())
-	if err != nil {
-		return nil, err
-	}
-	recordID, err := principalUser(g.GetPrincipal().GetId())
-	if err != nil {
-		return nil, err
-	}
-	changed, err := b.conn.setPermission(ctx, recordID, p, false)
-	if err != nil {
-		return nil, err
-	}
-	return revokeResult(changed)
-}
-
-func (c *Connector) setPermission(ctx context.Context, recordID string, p permissionInfo, allowed bool) (bool, error) {
-	return c.changeUser(ctx, recordID, extrasChange(func(u *celigo.User) (bool, error) {
-		return celigo.SetPermission(u, p.field, allowed)
-	}))
 }
 
 // permissionEntitlementOf reads "permission:<id>:allowed".
 func permissionEntitlementOf(ent *v2.Entitlement) (permissionInfo, error) {
-	id := ent.GetResource().GetId().GetResource()
+	id, slug, ok := entitlementOf(ent, permissionTypeID)
 	p, err := permissionByID(id)
-	if err != nil || ent.GetId() != permissionTypeID+":"+id+":"+permissionEntitlement {
+	if !ok || err != nil || slug != permissionEntitlement {
 		return permissionInfo{}, status.Errorf(codes.InvalidArgument,
 			"baton-celigo: %q is not a permission entitlement (want permission:<edit_retry_data|api_management|create_workspaces>:allowed)", ent.GetId())
 	}
 	return p, nil
+}
+
+// Grant sets the permission's flag on the user's record.
+func (b *permissionBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+	return grantIn(ctx, b.conn.permissionFamily(), principal, ent)
+}
+
+// Revoke clears the permission's flag on the user's record.
+func (b *permissionBuilder) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+	return revokeIn(ctx, b.conn.permissionFamily(), g)
 }

@@ -15,19 +15,6 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// Account permissions Celigo grants per user, beyond the role. Ids and the slug are stored by ConductorOne.
-const (
-	permissionTypeID      = "permission"
-	permissionEntitlement = "allowed"
-)
-
-var permissionResourceType = v2.ResourceType_builder{
-	Id:          permissionTypeID,
-	DisplayName: "Permission",
-	Description: "An account permission Celigo sets per user, beyond the role: editing retry data, the API Management console, creating integration workspaces.",
-	Annotations: annotations.New(&v2.TypeScopedGrants{}),
-}.Build()
-
 type permissionInfo struct {
 	id, field, name, description string
 }
@@ -117,16 +104,11 @@ func (b *permissionBuilder) GrantsForResourceType(ctx context.Context, _ string,
 
 // permissionGrants lists grants of permission `only` ("" for all of them).
 func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.grantStart(ctx, opts)
+	g, users, err := b.conn.startUserGrants(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	users, err := b.conn.walkedUsers(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	out, next := serveGrants(pos.Account, pos, nil, len(users), func(i int) []*v2.Grant {
+	return g.serve(nil, len(users), func(i int) []*v2.Grant {
 		var gs []*v2.Grant
 		for _, p := range users[i].extra.permissions {
 			if only == "" || p == only {
@@ -135,7 +117,6 @@ func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, o
 		}
 		return gs
 	})
-	return out, waits.results(next), nil
 }
 
 func permissionGrant(permission, recordID string) *v2.Grant {

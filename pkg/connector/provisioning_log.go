@@ -62,8 +62,9 @@ func refusal(err error) bool {
 	case codes.FailedPrecondition, codes.InvalidArgument, codes.NotFound, codes.AlreadyExists,
 		codes.PermissionDenied, codes.Unauthenticated:
 		return true
+	default: // every other code is a failure to carry the request out
+		return false
 	}
-	return false
 }
 
 // message is an error's text without the gRPC envelope ("rpc error: code = ... desc = ") and without our
@@ -124,7 +125,7 @@ func alreadyGrantedReason(ent *v2.Entitlement) string {
 	case roleTypeID:
 		return "it is their account role"
 	case integrationTypeID:
-		if _, level, err := integrationEntitlement(ent); err == nil && level == celigo.LevelManage {
+		if a, err := integrationEntitlement(ent); err == nil && a.level == celigo.LevelManage {
 			return "their account role or a manage entry gives it"
 		}
 		return "their account role or an entry for this integration gives it"

@@ -206,7 +206,7 @@ func (f *fixture) putBodies(t *testing.T) []map[string]any {
 	return out
 }
 
-// readOnlyFields are the fields Celigo sets itself (celigo-api.md); a PUT must carry none.
+// readOnlyFields are the fields Celigo sets itself (Celigo's API reference lists them as read-only); a PUT must carry none.
 var readOnlyFields = []string{"_id", "accepted", "dismissed", "lastSignIn", "isProductionAdmin", "createdVia",
 	"sharedWithUser", "createdAt", "lastModified", "userType"}
 
@@ -224,94 +224,49 @@ func TestProvisioningTable(t *testing.T) {
 	roleEnt := func(r string) *v2.Entitlement { return ent("role", r, "assigned") }
 	intEnt := func(i, l string) *v2.Entitlement { return ent("integration", i, l) }
 
+	const grant, revoke = false, true
 	cases := []struct {
 		name   string
-		op     func(f *fixture) (noop bool, err error)
+		revoke bool // else a grant
 		user   string
+		ent    *v2.Entitlement
 		change func(rec map[string]any) // expected record change; nil: unchanged
 	}{
-		{"grant role monitor to a user with none", func(f *fixture) (bool, error) {
-			r, err := f.grant(nobody, roleEnt("monitor"))
-			return alreadyExists(r), err
-		}, nobody, func(rec map[string]any) { rec["accessLevel"] = "monitor" }},
-		{"grant administrator replaces monitor and keeps entries", func(f *fixture) (bool, error) {
-			r, err := f.grant(monitor, roleEnt("administrator"))
-			return alreadyExists(r), err
-		}, monitor, func(rec map[string]any) { rec["accessLevel"] = "administrator" }},
-		{"grant the role already held", func(f *fixture) (bool, error) {
-			r, err := f.grant(manager, roleEnt("manage"))
-			return alreadyExists(r), err
-		}, manager, nil},
-		{"grant a role keeps unknown and optional fields", func(f *fixture) (bool, error) {
-			r, err := f.grant(admin, roleEnt("manage"))
-			return alreadyExists(r), err
-		}, admin, func(rec map[string]any) { rec["accessLevel"] = "manage" }},
-		{"revoke the held role removes accessLevel, keeps entries", func(f *fixture) (bool, error) {
-			r, err := f.revoke(monitor, roleEnt("monitor"))
-			return alreadyRevoked(r), err
-		}, monitor, func(rec map[string]any) { delete(rec, "accessLevel") }},
-		{"revoke a role not held", func(f *fixture) (bool, error) {
-			r, err := f.revoke(monitor, roleEnt("manage"))
-			return alreadyRevoked(r), err
-		}, monitor, nil},
-		{"grant manage on an integration to a monitor user", func(f *fixture) (bool, error) {
-			r, err := f.grant(monitor, intEnt(intB, "manage"))
-			return alreadyExists(r), err
-		}, monitor, func(rec map[string]any) { appendEntry(rec, intB, "manage") }},
-		{"grant manage to an administrator", func(f *fixture) (bool, error) {
-			r, err := f.grant(admin, intEnt(intB, "manage"))
-			return alreadyExists(r), err
-		}, admin, nil},
-		{"grant manage to a manager", func(f *fixture) (bool, error) {
-			r, err := f.grant(manager, intEnt(intA, "manage"))
-			return alreadyExists(r), err
-		}, manager, nil},
-		{"grant manage raises a monitor entry, one entry left", func(f *fixture) (bool, error) {
-			r, err := f.grant(chosen, intEnt(intB, "manage"))
-			return alreadyExists(r), err
-		}, chosen, func(rec map[string]any) { setEntryLevel(rec, intB, "manage") }},
-		{"grant manage already held by entry", func(f *fixture) (bool, error) {
-			r, err := f.grant(monitor, intEnt(intA, "manage"))
-			return alreadyExists(r), err
-		}, monitor, nil},
-		{"grant monitor to a user whose role covers it", func(f *fixture) (bool, error) {
-			r, err := f.grant(monitor, intEnt(intB, "monitor"))
-			return alreadyExists(r), err
-		}, monitor, nil},
-		{"grant monitor to a user with an entry for it", func(f *fixture) (bool, error) {
-			r, err := f.grant(chosen, intEnt(intB, "monitor"))
-			return alreadyExists(r), err
-		}, chosen, nil},
-		{"grant monitor adds an entry", func(f *fixture) (bool, error) {
-			r, err := f.grant(chosen, intEnt(intA, "monitor"))
-			return alreadyExists(r), err
-		}, chosen, func(rec map[string]any) { appendEntry(rec, intA, "monitor") }},
-		{"revoke an entry at its level", func(f *fixture) (bool, error) {
-			r, err := f.revoke(monitor, intEnt(intA, "manage"))
-			return alreadyRevoked(r), err
-		}, monitor, func(rec map[string]any) { rec["integrationAccessLevel"] = []any{} }},
-		{"revoke the role of a user with only ignored entries", func(f *fixture) (bool, error) {
-			r, err := f.revoke(admin, roleEnt("administrator"))
-			return alreadyRevoked(r), err
-		}, admin, func(rec map[string]any) { delete(rec, "accessLevel") }},
-		{"grant manage to a user with no access", func(f *fixture) (bool, error) {
-			r, err := f.grant(nobody, intEnt(intA, "manage"))
-			return alreadyExists(r), err
-		}, nobody, func(rec map[string]any) { appendEntry(rec, intA, "manage") }},
-		{"revoke a level the entry does not have", func(f *fixture) (bool, error) {
-			r, err := f.revoke(chosen, intEnt(intB, "manage"))
-			return alreadyRevoked(r), err
-		}, chosen, nil},
-		{"revoke access nobody gave", func(f *fixture) (bool, error) {
-			r, err := f.revoke(nobody, intEnt(intA, "monitor"))
-			return alreadyRevoked(r), err
-		}, nobody, nil},
+		{"grant role monitor to a user with none", grant, nobody, roleEnt("monitor"), func(rec map[string]any) { rec["accessLevel"] = "monitor" }},
+		{"grant administrator replaces monitor and keeps entries", grant, monitor, roleEnt("administrator"), func(rec map[string]any) { rec["accessLevel"] = "administrator" }},
+		{"grant the role already held", grant, manager, roleEnt("manage"), nil},
+		{"grant a role keeps unknown and optional fields", grant, admin, roleEnt("manage"), func(rec map[string]any) { rec["accessLevel"] = "manage" }},
+		{"revoke the held role removes accessLevel, keeps entries", revoke, monitor, roleEnt("monitor"), func(rec map[string]any) { delete(rec, "accessLevel") }},
+		{"revoke a role not held", revoke, monitor, roleEnt("manage"), nil},
+		{"grant manage on an integration to a monitor user", grant, monitor, intEnt(intB, "manage"), func(rec map[string]any) { appendEntry(rec, intB, "manage") }},
+		{"grant manage to an administrator", grant, admin, intEnt(intB, "manage"), nil},
+		{"grant manage to a manager", grant, manager, intEnt(intA, "manage"), nil},
+		{"grant manage raises a monitor entry, one entry left", grant, chosen, intEnt(intB, "manage"), func(rec map[string]any) { setEntryLevel(rec, intB, "manage") }},
+		{"grant manage already held by entry", grant, monitor, intEnt(intA, "manage"), nil},
+		{"grant monitor to a user whose role covers it", grant, monitor, intEnt(intB, "monitor"), nil},
+		{"grant monitor to a user with an entry for it", grant, chosen, intEnt(intB, "monitor"), nil},
+		{"grant monitor adds an entry", grant, chosen, intEnt(intA, "monitor"), func(rec map[string]any) { appendEntry(rec, intA, "monitor") }},
+		{"revoke an entry at its level", revoke, monitor, intEnt(intA, "manage"), func(rec map[string]any) { rec["integrationAccessLevel"] = []any{} }},
+		{"revoke the role of a user with only ignored entries", revoke, admin, roleEnt("administrator"), func(rec map[string]any) { delete(rec, "accessLevel") }},
+		{"grant manage to a user with no access", grant, nobody, intEnt(intA, "manage"), func(rec map[string]any) { appendEntry(rec, intA, "manage") }},
+		{"revoke a level the entry does not have", revoke, chosen, intEnt(intB, "manage"), nil},
+		{"revoke access nobody gave", revoke, nobody, intEnt(intA, "monitor"), nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, 0)
 			before := f.record(t, tc.user)
-			noop, err := tc.op(f)
+			var noop bool
+			var err error
+			if tc.revoke {
+				var r *v2.GrantManagerServiceRevokeResponse
+				r, err = f.revoke(tc.user, tc.ent)
+				noop = alreadyRevoked(r)
+			} else {
+				var r *v2.GrantManagerServiceGrantResponse
+				r, err = f.grant(tc.user, tc.ent)
+				noop = alreadyExists(r)
+			}
 			if err != nil {
 				t.Fatalf("error: %v", err)
 			}

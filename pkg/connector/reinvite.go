@@ -50,59 +50,48 @@ func (b *userBuilder) reinviteAction(ctx context.Context, args *structpb.Struct)
 	return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil
 }
 
-// reinvite sends the invitation again and returns the state it was in (pending or declined). Like every
-// write, a failed or throttled request is not sent again as it was: the record is read first. If an earlier
-// request of ours may have landed (its answer was lost) and the invitation now reads pending, it is not
-// sent again, so the invitee gets no second email.
+// reinvite sends the invitation again and returns the state it was in (pending or declined), through the
+// one write round: a failed or throttled request is not sent again as it was, the record is read first. If
+// an earlier request of ours may have landed (its answer was lost) and the invitation now reads pending, it
+// is not sent again, so the invitee gets no second email.
 func (c *Connector) reinvite(ctx context.Context, recordID string) (string, error) {
-	unlock, err := c.locks.lock(ctx, recordID)
-	if err != nil {
-		return "", wrapErr(err, "wait for another change to user "+recordID)
-	}
-	defer unlock()
-	if err := c.refuseOwner(ctx, recordID); err != nil {
-		return "", err
-	}
-	retry := c.client.NewWriteRetry()
-	was, mayHaveSent := "", false
-	for {
-		u, err := c.client.GetUser(ctx, recordID)
-		if err != nil {
-			return was, c.userReadError(err, recordID)
-		}
-		state := invitationState(u.Summary())
-		if was == "" {
-			was = state
-		}
-		switch {
-		case state == invitationAccepted:
-			return was, celigo.WithCode(codes.FailedPrecondition, fmt.Errorf(
-				"baton-celigo: user %s accepted their invitation: there is nothing to send again (re-invite is for a pending or declined invitation)", recordID))
-		case mayHaveSent && state == invitationPending:
-			return was, nil // ours landed although its answer was lost
-		}
-		err = c.client.Reinvite(ctx, recordID)
-		if err == nil {
-			return was, c.confirmReinvite(ctx, recordID)
-		}
-		mayHaveSent = mayHaveSent || celigo.MayHaveLanded(err)
-		if err := retry.Wait(ctx, err); err != nil {
-			return was, writeError(err, "re-invite user "+recordID)
-		}
-	}
-}
-
-// confirmReinvite reads the record back: Celigo answered success, so the invitation must read pending.
-func (c *Connector) confirmReinvite(ctx context.Context, recordID string) error {
-	after, err := c.client.GetUser(ctx, recordID)
-	if err != nil {
-		return wrapErr(err, "re-read user "+recordID+" after the re-invite")
-	}
-	if state := invitationState(after.Summary()); state != invitationPending {
-		return celigo.WithCode(codes.Aborted, fmt.Errorf(
-			"baton-celigo: re-invite user %s: Celigo accepted the request but the invitation reads %s, not pending", recordID, state))
-	}
-	return nil
+	was := ""
+	_, err := c.writeRecord(ctx, recordWrite{
+		recordID: recordID,
+		doing:    "re-invite user " + recordID,
+		prepare: func(ctx context.Context, wrote bool) (bool, error) {
+			u, err := c.client.GetUser(ctx, recordID)
+			if err != nil {
+				return false, c.userReadError(err, recordID)
+			}
+			state := invitationState(u.Summary())
+			if was == "" {
+				was = state
+			}
+			switch {
+			case state == invitationAccepted:
+				return false, celigo.WithCode(codes.FailedPrecondition, fmt.Errorf(
+					"baton-celigo: user %s accepted their invitation: there is nothing to send again (re-invite is for a pending or declined invitation)", recordID))
+			case wrote && state == invitationPending:
+				return true, nil // ours landed although its answer was lost
+			}
+			return false, nil
+		},
+		send: func(ctx context.Context) error { return c.client.Reinvite(ctx, recordID) },
+		landed: func(ctx context.Context) (bool, error) {
+			// Celigo answered success, so the invitation must read pending; anything else is not retried.
+			after, err := c.client.GetUser(ctx, recordID)
+			if err != nil {
+				return false, wrapErr(err, "re-read user "+recordID+" after the re-invite")
+			}
+			if state := invitationState(after.Summary()); state != invitationPending {
+				return false, celigo.WithCode(codes.Aborted, fmt.Errorf(
+					"baton-celigo: re-invite user %s: Celigo accepted the request but the invitation reads %s, not pending", recordID, state))
+			}
+			return true, nil
+		},
+	})
+	return was, err
 }
 
 // logReinvite reports the reinvite_user action.

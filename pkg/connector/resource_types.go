@@ -11,8 +11,11 @@ const (
 	userTypeID        = "user"
 	roleTypeID        = "role"
 	integrationTypeID = "integration"
+	mcpServerTypeID   = "mcp_server"
+	permissionTypeID  = "permission"
 
-	roleEntitlement = "assigned"
+	roleEntitlement       = "assigned"
+	permissionEntitlement = "allowed"
 )
 
 var (
@@ -37,6 +40,22 @@ var (
 		DisplayName: "Integration",
 		Description: "A Celigo integration (a group of flows); users manage or monitor it.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
+		Annotations: annotations.New(&v2.TypeScopedGrants{}),
+	}.Build()
+
+	mcpServerResourceType = v2.ResourceType_builder{
+		Id:          mcpServerTypeID,
+		DisplayName: "MCP server",
+		Description: "A Model Context Protocol server Celigo hosts, through which AI clients (Claude, Cursor, ChatGPT, Copilot) call Celigo on a user's behalf; users may read or write through it.",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
+		Annotations: annotations.New(&v2.TypeScopedGrants{}),
+	}.Build()
+
+	// A permission has no trait: it is a flag on a user's record, neither an app nor a role.
+	permissionResourceType = v2.ResourceType_builder{
+		Id:          permissionTypeID,
+		DisplayName: "Permission",
+		Description: "An account permission Celigo sets per user, beyond the role: editing retry data, the API Management console, creating integration workspaces.",
 		Annotations: annotations.New(&v2.TypeScopedGrants{}),
 	}.Build()
 )

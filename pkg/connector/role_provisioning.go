@@ -11,55 +11,51 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// Grant sets the user's account-wide role to this role (Celigo holds one; it replaces another).
-// Integration entries are left as they are.
-func (b *roleBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) (_ []*v2.Grant, annos annotations.Annotations, err error) {
-	defer func() { logGrant(ctx, principal, ent, annos, err) }()
-	role := ent.GetResource().GetId().GetResource()
-	if role == celigo.LevelOwner {
-		return nil, nil, ruleError(celigo.ErrOwnership)
+// roleFamily: "role:<role>:assigned". The account-wide role is one per user (a grant replaces another);
+// integration entries are left as they are, so a user keeps access granted integration by integration.
+// all_mcp_servers is a flag beside the role, not a role in Celigo.
+func (c *Connector) roleFamily() family[string] {
+	return family[string]{
+		parse: roleEntitlementOf,
+		grant: func(ctx context.Context, recordID, role string) (*v2.Grant, bool, error) {
+			changed, err := c.changeUser(ctx, recordID, roleChange(role, celigo.GrantRole, celigo.GrantAllMCPServers))
+			return roleGrant(role, userID(recordID)), changed, err
+		},
+		revoke: func(ctx context.Context, recordID, role string) (bool, error) {
+			return c.changeUser(ctx, recordID, roleChange(role, celigo.RevokeRole, celigo.RevokeAllMCPServers))
+		},
 	}
-	if role == allMCPRoleID {
-		return b.conn.grantAllMCPServers(ctx, principal)
-	}
-	recordID, err := principalUser(principal.GetId())
-	if err != nil {
-		return nil, nil, err
-	}
-	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) { return celigo.GrantRole(u, role) })
-	if err != nil {
-		return nil, nil, err
-	}
-	return grantResult(roleGrant(role, userID(recordID)), changed)
 }
 
-// Revoke removes the account-wide role if the user holds this one; integration entries stay, so a user
-// keeps access granted integration by integration.
-func (b *roleBuilder) Revoke(ctx context.Context, g *v2.Grant) (annos annotations.Annotations, err error) {
-	defer func() { logRevoke(ctx, g, annos, err) }()
-	role := g.GetEntitlement().GetResource().GetId().GetResource()
-	if role == celigo.LevelOwner {
-		return nil, ruleError(celigo.ErrOwnership)
-	}
+// roleChange is the change for a role: the account-wide role through rule, or the all-MCP-servers flag
+// through mcp (Celigo lists no server for such a user, so their per-server entries go with it).
+func roleChange(role string, rule func(*celigo.User, string) (bool, error), mcp func(*celigo.User) bool) changeFunc {
 	if role == allMCPRoleID {
-		return b.conn.revokeAllMCPServers(ctx, g)
+		return extrasChange(func(u *celigo.User) (bool, error) { return mcp(u), nil })
 	}
-	recordID, err := principalUser(g.GetPrincipal().GetId())
-	if err != nil {
-		return nil, err
-	}
-	changed, err := b.conn.changeUser(ctx, recordID, func(u *celigo.User) (bool, error) { return celigo.RevokeRole(u, role) })
-	if err != nil {
-		return nil, err
-	}
-	return revokeResult(changed)
+	return func(u *celigo.User) (bool, error) { return rule(u, role) }
 }
 
-// principalUser checks the principal is a user and returns its id (an access record id).
-func principalUser(id *v2.ResourceId) (string, error) {
-	if id.GetResourceType() != userTypeID || id.GetResource() == "" {
+// roleEntitlementOf reads "role:<role>:assigned". The owner role is refused here: ownership moves only in
+// Celigo.
+func roleEntitlementOf(ent *v2.Entitlement) (string, error) {
+	role, slug, ok := entitlementOf(ent, roleTypeID)
+	switch {
+	case !ok || slug != roleEntitlement:
 		return "", status.Errorf(codes.InvalidArgument,
-			"baton-celigo: only users can be granted Celigo access, not %s %q", id.GetResourceType(), id.GetResource())
+			"baton-celigo: %q is not a role entitlement (want role:<role>:%s)", ent.GetId(), roleEntitlement)
+	case role == celigo.LevelOwner:
+		return "", ruleError(celigo.ErrOwnership) // the README quotes this message: keep it the rule's own
 	}
-	return id.GetResource(), checkCeligoID(id.GetResource())
+	return role, nil
+}
+
+// Grant sets the user's account-wide role to this role, or gives access to all MCP servers.
+func (b *roleBuilder) Grant(ctx context.Context, principal *v2.Resource, ent *v2.Entitlement) ([]*v2.Grant, annotations.Annotations, error) {
+	return grantIn(ctx, b.conn.roleFamily(), principal, ent)
+}
+
+// Revoke removes the account-wide role if the user holds this one, or access to all MCP servers.
+func (b *roleBuilder) Revoke(ctx context.Context, g *v2.Grant) (annotations.Annotations, error) {
+	return revokeIn(ctx, b.conn.roleFamily(), g)
 }

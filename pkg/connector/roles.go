@@ -116,18 +116,13 @@ func (b *roleBuilder) GrantsForResourceType(ctx context.Context, _ string, opts 
 
 // roleGrants lists grants of role `only` ("" for all roles).
 func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.grantStart(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	users, err := b.conn.walkedUsers(ctx, opts)
+	g, users, err := b.conn.startUserGrants(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	var head []*v2.Grant
-	if pos.Source == 0 && pos.Skip == 0 && (only == "" || only == celigo.LevelOwner) {
-		ownerID, err := b.conn.ownerUserID(ctx, users)
+	if g.first() && (only == "" || only == celigo.LevelOwner) {
+		ownerID, err := b.conn.ownerUserID(g.ctx, users)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -135,7 +130,7 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 			head = append(head, roleGrant(celigo.LevelOwner, userID(ownerID)))
 		}
 	}
-	out, next := serveGrants(pos.Account, pos, head, len(users), func(i int) []*v2.Grant {
+	return g.serve(head, len(users), func(i int) []*v2.Grant {
 		u := users[i]
 		var gs []*v2.Grant
 		if u.extra.allMCP && (only == "" || only == allMCPRoleID) {
@@ -146,7 +141,6 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 		}
 		return gs
 	})
-	return out, waits.results(next), nil
 }
 
 func roleGrant(role string, principal *v2.ResourceId) *v2.Grant {

@@ -12,7 +12,6 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
-	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -168,7 +167,7 @@ func invitationFrom(info *v2.AccountInfo) (string, string, error) {
 		level = ""
 	}
 	if level == celigo.LevelOwner {
-		return "", "", status.Errorf(codes.FailedPrecondition, "baton-celigo: cannot invite an owner: %v", celigo.ErrOwnership)
+		return "", "", ownerRefused("cannot invite an owner")
 	}
 	if level != "" && !celigo.IsAccountRole(level) {
 		return "", "", status.Errorf(codes.InvalidArgument, "baton-celigo: %s %q is not a Celigo account role: use administrator, manage, monitor or leave it empty", profileAccessLevel, level)
@@ -230,62 +229,6 @@ func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.Resou
 	return nil, err
 }
 
-// deleteUser reports success only once a read answers 404. Each round reads the record first, so a
-// DELETE that failed or was throttled is sent again only if the record is still there. alreadyGone is
-// true when the first read found no record.
-func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, err error) {
-	unlock, err := c.locks.lock(ctx, recordID)
-	if err != nil {
-		return false, wrapErr(err, "wait for another change to user "+recordID)
-	}
-	defer unlock()
-	if err := c.refuseOwner(ctx, recordID); err != nil {
-		return false, err
-	}
-	retry := c.client.NewWriteRetry()
-	sent := false
-	for mismatches := 0; ; {
-		u, err := c.client.GetUser(ctx, recordID)
-		switch {
-		case celigo.IsStatus(err, http.StatusNotFound) && mismatches == 0 && !sent:
-			// No such record: gone before our DELETE, or the id is not an access record id at all.
-			if err := c.refusePersonID(ctx, recordID); err != nil {
-				return false, err
-			}
-			return true, nil
-		case celigo.IsStatus(err, http.StatusNotFound):
-			// Removed by a DELETE of ours whose answer was lost.
-			return false, nil
-		case err != nil:
-			return false, wrapErr(err, "read user "+recordID)
-		}
-		if err := c.refuseSelf(ctx, u, true, "delete"); err != nil {
-			return false, err
-		}
-		sent = true
-		if err := c.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
-			if err := retry.Wait(ctx, err); err != nil {
-				return false, writeError(err, "delete user "+recordID)
-			}
-			continue
-		}
-		_, err = c.client.GetUser(ctx, recordID)
-		switch {
-		case celigo.IsStatus(err, http.StatusNotFound):
-			return false, nil
-		case err != nil:
-			return false, wrapErr(err, "confirm the deletion of user "+recordID)
-		}
-		if mismatches++; mismatches == maxWriteAttempts {
-			return false, status.Errorf(codes.Aborted,
-				"baton-celigo: delete user %s: Celigo accepted the delete %d times but the record is still there; it is not reported as deleted",
-				recordID, mismatches)
-		}
-		logger(ctx).Warn("baton-celigo: user record still there after the delete; trying again",
-			zap.String("access_record_id", recordID), zap.Int("attempt", mismatches))
-	}
-}
-
 // refusePersonID refuses an id that names a person (sharedWithUser._id) rather than an access record: Celigo
 // answers 404 for it, which would pass for "already removed" while the person keeps their access.
 func (c *Connector) refusePersonID(ctx context.Context, id string) error {
@@ -330,27 +273,27 @@ var successReturn = []*configv1.Field{
 
 // ResourceActions registers disable and enable, the SDK's account actions, and re-invite.
 func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.ActionRegistry) error {
-	disable := v2.BatonActionSchema_builder{
-		Name:        actionDisableUser,
-		DisplayName: "Disable user",
-		Description: "Blocks the user from signing in to Celigo; their roles and integration access are kept.",
-		Arguments:   []*configv1.Field{userIDArgument("The Celigo user to disable.")},
-		ReturnTypes: successReturn,
-		ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE},
-	}.Build()
-	enable := v2.BatonActionSchema_builder{
-		Name:        actionEnableUser,
-		DisplayName: "Enable user",
-		Description: "Lets a disabled user sign in to Celigo again.",
-		Arguments:   []*configv1.Field{userIDArgument("The Celigo user to enable.")},
-		ReturnTypes: successReturn,
-		ActionType:  []v2.ActionType{v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE},
-	}.Build()
-	if err := registry.Register(ctx, disable, b.setDisabledAction(true)); err != nil {
-		return err
-	}
-	if err := registry.Register(ctx, enable, b.setDisabledAction(false)); err != nil {
-		return err
+	for _, a := range []struct {
+		name, display, description, user string
+		kind                             v2.ActionType
+		disabled                         bool
+	}{
+		{actionDisableUser, "Disable user", "Blocks the user from signing in to Celigo; their roles and integration access are kept.",
+			"The Celigo user to disable.", v2.ActionType_ACTION_TYPE_ACCOUNT_DISABLE, true},
+		{actionEnableUser, "Enable user", "Lets a disabled user sign in to Celigo again.",
+			"The Celigo user to enable.", v2.ActionType_ACTION_TYPE_ACCOUNT_ENABLE, false},
+	} {
+		schema := v2.BatonActionSchema_builder{
+			Name:        a.name,
+			DisplayName: a.display,
+			Description: a.description,
+			Arguments:   []*configv1.Field{userIDArgument(a.user)},
+			ReturnTypes: successReturn,
+			ActionType:  []v2.ActionType{a.kind},
+		}.Build()
+		if err := registry.Register(ctx, schema, b.setDisabledAction(a.disabled)); err != nil {
+			return err
+		}
 	}
 	return b.registerReinvite(ctx, registry) // reinvite.go
 }
@@ -379,51 +322,4 @@ func userIDFromArgs(args *structpb.Struct) (string, error) {
 	}
 	return "", status.Errorf(codes.InvalidArgument,
 		"baton-celigo: argument %q is required: the user's resource id from the sync, i.e. the Celigo access record id (`baton resources -t user` lists it)", argUserID)
-}
-
-// setDisabled reads the flag and calls Celigo's toggle only when it differs: the endpoint flips whatever
-// the state is, so calling it blindly could enable a user we were asked to disable. A toggle is never sent
-// again as it was: after a failed or throttled one the state is read again first. Returns false when it
-// already was so.
-func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) (bool, error) {
-	unlock, err := c.locks.lock(ctx, recordID)
-	if err != nil {
-		return false, wrapErr(err, "wait for another change to user "+recordID)
-	}
-	defer unlock()
-	if err := c.refuseOwner(ctx, recordID); err != nil {
-		return false, err
-	}
-	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
-	retry := c.client.NewWriteRetry()
-	sent := false // whether a toggle of ours may have set the state found in a later round
-	for mismatches := 0; ; {
-		u, err := c.client.GetUser(ctx, recordID)
-		if err != nil {
-			return false, c.userReadError(err, recordID)
-		}
-		if u.Disabled == disabled {
-			return sent, nil
-		}
-		if err := c.refuseSelf(ctx, u, disabled, "disable"); err != nil {
-			return false, err
-		}
-		sent = true
-		if err := c.client.ToggleDisabled(ctx, recordID); err != nil {
-			if err := retry.Wait(ctx, err); err != nil {
-				return false, writeError(err, verb+" user "+recordID)
-			}
-			continue
-		}
-		after, err := c.client.GetUser(ctx, recordID)
-		if err != nil {
-			return false, wrapErr(err, "re-read user "+recordID+" after "+verb)
-		}
-		if after.Disabled == disabled {
-			return true, nil
-		}
-		if mismatches++; mismatches == maxWriteAttempts {
-			return false, status.Errorf(codes.Aborted, "baton-celigo: %s user %s: the state kept changing under the update", verb, recordID)
-		}
-	}
 }

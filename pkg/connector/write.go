@@ -6,30 +6,12 @@ import (
 	"fmt"
 	"net/http"
 
-	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
-
-// grantResult reports a grant: the grant itself, marked as already there when nothing changed.
-func grantResult(g *v2.Grant, changed bool) ([]*v2.Grant, annotations.Annotations, error) {
-	if !changed {
-		return []*v2.Grant{g}, annotations.New(&v2.GrantAlreadyExists{}), nil
-	}
-	return []*v2.Grant{g}, nil, nil
-}
-
-// revokeResult marks a revoke that found nothing to take away.
-func revokeResult(changed bool) (annotations.Annotations, error) {
-	if !changed {
-		return annotations.New(&v2.GrantAlreadyRevoked{}), nil
-	}
-	return nil, nil
-}
 
 // maxWriteAttempts bounds read-modify-write rounds when another writer keeps changing the record.
 const maxWriteAttempts = 3
@@ -38,79 +20,177 @@ const maxWriteAttempts = 3
 // Its errors are Celigo rule violations (see ruleError).
 type changeFunc func(u *celigo.User) (bool, error)
 
-// changeUser is every write to an access record: read it (uncached), apply change, PUT the whole writable
-// set (Celigo replaces the record, so nothing may be left out), then read it again and check that exactly
-// what this round meant landed. A round that fails, is throttled, or finds someone else's change in the
-// read-back starts over from a fresh read, so a PUT body is never sent twice and a change made meanwhile is
-// kept, not overwritten or re-granted. Returns false when nothing needed to change; no write is made then.
-// Writes to one record are serialised within the process.
-func (c *Connector) changeUser(ctx context.Context, recordID string, change changeFunc) (bool, error) {
-	unlock, err := c.locks.lock(ctx, recordID)
+// recordWrite is one kind of write to an access record, as writeRecord runs it.
+type recordWrite struct {
+	recordID string
+	doing    string // "update user <id>": names the write in errors
+	notHeld  string // what a read-back that shows something else means, for the error after the last round
+	// prepare reads the record and readies the write; done means it is already so and nothing is sent.
+	// wrote says whether a write of ours may have landed in an earlier round.
+	prepare func(ctx context.Context, wrote bool) (done bool, err error)
+	send    func(ctx context.Context) error
+	// landed reads the record again and says whether exactly what this round meant is there.
+	landed func(ctx context.Context) (bool, error)
+}
+
+// writeRecord is the one write round every change to an access record goes through: lock the record,
+// refuse the owner, then read, write once, read again and check. A round whose write fails or is
+// throttled, or whose read-back shows something else, starts over from a fresh read, so a request is never
+// sent twice blindly and a change made meanwhile is kept, not overwritten. Writes to one record are
+// serialised within the process. Returns whether a write of ours may have made the change (false: it was
+// already so, and nothing was written).
+func (c *Connector) writeRecord(ctx context.Context, w recordWrite) (bool, error) {
+	unlock, err := c.locks.lock(ctx, w.recordID)
 	if err != nil {
-		return false, wrapErr(err, "wait for another change to user "+recordID)
+		return false, wrapErr(err, "wait for another change to user "+w.recordID)
 	}
 	defer unlock()
-	if err := c.refuseOwner(ctx, recordID); err != nil {
+	if err := c.refuseOwner(ctx, w.recordID); err != nil {
 		return false, err
 	}
 	retry := c.client.NewWriteRetry()
-	mayHaveWritten := false // a PUT of ours was accepted, or its answer was lost
+	wrote := false // a write of ours was accepted, or its answer was lost
 	for mismatches := 0; ; {
-		current, err := c.client.GetUser(ctx, recordID)
-		if err != nil {
-			return false, c.userReadError(err, recordID)
+		done, err := w.prepare(ctx, wrote)
+		if err != nil || done {
+			return wrote && err == nil, err
 		}
-		want := current.Clone()
-		changed, err := change(want)
-		if err != nil {
-			return false, ruleError(err)
-		}
-		if !changed {
-			// Already so: by an earlier round of ours that was not confirmed, or by someone else.
-			return mayHaveWritten, nil
-		}
-		if err := c.refuseSelf(ctx, current, want.AccessLevel != current.AccessLevel && want.AccessLevel != celigo.LevelAdministrator,
-			"take its administrator role away"); err != nil {
-			return false, err
-		}
-		if !celigo.HasAccess(want) {
-			return false, ruleError(&celigo.NoAccessLeftError{What: "this access"})
-		}
-		if err := c.client.UpdateUser(ctx, recordID, want); err != nil {
-			mayHaveWritten = mayHaveWritten || celigo.MayHaveLanded(err)
+		if err := w.send(ctx); err != nil {
+			wrote = wrote || celigo.MayHaveLanded(err)
 			if err := retry.Wait(ctx, err); err != nil {
-				return false, writeError(err, "update user "+recordID)
+				return false, writeError(err, w.doing)
 			}
 			continue
 		}
-		mayHaveWritten = true
-		after, err := c.client.GetUser(ctx, recordID)
-		if err != nil {
-			return false, wrapErr(err, "re-read user "+recordID+" after the update")
-		}
-		if celigo.SameWritable(after, want, current) {
-			return true, nil
+		wrote = true
+		ok, err := w.landed(ctx)
+		if err != nil || ok {
+			return ok, err
 		}
 		if mismatches++; mismatches == maxWriteAttempts {
 			return false, status.Errorf(codes.Aborted,
-				"baton-celigo: update user %s: the record did not hold the change after %d attempts (another writer keeps changing it, or Celigo altered the update); nothing was reported as done",
-				recordID, mismatches)
+				"baton-celigo: %s: %s after %d attempts; nothing was reported as done", w.doing, w.notHeld, mismatches)
 		}
-		logger(ctx).Warn("baton-celigo: user record changed under the update; redoing it on the fresh record",
-			zap.String("access_record_id", recordID), zap.Int("attempt", mismatches))
+		logger(ctx).Warn("baton-celigo: user record changed under the write; redoing it on the fresh record",
+			zap.String("access_record_id", w.recordID), zap.String("write", w.doing), zap.Int("attempt", mismatches))
 	}
 }
 
-// refuseOwner stops any change to the account owner, who has no access record: ownership moves only in Celigo.
-func (c *Connector) refuseOwner(ctx context.Context, id string) error {
-	ti, err := c.token(ctx)
-	if err != nil {
-		return wrapErr(err, "read token info")
-	}
-	if id == ti.UserID {
-		return celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: user %s is the account owner: %w", id, celigo.ErrOwnership))
-	}
-	return nil
+// changeUser changes an access record: apply change to a fresh read, PUT the whole writable set (Celigo
+// replaces the record, so nothing may be left out), and check the read-back holds exactly that change.
+func (c *Connector) changeUser(ctx context.Context, recordID string, change changeFunc) (bool, error) {
+	var current, want *celigo.User
+	return c.writeRecord(ctx, recordWrite{
+		recordID: recordID,
+		doing:    "update user " + recordID,
+		notHeld:  "the record did not hold the change (another writer keeps changing it, or Celigo altered the update)",
+		prepare: func(ctx context.Context, _ bool) (bool, error) {
+			var err error
+			if current, err = c.client.GetUser(ctx, recordID); err != nil {
+				return false, c.userReadError(err, recordID)
+			}
+			want = current.Clone()
+			changed, err := change(want)
+			switch {
+			case err != nil:
+				return false, ruleError(err)
+			case !changed:
+				// Already so: by an earlier round of ours that was not confirmed, or by someone else.
+				return true, nil
+			}
+			demotes := want.AccessLevel != current.AccessLevel && want.AccessLevel != celigo.LevelAdministrator
+			if err := c.refuseSelf(ctx, current, demotes, "take its administrator role away"); err != nil {
+				return false, err
+			}
+			if !celigo.HasAccess(want) {
+				return false, ruleError(&celigo.NoAccessLeftError{What: "this access"})
+			}
+			return false, nil
+		},
+		send: func(ctx context.Context) error { return c.client.UpdateUser(ctx, recordID, want) },
+		landed: func(ctx context.Context) (bool, error) {
+			after, err := c.client.GetUser(ctx, recordID)
+			if err != nil {
+				return false, wrapErr(err, "re-read user "+recordID+" after the update")
+			}
+			return celigo.SameWritable(after, want, current), nil
+		},
+	})
+}
+
+// setDisabled calls Celigo's toggle only when the flag differs: the endpoint flips whatever the state is,
+// so calling it blindly could enable a user we were asked to disable. Returns false when it already was so.
+func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) (bool, error) {
+	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
+	return c.writeRecord(ctx, recordWrite{
+		recordID: recordID,
+		doing:    verb + " user " + recordID,
+		notHeld:  "the state kept changing under the update",
+		prepare: func(ctx context.Context, _ bool) (bool, error) {
+			u, err := c.client.GetUser(ctx, recordID)
+			if err != nil {
+				return false, c.userReadError(err, recordID)
+			}
+			if u.Disabled == disabled {
+				return true, nil
+			}
+			return false, c.refuseSelf(ctx, u, disabled, "disable")
+		},
+		send: func(ctx context.Context) error { return c.client.ToggleDisabled(ctx, recordID) },
+		landed: func(ctx context.Context) (bool, error) {
+			after, err := c.client.GetUser(ctx, recordID)
+			if err != nil {
+				return false, wrapErr(err, "re-read user "+recordID+" after "+verb)
+			}
+			return after.Disabled == disabled, nil
+		},
+	})
+}
+
+// deleteUser reports success only once a read answers 404. alreadyGone is true when the record was never
+// found and no DELETE of ours may have removed it.
+func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, err error) {
+	seen := false // a read found the record: a later 404 is our DELETE's doing (or another remover's)
+	_, err = c.writeRecord(ctx, recordWrite{
+		recordID: recordID,
+		doing:    "delete user " + recordID,
+		notHeld:  "Celigo accepted the delete but the record is still there",
+		prepare: func(ctx context.Context, wrote bool) (bool, error) {
+			u, err := c.client.GetUser(ctx, recordID)
+			switch {
+			case celigo.IsStatus(err, http.StatusNotFound) && !seen && !wrote:
+				// No such record: gone before our DELETE, or the id is not an access record id at all.
+				if err := c.refusePersonID(ctx, recordID); err != nil {
+					return false, err
+				}
+				alreadyGone = true
+				return true, nil
+			case celigo.IsStatus(err, http.StatusNotFound):
+				return true, nil
+			case err != nil:
+				return false, wrapErr(err, "read user "+recordID)
+			}
+			seen = true
+			return false, c.refuseSelf(ctx, u, true, "delete")
+		},
+		send: func(ctx context.Context) error {
+			if err := c.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
+				return err
+			}
+			return nil
+		},
+		landed: func(ctx context.Context) (bool, error) {
+			_, err := c.client.GetUser(ctx, recordID)
+			switch {
+			case celigo.IsStatus(err, http.StatusNotFound):
+				return true, nil
+			case err != nil:
+				return false, wrapErr(err, "confirm the deletion of user "+recordID)
+			}
+			return false, nil
+		},
+	})
+	return alreadyGone, err
 }
 
 // refuseSelf refuses a change that would lock the connector out: the token acts as its own user, so that

@@ -5,15 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
 )
+
+// waitUntil polls cond, sleeping between looks rather than spinning; the deadline only guards against a hang.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 30 s")
+		}
+	}
+}
 
 func TestRecordLocks(t *testing.T) {
 	var l recordLocks
@@ -36,9 +46,7 @@ func TestRecordLocks(t *testing.T) {
 		}
 		acquired <- unlock
 	}()
-	for l.queued("a") < 2 {
-		runtime.Gosched()
-	}
+	waitUntil(t, func() bool { return l.queued("a") >= 2 })
 	select {
 	case <-acquired:
 		t.Fatal("a second writer got the record while the first held it")
@@ -52,9 +60,7 @@ func TestRecordLocks(t *testing.T) {
 		_, err := l.lock(cctx, "a")
 		gaveUp <- err
 	}()
-	for l.queued("a") < 3 {
-		runtime.Gosched()
-	}
+	waitUntil(t, func() bool { return l.queued("a") >= 3 })
 	cancel()
 	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
@@ -106,9 +112,7 @@ func TestWritesToOneRecordAreSerialised(t *testing.T) {
 				_, err := c.changeUser(ctx, rec, grant(intB))
 				second <- err
 			}()
-			for c.locks.queued(rec) < 2 && reads() < 2 {
-				runtime.Gosched()
-			}
+			waitUntil(t, func() bool { return c.locks.queued(rec) >= 2 || reads() >= 2 })
 			if n := reads(); n != 1 {
 				t.Errorf("the second writer read the record while the first was writing it (%d reads)", n)
 			}
@@ -132,5 +136,59 @@ func TestWritesToOneRecordAreSerialised(t *testing.T) {
 	got, _ := fake.Share(rec)
 	if entries := fmt.Sprint(got["integrationAccessLevel"]); !strings.Contains(entries, intA) || !strings.Contains(entries, intB) {
 		t.Errorf("a change was lost: %v", entries)
+	}
+}
+
+// A toggle throttled with 429 did not land: when the next round finds the user disabled by someone else,
+// the action reports "already so", as an update does; a toggle stored but answered 503 may have landed and
+// counts as ours.
+func TestToggleCountsOnlyAWriteThatMayHaveLanded(t *testing.T) {
+	const rec = "6500000000000000000000e1"
+	for _, tc := range []struct {
+		name        string
+		fault       celigotest.Fault
+		wantChanged bool
+	}{
+		{"429 while someone else disables", celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0"}, false},
+		{"stored but answered 503", celigotest.Fault{Status: http.StatusServiceUnavailable, Applied: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := celigotest.NewServer("tok", celigotest.Account{
+				Owner:  celigotest.Person{ID: "6500000000000000000000f0", Email: "owner@example.com"},
+				Shares: []map[string]any{celigotest.NewShare(rec, celigotest.Person{ID: "6500000000000000000000d1", Email: "u@example.com"}, "monitor")},
+			})
+			t.Cleanup(fake.Close)
+			ctx := context.Background()
+			client, err := celigo.New(ctx, celigo.Config{BaseURL: fake.URL, Token: "tok"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			toggles := 0
+			fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+				if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, "/disable") {
+					return nil
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if toggles++; toggles > 1 {
+					return nil
+				}
+				if !tc.fault.Applied {
+					share, _ := fake.Share(rec)
+					share["disabled"] = true
+					fake.SetShare(share)
+				}
+				fault := tc.fault
+				return &fault
+			})
+			changed, err := NewWithClient(client).setDisabled(ctx, rec, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed != tc.wantChanged || toggles != 1 {
+				t.Errorf("changed %v after %d toggles, want %v after 1", changed, toggles, tc.wantChanged)
+			}
+		})
 	}
 }

@@ -178,7 +178,7 @@ func (g *generator) share(i int, integs []Integration) map[string]any {
 			n = 1 + g.rng.IntN(4)
 		}
 		entries = g.entries(integs, n, 50)
-	case kindAbsentNone:
+	case kindAbsentNone, numKinds: // numKinds only counts the kinds: no user is given it
 	case kindAdminEntries:
 		level = LevelAdministrator
 		entries = g.entries(integs, 2, 50)

@@ -124,19 +124,13 @@ func (s *Server) userIDTaken(id string) bool {
 // record changes. Celigo documents no answer for an accepted record: the fake refuses it (400), so a client
 // that sends one is caught.
 func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, id string) {
-	s.hook(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.shares[id]
-	if !ok {
-		shareNotFound(w)
-		return
-	}
-	if accepted, _ := rec["accepted"].(bool); accepted {
-		writeError(w, http.StatusBadRequest, "invalid_request", "The invitation was already accepted", "")
-		return
-	}
-	rec["accepted"] = false
-	rec["dismissed"] = false
-	w.WriteHeader(http.StatusNoContent)
+	s.writeShare(w, r, id, func(rec map[string]any) {
+		if accepted, _ := rec["accepted"].(bool); accepted {
+			writeError(w, http.StatusBadRequest, "invalid_request", "The invitation was already accepted", "")
+			return
+		}
+		rec["accepted"] = false
+		rec["dismissed"] = false
+		w.WriteHeader(http.StatusNoContent)
+	})
 }

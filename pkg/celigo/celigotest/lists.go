@@ -92,7 +92,28 @@ func (s *Server) parseCursor(kind byte, c string) (offset, lap int, ok bool) {
 	return int(binary.BigEndian.Uint32(b[1:5])), int(binary.BigEndian.Uint32(b[5:9])), true
 }
 
-func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind byte) {
+// listKind is one list the fake serves. Serving another list is one more value here and its route.
+type listKind struct {
+	tag  byte // written in its cursors, so one list's cursor is refused by another
+	size func(s *Server) int
+	item func(s *Server, i int) any // the i-th item's JSON; the caller holds s.mu
+	// noneIs204: an account with none of these answers 204 even when SetEmptyListAs200 is on.
+	noneIs204 bool
+}
+
+var (
+	sharesList = listKind{tag: 'a',
+		size: func(s *Server) int { return len(s.order) },
+		item: func(s *Server, i int) any { return s.shares[s.order[i]] }}
+	integrationsList = listKind{tag: 'i',
+		size: func(s *Server) int { return len(s.integrations) },
+		item: func(s *Server, i int) any { return integrationJSON(s.integrations[i]) }}
+	mcpServersList = listKind{tag: 'm', noneIs204: true, // Celigo's answer when an account has no MCP server
+		size: func(s *Server) int { return len(s.mcpServers) },
+		item: func(s *Server, i int) any { return mcpServerJSON(s.mcpServers[i]) }}
+)
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, list listKind) {
 	offset, lap := 0, 0
 	for k, v := range q {
 		if k != "after" || len(v) != 1 {
@@ -104,7 +125,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind
 			return
 		}
 		var ok bool
-		if offset, lap, ok = s.parseCursor(kind, v[0]); !ok {
+		if offset, lap, ok = s.parseCursor(list.tag, v[0]); !ok {
 			writeError(w, http.StatusBadRequest, "invalid_query_params", "invalid value for after", "")
 			return
 		}
@@ -112,28 +133,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind
 
 	s.mu.Lock()
 	var page []any
-	total := len(s.order)
-	switch kind {
-	case 'i':
-		total = len(s.integrations)
-	case 'm':
-		total = len(s.mcpServers)
-	}
-	if kind == 'm' && total == 0 {
+	total := list.size(s)
+	if list.noneIs204 && total == 0 {
 		s.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent) // Celigo's answer when an account has no MCP server
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	end := min(offset+s.pageSize, total)
 	for i := offset; i < end; i++ {
-		switch kind {
-		case 'a':
-			page = append(page, s.shares[s.order[i]])
-		case 'i':
-			page = append(page, integrationJSON(s.integrations[i]))
-		case 'm':
-			page = append(page, mcpServerJSON(s.mcpServers[i]))
-		}
+		page = append(page, list.item(s, i))
 	}
 	if page == nil {
 		page = []any{}
@@ -145,7 +153,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, kind
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		next := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: "after=" + s.cursor(kind, nextOffset, nextLap)}
+		next := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: "after=" + s.cursor(list.tag, nextOffset, nextLap)}
 		w.Header().Set("Link", s.linkHeader(next.String()))
 	}
 	if len(page) == 0 && !s.emptyAs200 {
@@ -165,6 +173,7 @@ func (s *Server) nextPage(offset, end, total, lap int) (int, int, bool) {
 		return max(offset, total) + s.pageSize, lap, true
 	case EndlessRepeat:
 		return 0, lap + 1, true
+	case NotEndless:
 	}
 	return 0, 0, false
 }

@@ -1,7 +1,7 @@
 // Package celigotest is a strict in-process fake of Celigo integrator.io's REST API
 // (the subset the connector uses) plus a deterministic data generator.
 //
-// The fake behaves like the real service as documented in celigo-api.md: bare 401
+// The fake behaves like the real service as Celigo documents it and as it answers: bare 401
 // bodies, Link-header paging with opaque cursors, 204 with no body for an empty list,
 // PUT that replaces the writable set, a toggling disable endpoint, and error envelopes.
 // It rejects what Celigo would reject, so client bugs surface in tests rather than in

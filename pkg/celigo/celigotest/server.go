@@ -317,13 +317,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	var h func()
 	switch {
 	case is(http.MethodGet, "ashares"):
-		s.list(w, r, q, 'a')
+		s.list(w, r, q, sharesList)
 		return
 	case is(http.MethodGet, "integrations"):
-		s.list(w, r, q, 'i')
+		s.list(w, r, q, integrationsList)
 		return
 	case is(http.MethodGet, "mcpservers"):
-		s.list(w, r, q, 'm')
+		s.list(w, r, q, mcpServersList)
 		return
 	case is(http.MethodGet, "tokenInfo"):
 		h = func() { s.tokenInfo(w) }

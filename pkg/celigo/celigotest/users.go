@@ -54,14 +54,7 @@ func shareNotFound(w http.ResponseWriter) {
 }
 
 func (s *Server) getShare(w http.ResponseWriter, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.shares[id]
-	if !ok {
-		shareNotFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, rec)
+	s.withShare(w, id, func(rec map[string]any) { writeJSON(w, http.StatusOK, rec) })
 }
 
 // writable reports whether a PUT carries field k; everything else is read-only.
@@ -172,15 +165,30 @@ func validateMCPAccess(v any) (field, msg string) {
 	return "", ""
 }
 
-func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+// writeShare runs a write to access record id, after the write hook (see withShare).
+func (s *Server) writeShare(w http.ResponseWriter, r *http.Request, id string, write func(rec map[string]any)) {
 	s.hook(r)
+	s.withShare(w, id, write)
+}
+
+// withShare runs f on access record id under the lock; an unknown id is Celigo's 404.
+func (s *Server) withShare(w http.ResponseWriter, id string, f func(rec map[string]any)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.shares[id]
+	rec, ok := s.shares[id]
 	if !ok {
 		shareNotFound(w)
 		return
 	}
+	f(rec)
+}
+
+func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	s.writeShare(w, r, id, func(old map[string]any) { s.replaceShare(w, id, old, body) })
+}
+
+// replaceShare is a PUT: the body replaces the writable set. The caller holds s.mu.
+func (s *Server) replaceShare(w http.ResponseWriter, id string, old map[string]any, body []byte) {
 	in, ok := decodeObject(w, body)
 	if !ok {
 		return
@@ -220,35 +228,24 @@ func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, bod
 }
 
 func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, id string) {
-	s.hook(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.shares[id]; !ok {
-		shareNotFound(w)
-		return
-	}
-	delete(s.shares, id)
-	for i, x := range s.order {
-		if x == id {
-			s.order = append(s.order[:i], s.order[i+1:]...)
-			break
+	s.writeShare(w, r, id, func(map[string]any) {
+		delete(s.shares, id)
+		for i, x := range s.order {
+			if x == id {
+				s.order = append(s.order[:i], s.order[i+1:]...)
+				break
+			}
 		}
-	}
-	w.WriteHeader(http.StatusNoContent)
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 func (s *Server) toggleDisable(w http.ResponseWriter, r *http.Request, id string) {
-	s.hook(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.shares[id]
-	if !ok {
-		shareNotFound(w)
-		return
-	}
-	// A toggle, not a set: callers must read first.
-	disabled, _ := rec["disabled"].(bool)
-	rec["disabled"] = !disabled
-	rec["lastModified"] = now()
-	w.WriteHeader(http.StatusNoContent)
+	s.writeShare(w, r, id, func(rec map[string]any) {
+		// A toggle, not a set: callers must read first.
+		disabled, _ := rec["disabled"].(bool)
+		rec["disabled"] = !disabled
+		rec["lastModified"] = now()
+		w.WriteHeader(http.StatusNoContent)
+	})
 }

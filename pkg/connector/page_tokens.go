@@ -184,14 +184,45 @@ func (c *Connector) listStart(ctx context.Context, opts rs.SyncOpAttrs) (listPos
 	return pos, err
 }
 
-// grantStart is the position a Grants call serves, its account checked against the sync's.
-func (c *Connector) grantStart(ctx context.Context, opts rs.SyncOpAttrs) (grantPosition, error) {
+// grantCall is one Grants call under way: its context (counting rate-limit waits), the position it serves,
+// checked against the sync's account, and what it needs to answer.
+type grantCall struct {
+	ctx   context.Context
+	opts  rs.SyncOpAttrs
+	waits *rateLimitWaits
+	pos   grantPosition
+}
+
+// startGrants begins a Grants call.
+func (c *Connector) startGrants(ctx context.Context, opts rs.SyncOpAttrs) (*grantCall, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	pos, err := parseGrantPosition(opts.PageToken.Token)
 	if err != nil {
-		return grantPosition{}, err
+		return nil, err
 	}
-	pos.Account, err = c.syncAccount(ctx, opts, pos.Account)
-	return pos, err
+	if pos.Account, err = c.syncAccount(ctx, opts, pos.Account); err != nil {
+		return nil, err
+	}
+	return &grantCall{ctx: ctx, opts: opts, waits: waits, pos: pos}, nil
+}
+
+// startUserGrants begins a Grants call whose grants come from the walked users, and returns them.
+func (c *Connector) startUserGrants(ctx context.Context, opts rs.SyncOpAttrs) (*grantCall, []userAccess, error) {
+	g, err := c.startGrants(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := c.walkedUsers(g.ctx, opts)
+	return g, users, err
+}
+
+// first says whether the call serves the start of the grants (where fixed grants and checks go).
+func (g *grantCall) first() bool { return g.pos.Source == 0 && g.pos.Skip == 0 }
+
+// serve answers with one cut of the grants (see serveGrants).
+func (g *grantCall) serve(head []*v2.Grant, total int, grantsOf func(i int) []*v2.Grant) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	out, next := serveGrants(g.pos.Account, g.pos, head, total, grantsOf)
+	return out, g.waits.results(next), nil
 }
 
 // readListPage reads the Celigo page at pos. A stored position Celigo refuses (a cursor it no longer takes,
