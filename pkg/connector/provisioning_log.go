@@ -86,6 +86,18 @@ func principalLabel(r *v2.Resource) string {
 	return "user " + id
 }
 
+// recordLabel names the user of an access record by the person it names, when the record was read:
+// `user "Jane Doe" <jane@example.com> (<record id>)`.
+func recordLabel(recordID string, person celigo.SharedUser) string {
+	switch {
+	case person.Name != "" && person.Email != "":
+		return fmt.Sprintf("user %q <%s> (%s)", person.Name, person.Email, recordID)
+	case person.Email != "":
+		return fmt.Sprintf("user <%s> (%s)", person.Email, recordID)
+	}
+	return "user " + recordID
+}
+
 // describeEntitlement names an entitlement by its id, with the resource's display name when known.
 func describeEntitlement(e *v2.Entitlement) string {
 	if name := e.GetResource().GetDisplayName(); name != "" {
@@ -184,8 +196,8 @@ func logCreateAccount(ctx context.Context, info *v2.AccountInfo, resp connectorb
 }
 
 // logDelete reports the removal of a user's access.
-func logDelete(ctx context.Context, id *v2.ResourceId, alreadyGone bool, err error) {
-	who := "user " + id.GetResource()
+func logDelete(ctx context.Context, id *v2.ResourceId, person celigo.SharedUser, alreadyGone bool, err error) {
+	who := recordLabel(id.GetResource(), person)
 	provisioningOutcome{
 		request: "delete account",
 		subject: who,
@@ -197,12 +209,12 @@ func logDelete(ctx context.Context, id *v2.ResourceId, alreadyGone bool, err err
 }
 
 // logSetDisabled reports the disable_user and enable_user actions.
-func logSetDisabled(ctx context.Context, recordID string, disabled, changed bool, err error) {
+func logSetDisabled(ctx context.Context, recordID string, person celigo.SharedUser, disabled, changed bool, err error) {
 	request, state := "enable user", "enabled: they can sign in"
 	if disabled {
 		request, state = "disable user", "disabled: they cannot sign in; roles and integration access are kept"
 	}
-	who := "user " + recordID
+	who := recordLabel(recordID, person)
 	if recordID == "" {
 		who = "no user given"
 	}

@@ -135,15 +135,15 @@ func TestEachProvisioningRequestLogsOneLine(t *testing.T) {
 			_, err := integrations.Revoke(f.ctx, grantOf(ordersManage, manager))
 			return err
 		}, outcomeRefused, []string{"revoke refused", "manage"}},
-		{"disable", func() error { return action(true) }, outcomeChanged, []string{"disable user done", logPlain, "now disabled"}},
-		{"disable again", func() error { return action(true) }, outcomeAlready, []string{"already disabled"}},
-		{"enable", func() error { return action(false) }, outcomeChanged, []string{"enable user done", "now enabled"}},
+		{"disable", func() error { return action(true) }, outcomeChanged, []string{"disable user done", `user "Pat Plain" <pat@example.com> (` + logPlain + ")", "now disabled"}},
+		{"disable again", func() error { return action(true) }, outcomeAlready, []string{`user "Pat Plain" <pat@example.com>`, "already disabled"}},
+		{"enable", func() error { return action(false) }, outcomeChanged, []string{"enable user done", `user "Pat Plain" <pat@example.com>`, "now enabled"}},
 		{"invite", func() error { return invite("new@example.com") }, outcomeChanged,
 			[]string{"create account done", "invited new@example.com with the monitor role", "pending"}},
 		{"invite an address that has access", func() error { return invite("max@example.com") }, outcomeAlready,
 			[]string{"max@example.com already has access", `"Max Manager" (` + logManager + ")"}},
 		{"delete", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
-			outcomeChanged, []string{"delete account done", "user " + logPlain + " no longer has access"}},
+			outcomeChanged, []string{"delete account done", `user "Pat Plain" <pat@example.com> (` + logPlain + ") no longer has access"}},
 		{"delete again", func() error { _, err := users.Delete(f.ctx, userRes(logPlain, "").GetId(), nil); return err },
 			outcomeAlready, []string{"no such user in Celigo (already removed, or never existed)"}},
 		{"disable without an id", func() error {

@@ -219,13 +219,13 @@ func (c *Connector) ownerWithEmail(ctx context.Context, email string) (*v2.Resou
 // Delete removes a user's access record. Already gone is success; the owner and the token's own user are
 // refused (the first cannot be removed, the second would cut the connector off).
 func (b *userBuilder) Delete(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (_ annotations.Annotations, err error) {
-	alreadyGone := false
-	defer func() { logDelete(ctx, id, alreadyGone, err) }()
+	alreadyGone, who := false, celigo.SharedUser{}
+	defer func() { logDelete(ctx, id, who, alreadyGone, err) }()
 	recordID, err := principalUser(id)
 	if err != nil {
 		return nil, err
 	}
-	alreadyGone, err = b.conn.deleteUser(ctx, recordID)
+	alreadyGone, who, err = b.conn.deleteUser(ctx, recordID)
 	return nil, err
 }
 
@@ -300,12 +300,12 @@ func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.Acti
 
 func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {
 	return func(ctx context.Context, args *structpb.Struct) (_ *structpb.Struct, _ annotations.Annotations, err error) {
-		id, changed := "", false
-		defer func() { logSetDisabled(ctx, id, disabled, changed, err) }()
+		id, changed, who := "", false, celigo.SharedUser{}
+		defer func() { logSetDisabled(ctx, id, who, disabled, changed, err) }()
 		if id, err = userIDFromArgs(args); err != nil {
 			return nil, nil, err
 		}
-		if changed, err = b.conn.setDisabled(ctx, id, disabled); err != nil {
+		if changed, who, err = b.conn.setDisabled(ctx, id, disabled); err != nil {
 			return nil, nil, err
 		}
 		return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil

@@ -120,9 +120,10 @@ func (c *Connector) changeUser(ctx context.Context, recordID string, change chan
 
 // setDisabled calls Celigo's toggle only when the flag differs: the endpoint flips whatever the state is,
 // so calling it blindly could enable a user we were asked to disable. Returns false when it already was so.
-func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) (bool, error) {
+// who is the person the record names, for the outcome line (zero when it was never read).
+func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled bool) (changed bool, who celigo.SharedUser, err error) {
 	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
-	return c.writeRecord(ctx, recordWrite{
+	changed, err = c.writeRecord(ctx, recordWrite{
 		recordID: recordID,
 		doing:    verb + " user " + recordID,
 		notHeld:  "the state kept changing under the update",
@@ -131,6 +132,7 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 			if err != nil {
 				return false, c.userReadError(err, recordID)
 			}
+			who = u.SharedWithUser
 			if u.Disabled == disabled {
 				return true, nil
 			}
@@ -145,11 +147,13 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 			return after.Disabled == disabled, nil
 		},
 	})
+	return changed, who, err
 }
 
 // deleteUser reports success only once a read answers 404. alreadyGone is true when the record was never
 // found and no DELETE of ours may have removed it.
-func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, err error) {
+// who is the person the record named, for the outcome line (zero when it was never found).
+func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, who celigo.SharedUser, err error) {
 	seen := false // a read found the record: a later 404 is our DELETE's doing (or another remover's)
 	_, err = c.writeRecord(ctx, recordWrite{
 		recordID: recordID,
@@ -170,7 +174,7 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 			case err != nil:
 				return false, wrapErr(err, "read user "+recordID)
 			}
-			seen = true
+			seen, who = true, u.SharedWithUser
 			return false, c.refuseSelf(ctx, u, true, "delete")
 		},
 		send: func(ctx context.Context) error {
@@ -190,7 +194,7 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 			return false, nil
 		},
 	})
-	return alreadyGone, err
+	return alreadyGone, who, err
 }
 
 // refuseSelf refuses a change that would lock the connector out: the token acts as its own user, so that

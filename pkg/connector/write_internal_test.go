@@ -182,7 +182,7 @@ func TestToggleCountsOnlyAWriteThatMayHaveLanded(t *testing.T) {
 				fault := tc.fault
 				return &fault
 			})
-			changed, err := NewWithClient(client).setDisabled(ctx, rec, true)
+			changed, _, err := NewWithClient(client).setDisabled(ctx, rec, true)
 			if err != nil {
 				t.Fatal(err)
 			}
