@@ -152,6 +152,27 @@ func processesWithTMPDIR(tmp string) []int {
 	}
 }
 
+// holdIntegrations makes fake Celigo slow to answer the integrations list, until the test ends or the
+// request is abandoned; the returned channel closes when the first such request arrives (a sync is then
+// under way).
+func holdIntegrations(t *testing.T, fake *celigotest.Server) <-chan struct{} {
+	t.Helper()
+	reached, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.URL.Path == "/v1/integrations" {
+			once.Do(func() { close(reached) })
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		return nil
+	})
+	t.Cleanup(func() { close(release) })
+	return reached
+}
+
 // TestRunsAsPID1: as PID 1 of its own PID namespace (a container without --init, a Kubernetes Job) a sync
 // completes and exits 0, and a wrong token and a refused grant exit non-zero; none hangs.
 func TestRunsAsPID1(t *testing.T) {
@@ -205,19 +226,7 @@ func TestStopSignalsEndARun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFake(t)
-			reached, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
-				if r.URL.Path == "/v1/integrations" {
-					once.Do(func() { close(reached) })
-					select { // Celigo, slow to answer
-					case <-release:
-					case <-r.Context().Done():
-					}
-				}
-				return nil
-			})
-			defer close(release)
+			reached := holdIntegrations(t, fake)
 			c1z := filepath.Join(t.TempDir(), "sync.c1z")
 			p := startBaton(t, tc.prefix, []string{"BATON_CELIGO_ACCESS_TOKEN=" + secret},
 				"--base-url", fake.URL, "--log-level", "error", "-f", c1z)

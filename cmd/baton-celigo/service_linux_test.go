@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -354,19 +353,7 @@ func TestServiceModeStopsOnSIGTERMDuringASync(t *testing.T) {
 	}{{"plain", nil}, {"as PID 1", pid1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFake(t)
-			reached, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
-				if r.URL.Path == "/v1/integrations" {
-					once.Do(func() { close(reached) })
-					select { // Celigo, slow to answer
-					case <-release:
-					case <-r.Context().Done():
-					}
-				}
-				return nil
-			})
-			defer close(release)
+			reached := holdIntegrations(t, fake)
 			c1 := newC1StandIn(t)
 			c1.syncTasks.Store(1)
 			p := startService(t, tc.prefix, c1, fake, nil)
