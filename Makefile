@@ -86,10 +86,10 @@ check-generated: generate ## fail when the committed generated files are stale
 
 # The README's test command.
 test: ## the test suite
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 test-race: ## the race detector on ./pkg/...
-	$(GO) test -count=1 -race ./pkg/...
+	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) ./pkg/...
 
 vet: ## go vet
 	$(GO) vet ./...
@@ -131,6 +131,9 @@ bench-load: ## one sync of 10,000 users x 1,000 integrations
 # a worker is mid-call, Go's fuzzing coordinator can fail a clean run with "context deadline exceeded"
 # (go.dev/issue/75804, in every Go 1.26.x). A count has no deadline to race. 100,000 inputs is about what
 # ten seconds explored on an idle 2-core machine. The seed corpora also run in every plain `go test`.
+# go test's own limit is 10 minutes per package, a wall-clock budget a busy 2-core machine exceeds with the
+# race detector on; a test that truly hangs still ends the run.
+TEST_TIMEOUT ?= 45m
 FUZZ_EXECS ?= 100000
 FUZZ_TARGETS := FuzzNextLink FuzzUserRecord
 fuzz: ## each fuzz target for FUZZ_EXECS inputs (100,000); part of ci

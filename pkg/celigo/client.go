@@ -68,6 +68,9 @@ type Client struct {
 	http        *http.Client
 	retryBudget time.Duration
 	sleep       func(ctx context.Context, d time.Duration) error
+	// simulatedTime: sleep is a test's clock, so the retry budget counts only what it was asked to wait. Wall
+	// time would make a test's outcome depend on how busy the machine is.
+	simulatedTime bool
 	// refusedAttempts, when > 0, ends a call after that many refused connections (see ForValidation).
 	refusedAttempts int
 }
@@ -127,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		sleep:       sleepCtx,
 	}
 	if cfg.Sleep != nil {
-		c.sleep = cfg.Sleep
+		c.sleep, c.simulatedTime = cfg.Sleep, true
 	}
 	return c, nil
 }
@@ -210,7 +213,7 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		}
 	}
 	start := time.Now()
-	var slept time.Duration // what c.sleep was asked to wait; equals wall time unless sleep is replaced
+	var slept time.Duration // what c.sleep was asked to wait; wall time also counts unless time is simulated
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, req, payload)
 		if err == nil && req.accept != nil {
@@ -223,7 +226,10 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 		if !retry {
 			return nil, c.finalError(req, err, attempt)
 		}
-		elapsed := max(time.Since(start), slept)
+		elapsed := slept
+		if !c.simulatedTime {
+			elapsed = max(time.Since(start), slept)
+		}
 		if c.retryBudget < 0 || elapsed+wait > c.retryBudget {
 			return nil, giveUp(req, err, elapsed, attempt)
 		}

@@ -40,6 +40,24 @@ func TestMakeFuzzRunsEveryTargetByCount(t *testing.T) {
 	}
 }
 
+// TestMakeTestHasRoomUnderLoad: go test's default limit of 10 minutes per package is a wall-clock budget that
+// a busy 2-core machine exceeded with the race detector on; make test and make test-race set their own.
+func TestMakeTestHasRoomUnderLoad(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"test", "test-race"} {
+		if recipe := makeRecipe(t, string(makefile), target); !strings.Contains(recipe, "-timeout $(TEST_TIMEOUT)") {
+			t.Errorf("make %s runs go test without -timeout $(TEST_TIMEOUT):\n%s", target, recipe)
+		}
+	}
+	m := regexp.MustCompile(`(?m)^TEST_TIMEOUT \?= ([0-9]+)m$`).FindStringSubmatch(string(makefile))
+	if m == nil || len(m[1]) < 2 {
+		t.Error("TEST_TIMEOUT has no default of at least 10 minutes")
+	}
+}
+
 // makeRecipe returns the rule line and recipe of target in a Makefile.
 func makeRecipe(t *testing.T, makefile, target string) string {
 	t.Helper()

@@ -88,7 +88,7 @@ func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client
 		BaseURL:     baseURL,
 		Token:       testToken,
 		UserAgent:   testUserAgent,
-		Timeout:     5 * time.Second,
+		Timeout:     time.Minute, // never reached by a healthy exchange, however busy the machine; hang tests set their own
 		RetryBudget: 3 * time.Second,
 	}
 	for _, m := range mods {
@@ -97,7 +97,7 @@ func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client
 	c, err := New(context.Background(), cfg)
 	require.NoError(t, err)
 	rec := &celigotest.SleepRecorder{}
-	c.sleep = rec.Sleep
+	c.sleep, c.simulatedTime = rec.Sleep, true
 	return c, rec
 }
 

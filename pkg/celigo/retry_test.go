@@ -184,3 +184,25 @@ func TestDefaultsEndARunWithinThreeMinutes(t *testing.T) {
 		t.Fatalf("budget %s + timeout %s = %s, not under 3 minutes", DefaultRetryBudget, DefaultTimeout, worst)
 	}
 }
+
+// TestSimulatedTimeKeepsTheBudgetOffTheWallClock: with a test's clock, the retry budget counts only the
+// waits it was asked for, so a slow machine cannot end a retry that the clock allows. Here the first answer
+// takes longer than the whole budget in wall time.
+func TestSimulatedTimeKeepsTheBudgetOffTheWallClock(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, n int, _ []byte) {
+		if n == 1 {
+			time.Sleep(1200 * time.Millisecond)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte("[]"))
+	})
+	c, sl := newTestClient(t, api.URL, func(cfg *Config) { cfg.RetryBudget = time.Second })
+	if _, _, err := c.ListIntegrations(context.Background(), ""); err != nil {
+		t.Fatalf("the retry the test clock allows was not made: %v", err)
+	}
+	if api.Count() != 2 || len(sl.Waits()) != 1 {
+		t.Errorf("%d requests, %d waits; want 2 and 1", api.Count(), len(sl.Waits()))
+	}
+}
