@@ -68,6 +68,10 @@ func TestOutputIsInTheChosenFormat(t *testing.T) {
 	if refused.code == 0 {
 		t.Fatalf("a grant with a wrong token exited 0:\n%s", refused.out)
 	}
+	unreachable := baton(t, dir, env, "--base-url", "http://127.0.0.1:1", "-f", filepath.Join(dir, "other.c1z"))
+	if unreachable.code == 0 {
+		t.Fatalf("a sync of an unreachable host exited 0:\n%s", unreachable.out)
+	}
 	console := baton(t, dir, env, "--base-url", fake.URL, "-f", c1z, "--log-format", "console")
 	debug := baton(t, dir, env, "--base-url", fake.URL, "-f", c1z, "--log-level", "debug")
 	if console.code != 0 || debug.code != 0 {
@@ -77,13 +81,14 @@ func TestOutputIsInTheChosenFormat(t *testing.T) {
 	for _, c := range []struct {
 		name, out string
 		max       int
-	}{{"sync", sync.out, 15}, {"console sync", console.out, 15}, {"grant", grant.out, 2}, {"refused grant", refused.out, 2}} {
+	}{{"sync", sync.out, 15}, {"console sync", console.out, 15}, {"grant", grant.out, 2}, {"refused grant", refused.out, 2},
+		{"unreachable", unreachable.out, 4}} {
 		lines := strings.Split(strings.TrimSpace(c.out), "\n")
 		if len(lines) > c.max {
 			t.Errorf("%s printed %d lines, want at most %d:\n%s", c.name, len(lines), c.max, c.out)
 		}
 		for _, sdkInternal := range []string{"grpc_log", "Channel", "pebble", "syncing in parallel", "session store",
-			"error running connector", "ratelimit:", "runner: error processing", "finished unary call"} {
+			"error running connector", "ratelimit:", "runner: error processing", "finished unary call", "HTTP request failed"} {
 			if strings.Contains(c.out, sdkInternal) {
 				t.Errorf("%s shows the SDK's %q at the default level:\n%s", c.name, sdkInternal, c.out)
 			}

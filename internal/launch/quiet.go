@@ -57,6 +57,11 @@ var restatements = map[string]string{
 	"cli/commands.go":           "error running connector",
 }
 
+// transportFailures are the SDK HTTP transport's lines for a request that got no answer, logged at error level
+// even when the connector's client retries it and succeeds. The client logs each failed attempt itself
+// ("celigo: transient failure, retrying") and the error it ends with.
+var transportFailures = map[string]string{"uhttp/transport.go": "HTTP request failed"}
+
 func (p outputPolicy) keep(r logRecord) bool {
 	if p.verbose {
 		return true
@@ -65,6 +70,9 @@ func (p outputPolicy) keep(r logRecord) bool {
 		return r.level >= zapcore.WarnLevel
 	}
 	file, _, _ := strings.Cut(r.caller, ":")
+	if prefix, ok := transportFailures[file]; ok && strings.HasPrefix(r.msg, prefix) {
+		return false
+	}
 	if p.oneShot {
 		if prefix, ok := restatements[file]; ok && strings.HasPrefix(r.msg, prefix) {
 			return false

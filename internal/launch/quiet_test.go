@@ -33,6 +33,7 @@ func TestOutputPolicy(t *testing.T) {
 		{"restated by the runner", logRecord{errL, "connectorrunner/runner.go:266", "runner: error processing on-demand task", false}, true, false},
 		{"restated by the rate limiter", logRecord{errL, "ratelimit/grpc.go:151", "ratelimit: error running client request", false}, true, false},
 		{"restated by the server", logRecord{warn, "ugrpc/logging.go:38", "finished unary call with code Unauthenticated", false}, true, false},
+		{"the transport's own failure line", logRecord{errL, "uhttp/transport.go:345", "HTTP request failed", false}, false, false},
 		{"another SDK warning", logRecord{warn, "sync/syncer.go:10", "resource type not found", false}, true, true},
 	} {
 		if got := (outputPolicy{oneShot: c.oneShot}).keep(c.r); got != c.keep {
