@@ -155,6 +155,10 @@ func Run[T field.Configurable](ctx context.Context, name, version string, schema
 // builderFunc adapts the connector's constructor to the SDK's command, as RunConnector does.
 func builderFunc[T field.Configurable](newConnector cli.NewConnector[T]) cli.GetConnectorFunc2[T] {
 	return func(ctx context.Context, cfg T, rt cli.RunTimeOpts) (types.ConnectorServer, error) {
+		if isServiceProcess(os.Args) {
+			// The SDK has just made this connector service's logger; it derives the ones it writes with later.
+			quietServiceLogger(os.Getenv(checkInFDEnv) != "")
+		}
 		builder, builderOpts, err := newConnector(ctx, cfg, &cli.ConnectorOpts{
 			TokenSource:         rt.TokenSource,
 			SelectedAuthMethod:  rt.SelectedAuthMethod,
@@ -178,6 +182,7 @@ func prepareRuns(cmd *cobra.Command, v *viper.Viper, startOneShot, startService 
 		if err := v.BindPFlags(c.Flags()); err != nil {
 			return err
 		}
+		quietRunnerOutput(v, v.GetString("client-id") == "")
 		if handOffSupported && runtime.GOOS != "windows" {
 			// The SDK runs as a service exactly when client-id is set (or as a Windows service).
 			start := startOneShot
