@@ -13,6 +13,7 @@ const (
 	integrationTypeID = "integration"
 	mcpServerTypeID   = "mcp_server"
 	permissionTypeID  = "permission"
+	accountTypeID     = "account" // the Celigo account itself, as an app (target of sign-in usage events)
 
 	roleEntitlement       = "assigned"
 	permissionEntitlement = "allowed"
