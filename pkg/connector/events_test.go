@@ -236,3 +236,44 @@ func supportMarked(t *testing.T, e *v2.Event) bool {
 }
 
 var _ = connector.AuditLag
+
+// Two changes to one user in one millisecond: which came first is read from their values (the first's new
+// value is the second's old), not from their ids, which Celigo does not order by time.
+func TestChangesFeedChainsChangesOfOneMillisecond(t *testing.T) {
+	for shift := range 4 { // shifts the fake's ids, so both orders of the two ids occur
+		t.Run(fmt.Sprintf("shift %d", shift), func(t *testing.T) {
+			f := newFeedFixture(t, provAccount())
+			for range shift {
+				f.fake.AddAudit(celigotest.AuditEntry{Time: feedEpoch.Add(-time.Hour), Event: "view", ResourceType: "flow"})
+			}
+			pf := &fixture{fake: f.fake, cc: f.cc, ctx: f.ctx}
+			for _, role := range []string{"manage", "administrator"} {
+				if _, err := pf.grant(chosen, ent("role", role, "assigned")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.afterLag()
+			events, _ := f.drain(t, "celigo_changes", feedEpoch.Add(-time.Minute), "", 0)
+			byRecord := map[string][]*v2.Event{}
+			for _, e := range events {
+				rec, _, _ := strings.Cut(e.GetId(), ":")
+				byRecord[rec] = append(byRecord[rec], e)
+			}
+			for _, e := range f.fake.Audit() {
+				if e.ResourceType != "user" {
+					continue
+				}
+				var want []string
+				switch e.FieldChanges[0].NewValue {
+				case "manage":
+					want = []string{"grant role:manage:assigned " + chosen, "revoke integration:" + intB + ":monitor " + chosen}
+				case "administrator":
+					want = []string{"grant role:administrator:assigned " + chosen, "revoke role:manage:assigned " + chosen}
+				}
+				if got := grantChanges(byRecord[e.ID]); !slices.Equal(got, want) {
+					t.Errorf("record %s (accessLevel to %v): %v, want %v", e.ID, e.FieldChanges[0].NewValue, got, want)
+				}
+			}
+		})
+	}
+}

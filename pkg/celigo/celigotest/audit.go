@@ -109,10 +109,11 @@ func copyEntry(e AuditEntry) AuditEntry {
 	return e
 }
 
-// auditID is a new record id, unique within the log. The caller holds s.mu.
+// auditID is a new record id, unique within the log. Ids do not grow with time (the counter is scrambled
+// by an odd multiplier, a bijection): clients must not order records by id. The caller holds s.mu.
 func (s *Server) auditID() string {
 	s.auditSeq++
-	return fmt.Sprintf("a0d1%020x", s.auditSeq)
+	return fmt.Sprintf("a0d1%020x", s.auditSeq*0x9e3779b97f4a7c15)
 }
 
 // clockNow is the audit log's time. The caller holds s.mu.

@@ -60,7 +60,7 @@ type Server struct {
 
 	// The audit log (audit.go).
 	audit            []AuditEntry
-	auditSeq         int
+	auditSeq         uint64
 	clock            func() time.Time
 	auditNamesPerson bool
 	auditToExclusive bool
