@@ -85,6 +85,7 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 		&integrationBuilder{conn: c},
 		&mcpServerBuilder{conn: c},
 		&permissionBuilder{conn: c},
+		&accountBuilder{conn: c},
 	}
 }
 
@@ -186,5 +187,7 @@ var (
 	_ connectorbuilder.ResourceProvisionerV2Limited  = (*permissionBuilder)(nil)
 	_ connectorbuilder.TypeScopedGrantsSyncer        = (*permissionBuilder)(nil)
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*permissionBuilder)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*accountBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*accountBuilder)(nil)
 	_ connectorbuilder.EventFeedsLimited             = (*Connector)(nil)
 )

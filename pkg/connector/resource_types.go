@@ -52,6 +52,15 @@ var (
 		Annotations: annotations.New(&v2.TypeScopedGrants{}),
 	}.Build()
 
+	// The Celigo account itself: one resource, the target of sign-in usage events (the celigo_signins feed).
+	accountResourceType = v2.ResourceType_builder{
+		Id:          accountTypeID,
+		DisplayName: "Celigo account",
+		Description: "The Celigo integrator.io account (environment) the connector reads, as an app: sign-ins are usage of it.",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
+	}.Build()
+
 	// A permission has no trait: it is a flag on a user's record, neither an app nor a role.
 	permissionResourceType = v2.ResourceType_builder{
 		Id:          permissionTypeID,
