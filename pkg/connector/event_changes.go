@@ -23,6 +23,7 @@ func (f *changesFeed) EventFeedMetadata(_ context.Context) *v2.EventFeedMetadata
 
 func (f *changesFeed) ListEvents(ctx context.Context, earliest *timestamppb.Timestamp, tok *pagination.StreamToken) (
 	[]*v2.Event, *pagination.StreamState, annotations.Annotations, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	records, state, err := f.conn.readFeed(ctx, changesFeedID, celigo.AuditQuery{}, earliest, tok)
 	if err != nil {
 		return nil, nil, nil, err
@@ -31,7 +32,7 @@ func (f *changesFeed) ListEvents(ctx context.Context, earliest *timestamppb.Time
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return events, state, nil, nil
+	return events, state, waits.annotations(), nil
 }
 
 // changeEvents turns audit records into events, in the records' order: each change, then its grants.

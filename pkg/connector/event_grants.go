@@ -24,6 +24,10 @@ import (
 // compute for both states are compared: what only the state after holds was granted, what only the state
 // before holds was revoked. So a change implies what the sync would: a monitor made manager loses the
 // direct integration grants its entries gave.
+//
+// Limits: a change already in the record but not yet in the log (Celigo logging it late) cannot be undone,
+// so the states rebuilt for that user are off until it is logged; a deletion whose record lists no old
+// values revokes nothing here (the resource change makes ConductorOne find the user gone).
 
 // grantCatalog is what grants need besides the record: which integrations Celigo lists and which MCP
 // servers it governs. Read once per call, and only when a user change needs it.

@@ -22,6 +22,7 @@ func (f *signinsFeed) EventFeedMetadata(_ context.Context) *v2.EventFeedMetadata
 
 func (f *signinsFeed) ListEvents(ctx context.Context, earliest *timestamppb.Timestamp, tok *pagination.StreamToken) (
 	[]*v2.Event, *pagination.StreamState, annotations.Annotations, error) {
+	ctx, waits := watchRateLimitWaits(ctx)
 	records, state, err := f.conn.readFeed(ctx, signinsFeedID, celigo.AuditQuery{Event: celigo.AuditEventSignIn}, earliest, tok)
 	if err != nil {
 		return nil, nil, nil, err
@@ -42,7 +43,7 @@ func (f *signinsFeed) ListEvents(ctx context.Context, earliest *timestamppb.Time
 			UsageEvent: v2.UsageEvent_builder{TargetResource: accountAppRef(), ActorResource: actor}.Build(),
 		}.Build())
 	}
-	return out, state, nil, nil
+	return out, state, waits.annotations(), nil
 }
 
 func actorName(u celigo.AuditUser) string {

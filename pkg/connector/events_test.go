@@ -277,3 +277,35 @@ func TestChangesFeedChainsChangesOfOneMillisecond(t *testing.T) {
 		})
 	}
 }
+
+// Celigo's throttling on the audit log is waited out like everywhere else, and the wait is reported.
+func TestFeedsWaitOutThrottlingAndReportIt(t *testing.T) {
+	f := newFeedFixture(t, provAccount())
+	f.fake.AddAudit(celigotest.AuditEntry{Time: feedEpoch, Event: "update", ResourceType: "integration", ResourceID: intA})
+	f.afterLag()
+	throttled := false
+	f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.URL.Path == "/v1/audit" && !throttled {
+			throttled = true
+			return &celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"}
+		}
+		return nil
+	})
+	resp, err := f.list("celigo_changes", feedEpoch.Add(-time.Hour), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := changedResources(resp.GetEvents()); !slices.Equal(got, []string{"integration/" + intA}) {
+		t.Errorf("changed = %v", got)
+	}
+	var report v2.RateLimitWaitReport
+	found := false
+	for _, a := range resp.GetAnnotations() {
+		if a.UnmarshalTo(&report) == nil {
+			found = true
+		}
+	}
+	if !found || report.GetWaitMs() < 2000 {
+		t.Errorf("wait report %v (found %v), want at least the 2 s Celigo asked for", report.GetWaitMs(), found)
+	}
+}
