@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -283,10 +284,9 @@ func TestFeedsWaitOutThrottlingAndReportIt(t *testing.T) {
 	f := newFeedFixture(t, provAccount())
 	f.fake.AddAudit(celigotest.AuditEntry{Time: feedEpoch, Event: "update", ResourceType: "integration", ResourceID: intA})
 	f.afterLag()
-	throttled := false
+	var throttled atomic.Bool
 	f.fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
-		if r.URL.Path == "/v1/audit" && !throttled {
-			throttled = true
+		if r.URL.Path == "/v1/audit" && throttled.CompareAndSwap(false, true) {
 			return &celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"}
 		}
 		return nil
