@@ -42,6 +42,8 @@ type Connector struct {
 	tokenInfo *celigo.TokenInfo // the token's user never changes, so it is read once
 
 	ownerHiddenOnce sync.Once
+
+	events eventState // the event feeds' clock and what they logged (event_feeds.go)
 }
 
 // Version is reported in the user agent and by --version; builds set it with
@@ -83,6 +85,7 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 		&integrationBuilder{conn: c},
 		&mcpServerBuilder{conn: c},
 		&permissionBuilder{conn: c},
+		&accountBuilder{conn: c},
 	}
 }
 
@@ -184,4 +187,7 @@ var (
 	_ connectorbuilder.ResourceProvisionerV2Limited  = (*permissionBuilder)(nil)
 	_ connectorbuilder.TypeScopedGrantsSyncer        = (*permissionBuilder)(nil)
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*permissionBuilder)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*accountBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*accountBuilder)(nil)
+	_ connectorbuilder.EventFeedsLimited             = (*Connector)(nil)
 )

@@ -13,6 +13,7 @@ const (
 	integrationTypeID = "integration"
 	mcpServerTypeID   = "mcp_server"
 	permissionTypeID  = "permission"
+	accountTypeID     = "account" // the Celigo account itself, as an app (target of sign-in usage events)
 
 	roleEntitlement       = "assigned"
 	permissionEntitlement = "allowed"
@@ -49,6 +50,15 @@ var (
 		Description: "A Model Context Protocol server Celigo hosts, through which AI clients (Claude, Cursor, ChatGPT, Copilot) call Celigo on a user's behalf; users may read or write through it.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
 		Annotations: annotations.New(&v2.TypeScopedGrants{}),
+	}.Build()
+
+	// The Celigo account itself: one resource, the target of sign-in usage events (the celigo_signins feed).
+	accountResourceType = v2.ResourceType_builder{
+		Id:          accountTypeID,
+		DisplayName: "Celigo account",
+		Description: "The Celigo integrator.io account (environment) the connector reads, as an app: sign-ins are usage of it.",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
 	}.Build()
 
 	// A permission has no trait: it is a flag on a user's record, neither an app nor a role.

@@ -55,6 +55,8 @@ type Account struct {
 	Shares       []map[string]any
 	Integrations []Integration
 	MCPServers   []MCPServer
+	// Audit is the audit log; every write the fake performs adds to it (audit.go).
+	Audit []AuditEntry
 }
 
 // timeFormat is how Celigo writes timestamps: RFC 3339, milliseconds, UTC "Z".

@@ -57,6 +57,13 @@ type Server struct {
 	beforeWrite  func(method, path string)
 	count        int
 	log          []*Request
+
+	// The audit log (audit.go).
+	audit            []AuditEntry
+	auditSeq         uint64
+	clock            func() time.Time
+	auditNamesPerson bool
+	auditToExclusive bool
 }
 
 // NewServer starts the fake on a loopback port; Close stops it.
@@ -84,10 +91,16 @@ func NewHandler(token string, acct Account) *Server {
 		integrations: append([]Integration(nil), acct.Integrations...),
 		integByID:    make(map[string]bool, len(acct.Integrations)),
 		mcpServers:   append([]MCPServer(nil), acct.MCPServers...),
+		audit:        copyAudit(acct.Audit),
 		pageSize:     DefaultPageSize,
 	}
 	for _, in := range acct.Integrations {
 		s.integByID[in.ID] = true
+	}
+	for i := range s.audit {
+		if s.audit[i].ID == "" {
+			s.audit[i].ID = s.auditID()
+		}
 	}
 	for _, rec := range acct.Shares {
 		id := recordID(rec)
@@ -147,6 +160,7 @@ func (s *Server) Account() Account {
 		Shares:         s.sharesLocked(),
 		Integrations:   append([]Integration(nil), s.integrations...),
 		MCPServers:     append([]MCPServer(nil), s.mcpServers...),
+		Audit:          copyAudit(s.audit),
 	}
 }
 
@@ -324,6 +338,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	case is(http.MethodGet, "mcpservers"):
 		s.list(w, r, q, mcpServersList)
+		return
+	case is(http.MethodGet, "audit"):
+		s.listAudit(w, r, q)
 		return
 	case is(http.MethodGet, "tokenInfo"):
 		h = func() { s.tokenInfo(w) }
