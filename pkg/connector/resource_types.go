@@ -13,6 +13,7 @@ const (
 	integrationTypeID = "integration"
 	mcpServerTypeID   = "mcp_server"
 	permissionTypeID  = "permission"
+	apiTokenTypeID    = "api_token"
 
 	roleEntitlement       = "assigned"
 	permissionEntitlement = "allowed"
@@ -49,6 +50,15 @@ var (
 		Description: "A Model Context Protocol server Celigo hosts, through which AI clients (Claude, Cursor, ChatGPT, Copilot) call Celigo on a user's behalf; users may read or write through it.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
 		Annotations: annotations.New(&v2.TypeScopedGrants{}),
+	}.Build()
+
+	// Synced only with --sync-secrets. A token holds no entitlements: what it may reach is in its profile.
+	apiTokenResourceType = v2.ResourceType_builder{
+		Id:          apiTokenTypeID,
+		DisplayName: "API token",
+		Description: "A Celigo API token: a key to the account with Full access or a Custom scope, which may expire, be revoked or belong to an integration app. Its value is never synced.",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_SECRET},
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
 	}.Build()
 
 	// A permission has no trait: it is a flag on a user's record, neither an app nor a role.
