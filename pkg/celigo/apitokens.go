@@ -44,10 +44,10 @@ type APIToken struct {
 	FullAccess    bool      `json:"fullAccess"`
 	Revoked       bool      `json:"revoked"`
 	ConnectionIDs IDList    `json:"_connectionIds"`
-	ExportIDs     []string  `json:"_exportIds"`
-	ImportIDs     []string  `json:"_importIds"`
-	APIIDs        []string  `json:"_apiIds"`
-	MCPServerIDs  []string  `json:"_mcpServerIds"`
+	ExportIDs     IDList    `json:"_exportIds"`
+	ImportIDs     IDList    `json:"_importIds"`
+	APIIDs        IDList    `json:"_apiIds"`
+	MCPServerIDs  IDList    `json:"_mcpServerIds"`
 	IntegrationID string    `json:"_integrationId"` // set for a token of an integration app
 	ConnectorID   string    `json:"_connectorId"`
 	CreatedAt     Timestamp `json:"createdAt"`
