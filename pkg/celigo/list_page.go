@@ -272,9 +272,13 @@ func effectivePort(u *url.URL) string {
 
 // pageRequest validates a page token (a next URL we handed out earlier, or "" for the first page).
 // A token is checked again because it round-trips through the SDK's state, which is stored on disk.
-func (c *Client) pageRequest(path, pageToken string) (request, error) {
+// query (filters) goes on the first page only: a next link carries whatever the server needs.
+func (c *Client) pageRequest(path string, query url.Values, pageToken string) (request, error) {
 	req := request{method: http.MethodGet, url: c.endpoint(path), path: path, idempotent: true}
 	if pageToken == "" {
+		if len(query) > 0 {
+			req.url += "?" + query.Encode()
+		}
 		return req, nil
 	}
 	u, err := url.Parse(pageToken)
@@ -290,7 +294,12 @@ func (c *Client) pageRequest(path, pageToken string) (request, error) {
 // list goes through it: an answer that is not a list (null included) is refused, and so is an item without
 // an _id. Celigo answers an empty list with 204 and no body.
 func listPage[T any, PT identified[T]](ctx context.Context, c *Client, path, pageToken string) ([]*T, string, error) {
-	req, err := c.pageRequest(path, pageToken)
+	return listPageQuery[T, PT](ctx, c, path, nil, pageToken)
+}
+
+// listPageQuery is listPage with filters on the first page (see pageRequest).
+func listPageQuery[T any, PT identified[T]](ctx context.Context, c *Client, path string, query url.Values, pageToken string) ([]*T, string, error) {
+	req, err := c.pageRequest(path, query, pageToken)
 	if err != nil {
 		return nil, "", err
 	}

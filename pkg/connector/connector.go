@@ -44,7 +44,8 @@ type Connector struct {
 
 	ownerHiddenOnce sync.Once
 
-	syncSecrets bool // --sync-secrets: API tokens are synced and can be revoked and deleted
+	syncSecrets bool       // --sync-secrets: API tokens are synced and can be revoked and deleted
+	events      eventState // the event feeds' clock and what they logged (event_feeds.go)
 }
 
 // Option changes how a connector is built.
@@ -206,4 +207,5 @@ var (
 	_ connectorbuilder.ResourceDeleterV2Limited      = (*apiTokenBuilder)(nil)
 	_ connectorbuilder.ResourceActionProvider        = (*apiTokenBuilder)(nil)
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*apiTokenBuilder)(nil)
+	_ connectorbuilder.EventFeedsLimited             = (*Connector)(nil)
 )

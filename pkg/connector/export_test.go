@@ -1,5 +1,7 @@
 package connector
 
+import "time"
+
 // SetMaxListPages lowers the page cap of every list for a test; the returned func restores it.
 func SetMaxListPages(n int) (restore func()) {
 	old := maxListPages
@@ -19,3 +21,13 @@ func SetMaxListRecords(n int) (restore func()) {
 	maxListRecords = n
 	return func() { maxListRecords = old }
 }
+
+// SetEventClock gives the event feeds of c a clock the test controls.
+func SetEventClock(c *Connector, now func() time.Time) {
+	c.events.mu.Lock()
+	defer c.events.mu.Unlock()
+	c.events.now = now
+}
+
+// AuditLag is how long before now the feeds read the audit log.
+const AuditLag = auditLag

@@ -149,15 +149,8 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 		if i >= len(users) {
 			return inheritedGrants(integrations[i-len(users)])
 		}
-		u := users[i]
-		var gs []*v2.Grant
-		for _, intID := range sortedKeys(u.direct) {
-			// An entry can outlive its integration (checkNamed logged it); a grant on a missing resource would be noise.
-			if walkedInts.has(intID) {
-				gs = append(gs, directGrant(intID, u.direct[intID], u.recordID))
-			}
-		}
-		return gs
+		// An entry can outlive its integration (checkNamed logged it).
+		return integrationGrantsOf(users[i], walkedInts.has)
 	})
 }
 

@@ -321,19 +321,7 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 			}
 			return nil
 		}
-		u := users[i]
-		var gs []*v2.Grant
-		for _, id := range sortedKeys(u.extra.mcp) {
-			// Only servers Celigo lists and governs: an entry can outlive its server, and an external
-			// provider, not the entry, decides who uses an external server.
-			if !governed(servers, id) {
-				continue
-			}
-			for _, scope := range u.extra.mcp[id] {
-				gs = append(gs, mcpGrant(id, mcpSlugOf(scope), u.recordID))
-			}
-		}
-		return gs
+		return mcpGrantsOf(users[i], func(id string) bool { return governed(servers, id) })
 	})
 }
 

@@ -108,15 +108,7 @@ func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, o
 	if err != nil {
 		return nil, nil, err
 	}
-	return g.serve(nil, len(users), func(i int) []*v2.Grant {
-		var gs []*v2.Grant
-		for _, p := range users[i].extra.permissions {
-			if only == "" || p == only {
-				gs = append(gs, permissionGrant(p, users[i].recordID))
-			}
-		}
-		return gs
-	})
+	return g.serve(nil, len(users), func(i int) []*v2.Grant { return permissionGrantsOf(users[i], only) })
 }
 
 func permissionGrant(permission, recordID string) *v2.Grant {

@@ -14,6 +14,7 @@ const (
 	mcpServerTypeID   = "mcp_server"
 	permissionTypeID  = "permission"
 	apiTokenTypeID    = "api_token"
+	accountTypeID     = "account" // the Celigo account itself, as an app (target of sign-in usage events)
 
 	roleEntitlement       = "assigned"
 	permissionEntitlement = "allowed"

@@ -130,17 +130,7 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 			head = append(head, roleGrant(celigo.LevelOwner, userID(ownerID)))
 		}
 	}
-	return g.serve(head, len(users), func(i int) []*v2.Grant {
-		u := users[i]
-		var gs []*v2.Grant
-		if u.extra.allMCP && (only == "" || only == allMCPRoleID) {
-			gs = append(gs, roleGrant(allMCPRoleID, userID(u.recordID)))
-		}
-		if celigo.IsAccountRole(u.role) && (only == "" || u.role == only) {
-			gs = append(gs, roleGrant(u.role, userID(u.recordID)))
-		}
-		return gs
-	})
+	return g.serve(head, len(users), func(i int) []*v2.Grant { return roleGrantsOf(users[i], only) })
 }
 
 func roleGrant(role string, principal *v2.ResourceId) *v2.Grant {

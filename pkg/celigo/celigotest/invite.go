@@ -71,6 +71,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, body []byte) {
 	id := rec["_id"].(string)
 	s.order = append(s.order, id)
 	s.shares[id] = rec
+	s.logShareWrite(id, nil, rec)
 	writeJSON(w, http.StatusCreated, rec)
 }
 
@@ -129,8 +130,10 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, id string) {
 			writeError(w, http.StatusBadRequest, "invalid_request", "The invitation was already accepted", "")
 			return
 		}
+		before := copyRecord(rec)
 		rec["accepted"] = false
 		rec["dismissed"] = false
+		s.logShareWrite(id, before, rec) // only when it changed something
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

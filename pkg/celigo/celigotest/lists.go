@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // The lists (/v1/ashares, /v1/integrations, /v1/mcpservers, /v1/accesstokens): Link-header paging with opaque, signed cursors,
@@ -99,6 +100,11 @@ type listKind struct {
 	item func(s *Server, i int) any // the i-th item's JSON; the caller holds s.mu
 	// noneIs204: an account with none of these answers 204 even when SetEmptyListAs200 is on.
 	noneIs204 bool
+	// filters are the query parameters the list takes besides its cursor; next links carry them on.
+	filters []string
+	// view, when set, replaces size and item: the whole list as this request's filters select it, or
+	// why the filters are refused. The caller holds s.mu.
+	view func(s *Server, q url.Values) ([]any, string)
 }
 
 var (
@@ -118,7 +124,12 @@ var (
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, list listKind) {
 	offset, lap := 0, 0
+	filters := url.Values{}
 	for k, v := range q {
+		if slices.Contains(list.filters, k) && len(v) == 1 {
+			filters[k] = v
+			continue
+		}
 		if k != "after" || len(v) != 1 {
 			msg := fmt.Sprintf("unsupported query parameter %q", k)
 			if k == "include" {
@@ -136,7 +147,18 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, list
 
 	s.mu.Lock()
 	var page []any
-	total := list.size(s)
+	size, item := list.size, list.item
+	if list.view != nil {
+		all, refused := list.view(s, filters)
+		if refused != "" {
+			s.mu.Unlock()
+			writeError(w, http.StatusBadRequest, "invalid_query_params", refused, "")
+			return
+		}
+		size = func(*Server) int { return len(all) }
+		item = func(_ *Server, i int) any { return all[i] }
+	}
+	total := size(s)
 	if list.noneIs204 && total == 0 {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
@@ -144,7 +166,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, list
 	}
 	end := min(offset+s.pageSize, total)
 	for i := offset; i < end; i++ {
-		page = append(page, list.item(s, i))
+		page = append(page, item(s, i))
 	}
 	if page == nil {
 		page = []any{}
@@ -156,7 +178,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, list
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		next := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: "after=" + s.cursor(list.tag, nextOffset, nextLap)}
+		next := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: filters.Encode()}
+		if next.RawQuery != "" {
+			next.RawQuery += "&"
+		}
+		next.RawQuery += "after=" + s.cursor(list.tag, nextOffset, nextLap)
 		w.Header().Set("Link", s.linkHeader(next.String()))
 	}
 	if len(page) == 0 && !s.emptyAs200 {

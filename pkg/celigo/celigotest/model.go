@@ -60,6 +60,8 @@ type Account struct {
 	// CallerTokenID, when set, is the calling token's own id, which tokenInfo then names (_accessTokenId):
 	// Celigo does not document whether it does.
 	CallerTokenID string
+	// Audit is the audit log; every write the fake performs adds to it (audit.go).
+	Audit []AuditEntry
 }
 
 // timeFormat is how Celigo writes timestamps: RFC 3339, milliseconds, UTC "Z".

@@ -62,6 +62,13 @@ type Server struct {
 	beforeWrite   func(method, path string)
 	count         int
 	log           []*Request
+
+	// The audit log (audit.go).
+	audit            []AuditEntry
+	auditSeq         int
+	clock            func() time.Time
+	auditNamesPerson bool
+	auditToExclusive bool
 }
 
 // NewServer starts the fake on a loopback port; Close stops it.
@@ -91,6 +98,7 @@ func NewHandler(token string, acct Account) *Server {
 		mcpServers:   append([]MCPServer(nil), acct.MCPServers...),
 		tokens:       make(map[string]map[string]any, len(acct.APITokens)),
 		callerToken:  acct.CallerTokenID,
+		audit:        copyAudit(acct.Audit),
 		pageSize:     DefaultPageSize,
 	}
 	for _, rec := range acct.APITokens {
@@ -103,6 +111,11 @@ func NewHandler(token string, acct Account) *Server {
 	}
 	for _, in := range acct.Integrations {
 		s.integByID[in.ID] = true
+	}
+	for i := range s.audit {
+		if s.audit[i].ID == "" {
+			s.audit[i].ID = s.auditID()
+		}
 	}
 	for _, rec := range acct.Shares {
 		id := recordID(rec)
@@ -164,6 +177,7 @@ func (s *Server) Account() Account {
 		MCPServers:     append([]MCPServer(nil), s.mcpServers...),
 		APITokens:      s.tokensLocked(),
 		CallerTokenID:  s.callerToken,
+		Audit:          copyAudit(s.audit),
 	}
 }
 
@@ -354,6 +368,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		h = func() { s.putAPIToken(w, r, p[1], body) }
 	case is(http.MethodDelete, "accesstokens", "{id}"):
 		h = func() { s.deleteAPIToken(w, r, p[1]) }
+	case is(http.MethodGet, "audit"):
+		s.listAudit(w, r, q)
+		return
 	case is(http.MethodGet, "tokenInfo"):
 		h = func() { s.tokenInfo(w) }
 	case is(http.MethodGet, "profile"):

@@ -224,11 +224,13 @@ func (s *Server) replaceShare(w http.ResponseWriter, id string, old map[string]a
 	}
 	rec["lastModified"] = now()
 	s.shares[id] = rec
+	s.logShareWrite(id, old, rec)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, id string) {
-	s.writeShare(w, r, id, func(map[string]any) {
+	s.writeShare(w, r, id, func(old map[string]any) {
+		s.logShareWrite(id, old, nil)
 		delete(s.shares, id)
 		for i, x := range s.order {
 			if x == id {
@@ -243,9 +245,11 @@ func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, id string) 
 func (s *Server) toggleDisable(w http.ResponseWriter, r *http.Request, id string) {
 	s.writeShare(w, r, id, func(rec map[string]any) {
 		// A toggle, not a set: callers must read first.
+		before := copyRecord(rec)
 		disabled, _ := rec["disabled"].(bool)
 		rec["disabled"] = !disabled
 		rec["lastModified"] = now()
+		s.logShareWrite(id, before, rec)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -1,0 +1,114 @@
+package connector
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
+	"github.com/conductorone/baton-sdk/pkg/pagination"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// The event feeds: Celigo's audit log (GET /v1/audit) streamed to ConductorOne between syncs.
+//   - celigo_changes: a resource change per create, update or delete of a resource this connector syncs,
+//     and the grants and revokes the change made (event_changes.go, event_grants.go);
+//   - celigo_signins: sign-ins as usage of the Celigo account by the user (event_signins.go).
+//
+// Both read the log the same way (event_window.go) and keep the same kind of cursor (event_cursor.go).
+const (
+	changesFeedID = "celigo_changes"
+	signinsFeedID = "celigo_signins"
+
+	// defaultEventsPerCall is how many audit records a call reports when the SDK names no page size.
+	defaultEventsPerCall = 100
+	maxEventsPerCall     = 1000
+)
+
+// eventState is what the feeds keep between calls: the clock (tests set it) and the kinds already logged
+// as skipped, so each is logged once.
+type eventState struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	skipped map[string]bool
+}
+
+func (e *eventState) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.now != nil {
+		return e.now()
+	}
+	return time.Now()
+}
+
+// skipOnce logs, once per process, that records of a kind are not reported.
+func (e *eventState) skipOnce(ctx context.Context, what, kind string) {
+	e.mu.Lock()
+	key := what + "\x00" + kind
+	first := !e.skipped[key]
+	if e.skipped == nil {
+		e.skipped = map[string]bool{}
+	}
+	e.skipped[key] = true
+	e.mu.Unlock()
+	if first {
+		logger(ctx).Info("baton-celigo: audit records of this kind are not reported by the event feeds",
+			zap.String("field", what), zap.String("kind", kind))
+	}
+}
+
+// EventFeeds lists the feeds (connectorbuilder.EventProviderV2).
+func (c *Connector) EventFeeds(_ context.Context) []connectorbuilder.EventFeed {
+	return []connectorbuilder.EventFeed{&changesFeed{conn: c}, &signinsFeed{conn: c}}
+}
+
+// feedCall is what one ListEvents call shares among its records: the users list is read at most once, and
+// only when a record needs it; so are the integrations and MCP servers.
+type feedCall struct {
+	conn    *Connector
+	users   *usersIndex
+	catalog *grantCatalog
+}
+
+// pageSize is how many records one call reports.
+func pageSize(tok *pagination.StreamToken) int {
+	if tok == nil || tok.Size <= 0 {
+		return defaultEventsPerCall
+	}
+	return min(tok.Size, maxEventsPerCall)
+}
+
+// readFeed is the part of ListEvents both feeds share: where to start, the window read, the records to
+// report this call, and the stream state after them.
+func (c *Connector) readFeed(ctx context.Context, feed string, q celigo.AuditQuery, earliest *timestamppb.Timestamp,
+	tok *pagination.StreamToken) ([]*celigo.AuditRecord, *pagination.StreamState, error) {
+	now := c.events.clock()
+	var pos feedPosition
+	if tok != nil && tok.Cursor != "" {
+		var err error
+		if pos, err = parseFeedPosition(feed, tok.Cursor); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		var start time.Time
+		if earliest != nil && earliest.IsValid() && earliest.AsTime().Unix() > 0 {
+			start = earliest.AsTime()
+		}
+		pos = startPosition(feed, start, now)
+	}
+	win, err := c.readAuditWindow(ctx, q, pos, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	records, next, more := win.take(pos, pageSize(tok), now.Add(-auditLag).Truncate(time.Millisecond))
+	return records, &pagination.StreamState{Cursor: next.cursor(), HasMore: more}, nil
+}
+
+func eventMetadata(id string, types ...v2.EventType) *v2.EventFeedMetadata {
+	return v2.EventFeedMetadata_builder{Id: id, SupportedEventTypes: types}.Build()
+}

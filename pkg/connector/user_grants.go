@@ -1,0 +1,70 @@
+package connector
+
+import (
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// The grants one access record holds directly, per resource type: a full sync serves them from the users
+// walk, and the change feed diffs them between a record's state before and after a change. One function per
+// type, used by both, so the feed can never report a grant the sync would not hold.
+
+// roleGrantsOf is the record's role grants (role `only`, "" for all).
+func roleGrantsOf(u userAccess, only string) []*v2.Grant {
+	var gs []*v2.Grant
+	if u.extra.allMCP && (only == "" || only == allMCPRoleID) {
+		gs = append(gs, roleGrant(allMCPRoleID, userID(u.recordID)))
+	}
+	if celigo.IsAccountRole(u.role) && (only == "" || u.role == only) {
+		gs = append(gs, roleGrant(u.role, userID(u.recordID)))
+	}
+	return gs
+}
+
+// integrationGrantsOf is the record's direct integration grants, on integrations Celigo lists (exists).
+func integrationGrantsOf(u userAccess, exists func(id string) bool) []*v2.Grant {
+	var gs []*v2.Grant
+	for _, intID := range sortedKeys(u.direct) {
+		// An entry can outlive its integration; a grant on a missing resource would be noise.
+		if exists(intID) {
+			gs = append(gs, directGrant(intID, u.direct[intID], u.recordID))
+		}
+	}
+	return gs
+}
+
+// mcpGrantsOf is the record's direct MCP server grants, on servers Celigo lists and governs.
+func mcpGrantsOf(u userAccess, governs func(id string) bool) []*v2.Grant {
+	var gs []*v2.Grant
+	for _, id := range sortedKeys(u.extra.mcp) {
+		// An entry can outlive its server, and an external provider, not the entry, decides who uses an
+		// external server.
+		if !governs(id) {
+			continue
+		}
+		for _, scope := range u.extra.mcp[id] {
+			gs = append(gs, mcpGrant(id, mcpSlugOf(scope), u.recordID))
+		}
+	}
+	return gs
+}
+
+// permissionGrantsOf is the record's permission grants (permission `only`, "" for all).
+func permissionGrantsOf(u userAccess, only string) []*v2.Grant {
+	var gs []*v2.Grant
+	for _, p := range u.extra.permissions {
+		if only == "" || p == only {
+			gs = append(gs, permissionGrant(p, u.recordID))
+		}
+	}
+	return gs
+}
+
+// userGrantsOf is every grant the record holds directly.
+func userGrantsOf(u userAccess, integrationExists, mcpGoverned func(id string) bool) []*v2.Grant {
+	gs := roleGrantsOf(u, "")
+	gs = append(gs, integrationGrantsOf(u, integrationExists)...)
+	gs = append(gs, mcpGrantsOf(u, mcpGoverned)...)
+	return append(gs, permissionGrantsOf(u, "")...)
+}
