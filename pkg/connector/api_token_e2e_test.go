@@ -77,7 +77,19 @@ func TestSyncMatchesCeligoAPITokens(t *testing.T) {
 	acct := celigotest.Generate(7, 12, 3)
 	fake := celigotest.NewServer(token, acct)
 	defer fake.Close()
-	fake.SetPageSize(1) // a page per token
+	fake.SetPageSize(1) // a page per token, and per audit record
+	// Who created two of the tokens; the others are older than the log. A later create record of the same
+	// token (the log is not ordered) does not make its author the creator.
+	first, second := str(acct.APITokens[0], "_id"), str(acct.APITokens[3], "_id")
+	admin := celigotest.Person{ID: "6500000000000000000000d1", Email: "ada@example.com", Name: "Ada Admin"}
+	base := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	fake.AddAudit(
+		celigotest.TokenCreated(second, acct.Owner, base.Add(2*time.Hour)),
+		celigotest.TokenCreated(first, admin, base),
+		celigotest.TokenCreated(first, acct.Owner, base.Add(time.Hour)),
+		celigotest.AuditEntry{Time: base, Event: celigotest.AuditUpdate, Source: "ui", ResourceType: celigotest.AuditTypeAccessToken, ResourceID: str(acct.APITokens[1], "_id"), ByUser: admin},
+	)
+	creators := map[string]celigotest.Person{first: admin, second: acct.Owner}
 	d, _, err := syncSecrets(t, fake)
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +161,10 @@ func TestSyncMatchesCeligoAPITokens(t *testing.T) {
 		if p["scope"] != wantScope || p["full_access"] != full || !strings.HasPrefix(r.GetDescription(), detail) {
 			t.Errorf("token %s scope %v / %q", id, p["scope"], r.GetDescription())
 		}
+		who := creators[id]
+		if p["created_by_user_id"] != who.ID || p["created_by_email"] != who.Email || p["created_by_name"] != who.Name {
+			t.Errorf("token %s created by %v %v %v, want %+v", id, p["created_by_user_id"], p["created_by_email"], p["created_by_name"], who)
+		}
 		if integ := str(rec, "_integrationId"); integ != "" {
 			parent := r.GetParentResourceId()
 			if parent.GetResourceType() != "integration" || parent.GetResource() != integ || p["integration_id"] != integ {
@@ -172,6 +188,16 @@ func TestSyncMatchesCeligoAPITokens(t *testing.T) {
 	}
 	if n := fake.RevealingCalls(); n != 0 {
 		t.Errorf("%d calls to the endpoints that reveal a token", n)
+	}
+	// The creators come from one query of the audit log, paged (three create records, a page each).
+	var audits []string
+	for _, r := range fake.Requests() {
+		if r.Path == "/v1/audit" {
+			audits = append(audits, r.RawQuery)
+		}
+	}
+	if len(audits) != 3 || !strings.Contains(audits[0], "resourceType=accesstoken") || !strings.Contains(audits[0], "event=create") {
+		t.Errorf("audit requests: %v", audits)
 	}
 	// Everything else is synced as without --sync-secrets.
 	if n := countType(d, "user"); n != len(acct.Shares)+1 {
@@ -308,6 +334,66 @@ func TestAPITokenValueNeverLeaves(t *testing.T) {
 	if n := fake.RevealingCalls(); n != 0 {
 		t.Errorf("%d calls to the endpoints that reveal a token", n)
 	}
+}
+
+// TestUnreadableAuditLogLeavesCreatorsEmpty: a token that may not read the audit log (401, 403) syncs the
+// tokens without creators, saying so once; another failure of the log fails the listing.
+func TestUnreadableAuditLogLeavesCreatorsEmpty(t *testing.T) {
+	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			acct := celigotest.Generate(9, 6, 2)
+			fake := celigotest.NewServer(token, acct)
+			defer fake.Close()
+			fake.AddAudit(celigotest.TokenCreated(str(acct.APITokens[0], "_id"), acct.Owner, time.Now()))
+			fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+				if r.URL.Path == "/v1/audit" {
+					return &celigotest.Fault{Status: code}
+				}
+				return nil
+			})
+			d, _, err := syncSecrets(t, fake)
+			if err != nil {
+				t.Fatalf("an unreadable audit log failed the sync: %v", err)
+			}
+			if n := countType(d, "api_token"); n != len(acct.APITokens) {
+				t.Fatalf("%d tokens", n)
+			}
+			for k, r := range d.Resources {
+				if p := rs.GetProfile(r).AsMap(); strings.HasPrefix(k, "api_token/") && p["created_by_user_id"] != "" {
+					t.Errorf("%s has a creator: %v", k, p["created_by_user_id"])
+				}
+			}
+
+			ctx, logs := observed()
+			conn := secretsConnector(t, fake)
+			for _, s := range conn.ResourceSyncers(ctx) {
+				if s.ResourceType(ctx).GetId() != "api_token" {
+					continue
+				}
+				for i := range 2 {
+					if _, _, err := s.List(ctx, nil, rs.SyncOpAttrs{SyncID: fmt.Sprint("s", i)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if got := logs.FilterMessageSnippet("may not read Celigo's audit log").Len(); got != 1 {
+				t.Errorf("%d lines about the audit log, want 1", got)
+			}
+		})
+	}
+	t.Run("500 fails the listing", func(t *testing.T) {
+		fake := celigotest.NewServer(token, celigotest.Generate(9, 6, 2))
+		defer fake.Close()
+		fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+			if r.URL.Path == "/v1/audit" {
+				return &celigotest.Fault{Status: http.StatusInternalServerError}
+			}
+			return nil
+		})
+		if _, _, err := syncSecrets(t, fake); err == nil || !strings.Contains(err.Error(), "/v1/audit") {
+			t.Errorf("sync error %v, want one naming the audit log", err)
+		}
+	})
 }
 
 // TestRefusedTokenListIsHarmless: a token list Celigo refuses (401, 403, 404) ends the sync without tokens

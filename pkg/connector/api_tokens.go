@@ -24,6 +24,7 @@ type apiTokenBuilder struct {
 	conn *Connector
 
 	refusedOnce sync.Once // the refusal of the list is said once per process
+	creators    tokenCreators
 }
 
 func (b *apiTokenBuilder) ResourceType(_ context.Context) *v2.ResourceType {
@@ -65,8 +66,12 @@ func (b *apiTokenBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.Sy
 		}
 		page = apiPage[celigo.APIToken]{items: items, next: next}
 	}
+	creators, err := b.creators.of(ctx, b.conn.client, opts.SyncID)
+	if err != nil {
+		return nil, nil, err
+	}
 	part, err := servePart("API tokens", page, pos, apiTokenKey, func(t *celigo.APIToken) (*v2.Resource, error) {
-		r, err := apiTokenResource(t)
+		r, err := apiTokenResource(t, creators[t.ID])
 		return r, wrapErr(err, "describe API token "+t.ID)
 	})
 	if err != nil {
@@ -78,13 +83,13 @@ func (b *apiTokenBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.Sy
 
 func apiTokenKey(t *celigo.APIToken) string { return t.ID }
 
-// Get reads one token for a targeted sync.
+// Get reads one token for a targeted sync, without its creator (the audit log is read by full syncs only).
 func (b *apiTokenBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
 	t, err := b.conn.client.GetAPIToken(ctx, id.GetResource())
 	if err != nil {
 		return nil, nil, wrapErr(err, "get API token "+id.GetResource())
 	}
-	r, err := apiTokenResource(&t.APIToken)
+	r, err := apiTokenResource(&t.APIToken, celigo.AuditUser{})
 	return r, nil, wrapErr(err, "describe API token "+t.ID)
 }
 
@@ -96,8 +101,9 @@ func (b *apiTokenBuilder) Grants(_ context.Context, _ *v2.Resource, _ rs.SyncOpA
 	return nil, &rs.SyncOpResults{}, nil
 }
 
-// apiTokenResource describes a token: never its value (the type has no field for it).
-func apiTokenResource(t *celigo.APIToken) (*v2.Resource, error) {
+// apiTokenResource describes a token: never its value (the type has no field for it). creator is who
+// created it, zero when unknown.
+func apiTokenResource(t *celigo.APIToken, creator celigo.AuditUser) (*v2.Resource, error) {
 	name := t.Name
 	if name == "" {
 		name = t.ID
@@ -112,7 +118,7 @@ func apiTokenResource(t *celigo.APIToken) (*v2.Resource, error) {
 	opts := []rs.ResourceOption{
 		rs.WithExternalID(v2.ExternalId_builder{Id: t.ID}.Build()),
 		rs.WithDescription(tokenDetail(t)),
-		rs.WithResourceProfile(tokenProfile(t)),
+		rs.WithResourceProfile(tokenProfile(t, creator)),
 		tokenStatus(t),
 	}
 	if !t.CreatedAt.IsZero() {
@@ -162,7 +168,9 @@ func count(n int, noun string) string {
 }
 
 // tokenProfile holds what a review asks of a key, with stable keys. Lists of ids are what the token may reach.
-func tokenProfile(t *celigo.APIToken) map[string]any {
+// The creator is the person's Celigo user id, email and name: the secret trait's created_by_id names a
+// resource, and a person's user resource is keyed by its access record, which the audit log does not give.
+func tokenProfile(t *celigo.APIToken, creator celigo.AuditUser) map[string]any {
 	scope := "custom"
 	if t.FullAccess {
 		scope = "full_access"
@@ -172,20 +180,23 @@ func tokenProfile(t *celigo.APIToken) map[string]any {
 		expires = t.AutoPurgeAt.At.UTC().Format(time.RFC3339)
 	}
 	p := map[string]any{
-		"token_id":       t.ID,
-		"name":           t.Name,
-		"description":    t.Description,
-		"scope":          scope,
-		"full_access":    t.FullAccess,
-		"revoked":        t.Revoked,
-		"auto_purge_at":  expires,
-		"connection_ids": anyIDs(t.ConnectionIDs),
-		"export_ids":     anyIDs(t.ExportIDs),
-		"import_ids":     anyIDs(t.ImportIDs),
-		"api_ids":        anyIDs(t.APIIDs),
-		"mcp_server_ids": anyIDs(t.MCPServerIDs),
-		"integration_id": t.IntegrationID,
-		"connector_id":   t.ConnectorID,
+		"token_id":           t.ID,
+		"name":               t.Name,
+		"description":        t.Description,
+		"scope":              scope,
+		"full_access":        t.FullAccess,
+		"revoked":            t.Revoked,
+		"auto_purge_at":      expires,
+		"connection_ids":     anyIDs(t.ConnectionIDs),
+		"export_ids":         anyIDs(t.ExportIDs),
+		"import_ids":         anyIDs(t.ImportIDs),
+		"api_ids":            anyIDs(t.APIIDs),
+		"mcp_server_ids":     anyIDs(t.MCPServerIDs),
+		"integration_id":     t.IntegrationID,
+		"connector_id":       t.ConnectorID,
+		"created_by_user_id": creator.ID,
+		"created_by_email":   creator.Email,
+		"created_by_name":    creator.Name,
 	}
 	if !t.CreatedAt.IsZero() {
 		p["created_at"] = t.CreatedAt.UTC().Format(time.RFC3339)

@@ -2,7 +2,10 @@ package celigotest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -10,6 +13,14 @@ import (
 // API tokens (/v1/accesstokens): listed like every list, read, replaced (PUT) and deleted (only once
 // revoked). The endpoints that reveal or re-generate a token's value answer an error and are counted: a
 // client must never call them (RevealingCalls).
+
+// AuditTypeAccessToken is how the audit log names API tokens.
+const AuditTypeAccessToken = "accesstoken"
+
+// TokenCreated is the audit record of token id's creation by by at at, as Celigo's log would hold it.
+func TokenCreated(id string, by Person, at time.Time) AuditEntry {
+	return AuditEntry{Time: at, Event: AuditCreate, Source: "ui", ResourceType: AuditTypeAccessToken, ResourceID: id, ByUser: by}
+}
 
 // NewAPIToken returns a Full access token record that never expires, as Celigo's JSON decodes into
 // map[string]any. Tests change fields on the map for other shapes.
@@ -204,6 +215,7 @@ func (s *Server) putAPIToken(w http.ResponseWriter, r *http.Request, id string, 
 		}
 		rec["lastModified"] = now()
 		s.tokens[id] = rec
+		s.logTokenWrite(id, old, rec)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -253,6 +265,7 @@ func (s *Server) deleteAPIToken(w http.ResponseWriter, r *http.Request, id strin
 			return
 		}
 		delete(s.tokens, id)
+		s.logTokenWrite(id, rec, nil)
 		for i, x := range s.tokenOrder {
 			if x == id {
 				s.tokenOrder = append(s.tokenOrder[:i], s.tokenOrder[i+1:]...)
@@ -261,4 +274,35 @@ func (s *Server) deleteAPIToken(w http.ResponseWriter, r *http.Request, id strin
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// logTokenWrite records a write to token id through the API in the audit log: after is nil for a deletion;
+// an update that changed no writable field is not recorded. The caller holds s.mu.
+func (s *Server) logTokenWrite(id string, before, after map[string]any) {
+	e := AuditEntry{ID: s.auditID(), Time: s.clockNow(), Event: AuditUpdate, Source: "api",
+		ResourceType: AuditTypeAccessToken, ResourceID: id, ByUser: s.tokenPerson()}
+	if after == nil {
+		e.Event = AuditDelete
+		e.DeletedName, _ = before["name"].(string)
+		s.audit = append(s.audit, e)
+		return
+	}
+	keys := map[string]bool{}
+	for k := range maps.Keys(before) {
+		keys[k] = tokenWritable(k)
+	}
+	for k := range maps.Keys(after) {
+		keys[k] = tokenWritable(k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		ov, oldOK := before[k]
+		nv, newOK := after[k]
+		if !keys[k] || oldOK == newOK && reflect.DeepEqual(normalize(ov), normalize(nv)) {
+			continue
+		}
+		e.FieldChanges = append(e.FieldChanges, FieldChange{FieldPath: k, OldValue: normalize(ov), NewValue: normalize(nv), OldAbsent: !oldOK, NewAbsent: !newOK})
+	}
+	if len(e.FieldChanges) > 0 {
+		s.audit = append(s.audit, e)
+	}
 }

@@ -109,3 +109,35 @@ func TestTokenInfoNamesTheCallerTokenOnlyWhenSet(t *testing.T) {
 		t.Errorf("tokenInfo = %v", m)
 	}
 }
+
+// TestAPITokenWritesAreAudited: a PUT that changes a token and a DELETE are in the audit log, by the
+// token's user, like every write the fake performs.
+func TestAPITokenWritesAreAudited(t *testing.T) {
+	acct := small()
+	acct.APITokens = []map[string]any{NewAPIToken("65f0000000000000000000e1", "CI")}
+	s := newTestServer(t, acct)
+	path := "/v1/accesstokens/65f0000000000000000000e1"
+	same := NewAPIToken("x", "CI")
+	body := map[string]any{}
+	for k, v := range same {
+		if tokenWritable(k) {
+			body[k] = v
+		}
+	}
+	wantStatus(t, call(t, s, http.MethodPut, path, body), http.StatusNoContent) // changes nothing: not recorded
+	body["revoked"] = true
+	wantStatus(t, call(t, s, http.MethodPut, path, body), http.StatusNoContent)
+	wantStatus(t, call(t, s, http.MethodDelete, path, nil), http.StatusNoContent)
+	log := s.Audit()
+	if len(log) != 2 {
+		t.Fatalf("audit log %+v", log)
+	}
+	up, del := log[0], log[1]
+	if up.Event != AuditUpdate || up.ResourceType != AuditTypeAccessToken || up.ResourceID != "65f0000000000000000000e1" ||
+		len(up.FieldChanges) != 1 || up.FieldChanges[0].FieldPath != "revoked" || up.FieldChanges[0].NewValue != true || up.ByUser.ID != acct.Owner.ID {
+		t.Errorf("update record %+v", up)
+	}
+	if del.Event != AuditDelete || del.DeletedName != "CI" {
+		t.Errorf("delete record %+v", del)
+	}
+}
