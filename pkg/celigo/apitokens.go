@@ -16,7 +16,7 @@ import (
 // (/v1/accesstokens/{id}/display, /v1/accesstokens/{id}/generate) are never called, a value a record
 // carries (plain or masked) is dropped while decoding, and no error quotes an answer of these endpoints.
 
-const pathAPITokens = "/v1/accesstokens" //nolint:gosec // an endpoint path, not a credential
+const pathAPITokens = "/v1/accesstokens"
 
 // holdsSecrets says whether answers from path may carry a token value, so no error may quote them.
 func holdsSecrets(path string) bool {
@@ -59,15 +59,18 @@ type APIToken struct {
 func (t *APIToken) recordID() string { return t.ID }
 
 // IDList is a list of references: ids, or the referenced records themselves (Celigo populates some
-// references). An item of neither shape still counts, as "(unreadable reference)": a token's reach is
-// never under-reported.
+// references). An item of neither shape, or one reference not in a list, still counts (as "(unreadable
+// reference)" when no id can be read): a token's reach is never under-reported. null is none.
 type IDList []string
 
 func (l *IDList) UnmarshalJSON(b []byte) error {
-	var raw []json.RawMessage
-	if json.Unmarshal(b, &raw) != nil {
-		*l = nil // null, absent or not a list: no references
+	if string(bytes.TrimSpace(b)) == "null" {
+		*l = nil
 		return nil
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		raw = []json.RawMessage{b}
 	}
 	out := make(IDList, 0, len(raw))
 	for _, item := range raw {

@@ -39,6 +39,26 @@ func TestAPITokenFields(t *testing.T) {
 	assert.NotContains(t, fmt.Sprintf("%+v", tok), tokenValue, "the value is not kept")
 }
 
+func TestIDListShapes(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want IDList
+	}{
+		{`null`, nil},
+		{`[]`, IDList{}},
+		{`["a","b"]`, IDList{"a", "b"}},
+		{`[{"_id":"a"},"b"]`, IDList{"a", "b"}},
+		{`"a"`, IDList{"a"}},
+		{`{"_id":"a"}`, IDList{"a"}},
+		{`42`, IDList{"(unreadable reference)"}},
+		{`[null, true]`, IDList{"(unreadable reference)", "(unreadable reference)"}},
+	} {
+		var l IDList
+		require.NoError(t, json.Unmarshal([]byte(tc.raw), &l), tc.raw)
+		assert.Equal(t, tc.want, l, tc.raw)
+	}
+}
+
 func TestAPITokenExpiry(t *testing.T) {
 	for _, tc := range []struct {
 		raw, text string

@@ -24,7 +24,7 @@ import (
 
 const (
 	actionRevokeToken     = "revoke_api_token"
-	actionReactivateToken = "reactivate_api_token"
+	actionReactivateToken = "reactivate_api_token" //nolint:gosec // an action name, not a credential
 	argTokenID            = "token_id"
 )
 

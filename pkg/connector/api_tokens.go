@@ -31,10 +31,6 @@ func (b *apiTokenBuilder) ResourceType(_ context.Context) *v2.ResourceType {
 	return apiTokenResourceType
 }
 
-func apiTokenID(id string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: apiTokenTypeID, Resource: id}.Build()
-}
-
 // tokenListRefused: Celigo does not document the token list; an account or token that may not read it (401,
 // 403) or a deployment without it (404) is not a failed sync, only a sync without tokens.
 func tokenListRefused(err error) bool {
