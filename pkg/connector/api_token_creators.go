@@ -20,8 +20,6 @@ type tokenCreators struct {
 	syncID  string
 	byToken map[string]celigo.AuditUser
 	read    bool
-
-	refusedOnce sync.Once
 }
 
 // of returns who created each token, read from the audit log once per sync.
@@ -33,10 +31,9 @@ func (tc *tokenCreators) of(ctx context.Context, client *celigo.Client, syncID s
 	}
 	byToken, err := readTokenCreators(ctx, client)
 	if celigo.IsAccessRefused(err) {
-		tc.refusedOnce.Do(func() {
-			logger(ctx).Info("baton-celigo: the access token may not read Celigo's audit log; API tokens are synced without who created them",
-				zap.Error(err))
-		})
+		// Said once per sync: the result is kept for the sync like any other.
+		logger(ctx).Info("baton-celigo: the access token may not read Celigo's audit log; API tokens are synced without who created them",
+			zap.Error(err))
 		byToken, err = map[string]celigo.AuditUser{}, nil
 	}
 	if err != nil {

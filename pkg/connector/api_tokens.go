@@ -23,7 +23,8 @@ import (
 type apiTokenBuilder struct {
 	conn *Connector
 
-	refusedOnce sync.Once // the refusal of the list is said once per process
+	mu          sync.Mutex
+	refusedSync string // the sync whose refused list was already said
 	creators    tokenCreators
 }
 
@@ -51,10 +52,7 @@ func (b *apiTokenBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.Sy
 		first := pos.URL == ""
 		items, next, err := readListPage(ctx, "API tokens", b.conn.client.ListAPITokens, &pos)
 		if err != nil && first && tokenListRefused(err) {
-			b.refusedOnce.Do(func() {
-				logger(ctx).Warn("baton-celigo: Celigo refused the list of API tokens; the sync goes on without them (the token may lack Full access, or the account may not offer the list)",
-					zap.Error(err))
-			})
+			b.sayRefused(ctx, opts.SyncID, err)
 			return nil, waits.results(""), nil
 		}
 		if err != nil {
@@ -78,6 +76,18 @@ func (b *apiTokenBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.Sy
 }
 
 func apiTokenKey(t *celigo.APIToken) string { return t.ID }
+
+// sayRefused logs the refusal of the list once per sync.
+func (b *apiTokenBuilder) sayRefused(ctx context.Context, syncID string, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.refusedSync == syncID && syncID != "" {
+		return
+	}
+	b.refusedSync = syncID
+	logger(ctx).Warn("baton-celigo: Celigo refused the list of API tokens; the sync goes on without them (the token may lack Full access, or the account may not offer the list)",
+		zap.Error(err))
+}
 
 // Get reads one token for a targeted sync, without its creator (the audit log is read by full syncs only).
 func (b *apiTokenBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
