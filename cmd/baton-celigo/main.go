@@ -13,7 +13,8 @@ import (
 
 func main() {
 	launch.Run(context.Background(), "baton-celigo", connector.Version, config.Config, connector.New,
-		connectorrunner.WithDefaultCapabilitiesConnectorBuilderV2(connector.ForCapabilities()),
+		// The capabilities command describes every type, API tokens included, and declares secret syncing.
+		connectorrunner.WithDefaultCapabilitiesConnectorFactory(connector.CapabilitiesServer),
 		// The sync's session store (the c1z's locally, ConductorOne's when hosted) keeps what grants need
 		// from each list, so a resumed or hosted sync reads each list once.
 		connectorrunner.WithSessionStoreEnabled())

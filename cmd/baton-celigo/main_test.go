@@ -115,6 +115,7 @@ func TestSyncAndProvisionWithoutLeakingTheToken(t *testing.T) {
 
 	acct := fake.Account()
 	target := firstPlainUser(t, fake)
+	apiToken, _ := acct.APITokens[0]["_id"].(string) // a token in force, revoked then deleted below
 	integ := acct.Integrations[0].ID
 	declined := ""
 	for _, rec := range acct.Shares {
@@ -178,6 +179,16 @@ func TestSyncAndProvisionWithoutLeakingTheToken(t *testing.T) {
 			}
 			t.Error("no pending invitation with the monitor role")
 		}},
+		{"revoke API token", []string{"--sync-secrets", "--invoke-action", "revoke_api_token", "--invoke-action-resource-type", "api_token", "--invoke-action-args", `{"token_id":"` + apiToken + `"}`}, func(t *testing.T) {
+			if rec, _ := fake.APIToken(apiToken); rec["revoked"] != true {
+				t.Errorf("token %v", rec)
+			}
+		}},
+		{"delete API token", []string{"--sync-secrets", "--delete-resource", apiToken, "--delete-resource-type", "api_token"}, func(t *testing.T) {
+			if _, ok := fake.APIToken(apiToken); ok {
+				t.Error("still there")
+			}
+		}},
 		{"delete", []string{"--delete-resource", target, "--delete-resource-type", "user"}, func(t *testing.T) {
 			if _, ok := fake.Share(target); ok {
 				t.Error("still there")
@@ -196,6 +207,9 @@ func TestSyncAndProvisionWithoutLeakingTheToken(t *testing.T) {
 			}
 			s.check(t)
 		})
+	}
+	if n := fake.RevealingCalls(); n != 0 {
+		t.Errorf("%d calls to the endpoints that reveal an API token", n)
 	}
 }
 

@@ -101,7 +101,7 @@ func TestOutputIsInTheChosenFormat(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(sync.out, "Sync complete.") || strings.Count(sync.out, "Synced resources") != 5 {
+	if !strings.Contains(sync.out, "Sync complete.") || strings.Count(sync.out, "Synced resources") < 5 {
 		t.Errorf("the sync's summary lines are missing:\n%s", sync.out)
 	}
 	if n := strings.Count(grant.out, "baton-celigo: grant done"); n != 1 {

@@ -445,7 +445,7 @@ func decode(req request, resp *response, out any) error {
 		return garbled(req, "answer is null")
 	case trimmed[0] != '{':
 		// A list, a string or a number where one record was asked for: asked again, like a cut answer.
-		return garbled(req, "answer is not a JSON object: "+snippet(resp.body))
+		return garbled(req, "answer is not a JSON object: "+bodySnippet(req.path, resp.body))
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
 		return decodeError(req, err)
@@ -456,7 +456,7 @@ func decode(req request, resp *response, out any) error {
 // checkJSON refuses an answer that is not typed JSON or has no body at all.
 func checkJSON(req request, resp *response) error {
 	if !uhttp.IsJSONContentType(resp.header.Get("Content-Type")) {
-		return garbled(req, fmt.Sprintf("expected JSON, got %q (HTTP %d): %s", resp.header.Get("Content-Type"), resp.status, snippet(resp.body)))
+		return garbled(req, fmt.Sprintf("expected JSON, got %q (HTTP %d): %s", resp.header.Get("Content-Type"), resp.status, bodySnippet(req.path, resp.body)))
 	}
 	if len(bytes.TrimSpace(resp.body)) == 0 {
 		return garbled(req, fmt.Sprintf("empty answer (HTTP %d)", resp.status))

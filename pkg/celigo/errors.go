@@ -180,7 +180,7 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 		e.Code, e.Field, e.Message = cleanText(e.Code, 60), cleanText(e.Field, 100), cleanText(e.Message, maxErrorText)
 	} else {
 		// An HTML page from a load balancer or a proxy: name it, quote a little of it.
-		e.Message = fmt.Sprintf("unexpected %s body: %s", contentTypeName(resp), snippet(body))
+		e.Message = fmt.Sprintf("unexpected %s body: %s", contentTypeName(resp), bodySnippet(path, body))
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 		e.Message = redirectMessage(method, resp)

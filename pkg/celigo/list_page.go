@@ -344,7 +344,7 @@ func decodeList[T any, PT identified[T]](req request, resp *response) ([]*T, err
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		// Asked again like a garbled answer: a list endpoint answering with an object or a scalar is a proxy
 		// or a fault in between far more often than Celigo changing its API, and a GET is safe to repeat.
-		return nil, garbled(req, "answer is not a list: "+snippet(resp.body))
+		return nil, garbled(req, "answer is not a list: "+bodySnippet(req.path, resp.body))
 	}
 	items := []*T{}
 	for dec.More() {

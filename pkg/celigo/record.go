@@ -372,7 +372,13 @@ func cloneMCPEntries(entries []MCPServerAccess) []MCPServerAccess {
 // has a meaning of its own (exactField), which must match exactly. Integration entries may come back in
 // another order.
 func SameWritable(after, want, before *User) bool {
-	got, exp, old := plainValues(after.WritableBody()), plainValues(want.WritableBody()), plainValues(before.WritableBody())
+	return sameFields(after.WritableBody(), want.WritableBody(), before.WritableBody(), exactField)
+}
+
+// sameFields is SameWritable over any record's writable fields; exact names the fields whose absence has a
+// meaning of its own.
+func sameFields(after, want, before map[string]json.RawMessage, exact func(string) bool) bool {
+	got, exp, old := plainValues(after), plainValues(want), plainValues(before)
 	for k := range old {
 		if _, ok := exp[k]; !ok {
 			exp[k] = nil // erased by the write: must read back absent
@@ -382,7 +388,7 @@ func SameWritable(after, want, before *User) bool {
 		if reflect.DeepEqual(got[k], v) {
 			continue
 		}
-		if exactField(k) || !emptyJSON(got[k]) || !emptyJSON(v) {
+		if exact(k) || !emptyJSON(got[k]) || !emptyJSON(v) {
 			return false
 		}
 	}

@@ -8,6 +8,7 @@ type Celigo struct {
 	Region             string `mapstructure:"region"`
 	BaseUrl            string `mapstructure:"base-url"`
 	RetryBudgetSeconds int    `mapstructure:"retry-budget-seconds"`
+	SyncSecrets        bool   `mapstructure:"sync-secrets"`
 }
 
 func (c *Celigo) findFieldByTag(tagValue string) (any, bool) {

@@ -51,7 +51,16 @@ var (
 		field.WithExportTarget(field.ExportTargetCLIOnly),
 	)
 
-	ConfigurationFields = []field.SchemaField{AccessTokenField, RegionField, BaseURLField, RetryBudgetField}
+	// SyncSecretsField is off by default, as in ConductorOne's other connectors: API tokens are keys to the
+	// account, and some reviews want them out of the sync.
+	SyncSecretsField = field.BoolField(
+		"sync-secrets",
+		field.WithDisplayName("Sync API tokens"),
+		field.WithDescription("Also sync the account's Celigo API tokens (name, scope, dates, status, creator; never their values), and allow revoking, re-activating and deleting them."),
+		field.WithDefaultValue(false),
+	)
+
+	ConfigurationFields = []field.SchemaField{AccessTokenField, RegionField, BaseURLField, RetryBudgetField, SyncSecretsField}
 )
 
 //go:generate go run ./gen

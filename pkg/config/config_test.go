@@ -27,6 +27,7 @@ func TestConfigSchema(t *testing.T) {
 		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "0"}, IsValid: true, Message: "zero means the default"},
 		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "86400"}, IsValid: true, Message: "a day"},
 		{Configs: map[string]string{"celigo-access-token": "t", "retry-budget-seconds": "9223372037"}, IsValid: false, Message: "overflows a duration"},
+		{Configs: map[string]string{"celigo-access-token": "t", "sync-secrets": "true"}, IsValid: true, Message: "API tokens synced"},
 	})
 }
 
@@ -61,7 +62,10 @@ func TestFieldsMatchThePublicConnector(t *testing.T) {
 	if rb, ok := byName["retry-budget-seconds"]; !ok || rb.ExportTarget != field.ExportTargetCLIOnly || !rb.IsHidden() {
 		t.Errorf("retry-budget-seconds must be hidden and CLI-only: %+v", rb)
 	}
-	if len(byName) != 4 {
+	if ss, ok := byName["sync-secrets"]; !ok || ss.DefaultValue != false || ss.Required || ss.IsHidden() {
+		t.Errorf("sync-secrets must be a visible flag, off by default: %+v", ss)
+	}
+	if len(byName) != 5 {
 		t.Errorf("fields: %v", byName)
 	}
 }

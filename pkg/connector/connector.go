@@ -34,6 +34,7 @@ type Connector struct {
 	userPages pageCache[celigo.UserSummary] // the users page List is serving in parts
 	intPages  pageCache[celigo.Integration]
 	mcpPages  pageCache[celigo.MCPServer]
+	tokPages  pageCache[celigo.APIToken]
 	accounts  syncAccounts // the syncs whose account was checked
 	odd       oddValues
 	sawUsers  atomic.Bool // the last validation saw at least one access record
@@ -43,8 +44,15 @@ type Connector struct {
 
 	ownerHiddenOnce sync.Once
 
-	events eventState // the event feeds' clock and what they logged (event_feeds.go)
+	syncSecrets bool       // --sync-secrets: API tokens are synced and can be revoked and deleted
+	events      eventState // the event feeds' clock and what they logged (event_feeds.go)
 }
+
+// Option changes how a connector is built.
+type Option func(*Connector)
+
+// WithSecrets syncs API tokens (--sync-secrets), and lets them be revoked, re-activated and deleted.
+func WithSecrets(on bool) Option { return func(c *Connector) { c.syncSecrets = on } }
 
 // Version is reported in the user agent and by --version; builds set it with
 // -ldflags "-X github.com/conductorone/baton-celigo/pkg/connector.Version=...".
@@ -67,19 +75,24 @@ func New(ctx context.Context, cfg *config.Celigo, _ *cli.ConnectorOpts) (connect
 	if err != nil {
 		return nil, nil, celigo.WithCode(codes.InvalidArgument, fmt.Errorf("baton-celigo: %w", err))
 	}
-	return NewWithClient(client), nil, nil
+	return NewWithClient(client, WithSecrets(cfg.SyncSecrets)), nil, nil
 }
 
 // NewWithClient wires a connector around an existing client (tests and benchmarks use it).
-func NewWithClient(client *celigo.Client) *Connector {
-	return &Connector{client: client, walk: newWalk()}
+func NewWithClient(client *celigo.Client, opts ...Option) *Connector {
+	c := &Connector{client: client, walk: newWalk()}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
-// ForCapabilities is a connector with no client: enough to describe types and capabilities offline.
-func ForCapabilities() *Connector { return &Connector{walk: newWalk()} }
+// ForCapabilities is a connector with no client: enough to describe types and capabilities offline. It
+// describes everything the connector can do, API tokens included.
+func ForCapabilities() *Connector { return &Connector{walk: newWalk(), syncSecrets: true} }
 
 func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
-	return []connectorbuilder.ResourceSyncerV2{
+	syncers := []connectorbuilder.ResourceSyncerV2{
 		&userBuilder{conn: c},
 		&roleBuilder{conn: c},
 		&integrationBuilder{conn: c},
@@ -87,6 +100,10 @@ func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.Resour
 		&permissionBuilder{conn: c},
 		&accountBuilder{conn: c},
 	}
+	if c.syncSecrets {
+		syncers = append(syncers, &apiTokenBuilder{conn: c})
+	}
+	return syncers
 }
 
 func (c *Connector) Metadata(_ context.Context) (*v2.ConnectorMetadata, error) {
@@ -189,5 +206,9 @@ var (
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*permissionBuilder)(nil)
 	_ connectorbuilder.ResourceSyncerV2              = (*accountBuilder)(nil)
 	_ connectorbuilder.ResourceTargetedSyncerLimited = (*accountBuilder)(nil)
+	_ connectorbuilder.ResourceSyncerV2              = (*apiTokenBuilder)(nil)
+	_ connectorbuilder.ResourceDeleterV2Limited      = (*apiTokenBuilder)(nil)
+	_ connectorbuilder.ResourceActionProvider        = (*apiTokenBuilder)(nil)
+	_ connectorbuilder.ResourceTargetedSyncerLimited = (*apiTokenBuilder)(nil)
 	_ connectorbuilder.EventFeedsLimited             = (*Connector)(nil)
 )

@@ -21,8 +21,7 @@ var auditResourceTypes = []struct {
 	{celigo.AuditTypeIntegration, integrationTypeID, always},
 	{celigo.AuditTypeMCPServer, mcpServerTypeID, always}, // [U] Celigo's spelling is not documented
 	{"mcpServers", mcpServerTypeID, always},
-	// API tokens, once synced (only with --sync-secrets):
-	// {celigo.AuditTypeAccessToken, apiTokenTypeID, func(c *Connector) bool { return c.syncSecrets }},
+	{celigo.AuditTypeAccessToken, apiTokenTypeID, func(c *Connector) bool { return c.syncSecrets }}, // only with --sync-secrets
 }
 
 func always(*Connector) bool { return true }

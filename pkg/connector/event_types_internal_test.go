@@ -17,11 +17,15 @@ func TestAuditResourceTypes(t *testing.T) {
 	c := ForCapabilities()
 	for audit, want := range map[string]string{
 		"user": userTypeID, "User": userTypeID, "integration": integrationTypeID, "mcpserver": mcpServerTypeID,
-		"mcpServers": mcpServerTypeID, "flow": "", "connection": "", "accesstoken": "", "": "",
+		"mcpServers": mcpServerTypeID, "flow": "", "connection": "", "accesstoken": apiTokenTypeID, "": "",
 	} {
 		if got := c.resourceTypeOf(audit); got != want {
 			t.Errorf("resourceTypeOf(%q) = %q, want %q", audit, got, want)
 		}
+	}
+	// API tokens are reported only where they are synced: with --sync-secrets.
+	if got := (&Connector{}).resourceTypeOf("accesstoken"); got != "" {
+		t.Errorf("without --sync-secrets, resourceTypeOf(accesstoken) = %q, want none", got)
 	}
 }
 

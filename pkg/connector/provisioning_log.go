@@ -227,3 +227,48 @@ func logSetDisabled(ctx context.Context, recordID string, person celigo.SharedUs
 		fields:  []zap.Field{zap.String("access_record_id", recordID)},
 	}.log(ctx, err)
 }
+
+// tokenLabel names an API token by its name, when it was read: `API token "CI deploys" (<id>)`.
+func tokenLabel(id, name string) string {
+	switch {
+	case id == "":
+		return "no API token given"
+	case name != "":
+		return fmt.Sprintf("API token %q (%s)", name, id)
+	}
+	return "API token " + id
+}
+
+// logTokenRevoked reports the revoke_api_token and reactivate_api_token actions.
+func logTokenRevoked(ctx context.Context, revoked bool, id, name string, changed bool, err error) {
+	request, state := "re-activate API token", "active: calls made with it are accepted"
+	if revoked {
+		request, state = "revoke API token", "revoked: every call made with it is refused"
+	}
+	who := tokenLabel(id, name)
+	provisioningOutcome{
+		request: request,
+		subject: who,
+		done:    who + " is now " + state,
+		already: who + " is already " + state,
+		changed: changed,
+		fields:  []zap.Field{zap.String("api_token_id", id)},
+	}.log(ctx, err)
+}
+
+// logTokenDelete reports the deletion of an API token.
+func logTokenDelete(ctx context.Context, id string, out tokenDeletion, err error) {
+	who := tokenLabel(id, out.name)
+	done := who + " was deleted from Celigo"
+	if out.revokedFirst {
+		done = who + " was revoked, then deleted from Celigo"
+	}
+	provisioningOutcome{
+		request: "delete API token",
+		subject: who,
+		done:    done,
+		already: "no such API token in Celigo (already deleted, or never existed): " + who,
+		changed: !out.alreadyGone,
+		fields:  []zap.Field{zap.String("api_token_id", id)},
+	}.log(ctx, err)
+}

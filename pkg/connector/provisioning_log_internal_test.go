@@ -252,3 +252,56 @@ func TestReinviteLogsOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestAPITokenRequestsLogOneLine: revoke, re-activate and delete of an API token each end with one line,
+// "nothing to change" when it already was so.
+func TestAPITokenRequestsLogOneLine(t *testing.T) {
+	f := newLogFixture(t)
+	const inForce, own = "6600000000000000000000b1", "6600000000000000000000b2"
+	f.fake.SetAPIToken(celigotest.NewAPIToken(inForce, "CI deploys"))
+	f.fake.SetAPIToken(celigotest.NewAPIToken(own, "Baton"))
+	tokens := &apiTokenBuilder{conn: f.conn}
+	action := func(revoke bool, id string) func() error {
+		return func() error {
+			args := &structpb.Struct{Fields: map[string]*structpb.Value{argTokenID: structpb.NewStringValue(id)}}
+			_, _, err := tokens.setRevokedAction(revoke)(f.ctx, args)
+			return err
+		}
+	}
+	del := func(id string) func() error {
+		return func() error {
+			_, err := tokens.Delete(f.ctx, v2.ResourceId_builder{ResourceType: apiTokenTypeID, Resource: id}.Build(), nil)
+			return err
+		}
+	}
+	label := `API token "CI deploys" (` + inForce + `)`
+	for _, s := range []struct {
+		name    string
+		run     func() error
+		outcome string
+		want    []string
+	}{
+		{"revoke", action(true, inForce), outcomeChanged, []string{"revoke API token done: " + label + " is now revoked"}},
+		{"revoke again", action(true, inForce), outcomeAlready, []string{"revoke API token: nothing to change in Celigo: " + label + " is already revoked"}},
+		{"re-activate", action(false, inForce), outcomeChanged, []string{"re-activate API token done: " + label + " is now active"}},
+		{"re-activate again", action(false, inForce), outcomeAlready, []string{"nothing to change", "already active"}},
+		{"delete in force", del(inForce), outcomeChanged, []string{"delete API token done: " + label + " was revoked, then deleted"}},
+		{"delete again", del(inForce), outcomeAlready, []string{"delete API token: nothing to change in Celigo: no such API token", inForce}},
+		{"not an id", action(true, "x"), outcomeRefused, []string{"revoke API token refused", "not a Celigo API token id"}},
+		{"no id", action(false, ""), outcomeRefused, []string{"re-activate API token refused: no API token given"}},
+	} {
+		err := s.run()
+		if (err != nil) != (s.outcome == outcomeRefused) {
+			t.Fatalf("%s: error %v", s.name, err)
+		}
+		line := f.outcome(t)
+		if got := line.ContextMap()["outcome"]; got != s.outcome {
+			t.Errorf("%s: outcome %v, want %q (%s)", s.name, got, s.outcome, line.Message)
+		}
+		for _, w := range s.want {
+			if !strings.Contains(line.Message, w) {
+				t.Errorf("%s: line %q lacks %q", s.name, line.Message, w)
+			}
+		}
+	}
+}

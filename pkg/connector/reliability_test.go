@@ -383,3 +383,75 @@ func TestRandomDetectableFaults(t *testing.T) {
 		t.Errorf("%d of 8 seeded syncs completed exactly (%d failed loudly), want all 8", exact, failed)
 	}
 }
+
+// TestAPITokenListFaults: with --sync-secrets, transient faults on the token list (429, 503, a cut answer)
+// are waited out and the sync equals a clean one; a fault that persists fails the sync naming the list,
+// except the refusals (401, 403, 404), which end it without tokens.
+func TestAPITokenListFaults(t *testing.T) {
+	acct := celigotest.Generate(23, 8, 3)
+	clean := celigotest.NewServer(token, acct)
+	defer clean.Close()
+	clean.SetPageSize(2)
+	want, _, err := syncSecrets(t, clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	flaky := celigotest.NewServer(token, acct)
+	defer flaky.Close()
+	flaky.SetPageSize(2)
+	var mu sync.Mutex
+	seen := 0
+	flaky.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path != "/v1/accesstokens" {
+			return nil
+		}
+		seen++
+		switch seen {
+		case 1:
+			return &celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"}
+		case 2:
+			return &celigotest.Fault{Status: http.StatusServiceUnavailable}
+		case 4:
+			return &celigotest.Fault{Truncate: true}
+		}
+		return nil
+	})
+	got, _, err := syncSecrets(t, flaky)
+	if err != nil {
+		t.Fatalf("transient faults on the token list failed the sync: %v", err)
+	}
+	diff(t, "token list with transient faults", summary(got), summary(want))
+	if countType(got, "api_token") != len(acct.APITokens) {
+		t.Errorf("%d tokens", countType(got, "api_token"))
+	}
+
+	for name, fault := range map[string]celigotest.Fault{
+		"500":         {Status: 500},
+		"429":         {Status: 429, RetryAfter: "1"},
+		"bad JSON":    {Status: 200, Body: `[{"_id": "x",`},
+		"wrong types": {Status: 200, Body: `[{"_id": 12, "revoked": "no"}]`},
+		"HTML page":   {Status: 200, Body: "<html>Maintenance</html>", ContentType: "text/html"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := celigotest.NewServer(token, acct)
+			defer fake.Close()
+			fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+				if r.URL.Path == "/v1/accesstokens" {
+					f := fault
+					return &f
+				}
+				return nil
+			})
+			_, path, err := syncSecrets(t, fake)
+			if err == nil || !strings.Contains(err.Error(), "/v1/accesstokens") {
+				t.Fatalf("sync error %v, want one naming the token list", err)
+			}
+			if id, _ := synctest.FinishedSync(context.Background(), path); id != "" {
+				t.Errorf("a failed sync was recorded as finished (%s)", id)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ const (
 	integrationTypeID = "integration"
 	mcpServerTypeID   = "mcp_server"
 	permissionTypeID  = "permission"
+	apiTokenTypeID    = "api_token"
 	accountTypeID     = "account" // the Celigo account itself, as an app (target of sign-in usage events)
 
 	roleEntitlement       = "assigned"
@@ -58,6 +59,15 @@ var (
 		DisplayName: "Celigo account",
 		Description: "The Celigo integrator.io account (environment) the connector reads, as an app: sign-ins are usage of it.",
 		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_APP},
+		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
+	}.Build()
+
+	// Synced only with --sync-secrets. A token holds no entitlements: what it may reach is in its profile.
+	apiTokenResourceType = v2.ResourceType_builder{
+		Id:          apiTokenTypeID,
+		DisplayName: "API token",
+		Description: "A Celigo API token: a key to the account with Full access or a Custom scope, which may expire, be revoked or belong to an integration app. Its value is never synced.",
+		Traits:      []v2.ResourceType_Trait{v2.ResourceType_TRAIT_SECRET},
 		Annotations: annotations.New(&v2.SkipEntitlementsAndGrants{}),
 	}.Build()
 

@@ -23,8 +23,11 @@ type changeFunc func(u *celigo.User) (bool, error)
 // recordWrite is one kind of write to an access record, as writeRecord runs it.
 type recordWrite struct {
 	recordID string
-	doing    string // "update user <id>": names the write in errors
-	notHeld  string // what a read-back that shows something else means, for the error after the last round
+	what     string // what the record is, for the log ("" is an access record)
+	// refused explains a write Celigo refused (nil: writeError, for access records).
+	refused func(err error, doing string) error
+	doing   string // "update user <id>": names the write in errors
+	notHeld string // what a read-back that shows something else means, for the error after the last round
 	// prepare reads the record and readies the write; done means it is already so and nothing is sent.
 	// wrote says whether a write of ours may have landed in an earlier round.
 	prepare func(ctx context.Context, wrote bool) (done bool, err error)
@@ -48,6 +51,12 @@ func (c *Connector) writeRecord(ctx context.Context, w recordWrite) (bool, error
 	if err := c.refuseOwner(ctx, w.recordID); err != nil {
 		return false, err
 	}
+	return c.writeRounds(ctx, w)
+}
+
+// writeRounds runs the rounds of one write (read, write once, read again, check) for a record whose lock the
+// caller holds: writeRecord for access records, writeToken for API tokens.
+func (c *Connector) writeRounds(ctx context.Context, w recordWrite) (bool, error) {
 	retry := c.client.NewWriteRetry()
 	wrote := false // a write of ours was accepted, or its answer was lost
 	for mismatches := 0; ; {
@@ -58,6 +67,9 @@ func (c *Connector) writeRecord(ctx context.Context, w recordWrite) (bool, error
 		if err := w.send(ctx); err != nil {
 			wrote = wrote || celigo.MayHaveLanded(err)
 			if err := retry.Wait(ctx, err); err != nil {
+				if w.refused != nil {
+					return false, w.refused(err, w.doing)
+				}
 				return false, writeError(err, w.doing)
 			}
 			continue
@@ -71,8 +83,12 @@ func (c *Connector) writeRecord(ctx context.Context, w recordWrite) (bool, error
 			return false, status.Errorf(codes.Aborted,
 				"baton-celigo: %s: %s after %d attempts; nothing was reported as done", w.doing, w.notHeld, mismatches)
 		}
-		logger(ctx).Warn("baton-celigo: user record changed under the write; redoing it on the fresh record",
-			zap.String("access_record_id", w.recordID), zap.String("write", w.doing), zap.Int("attempt", mismatches))
+		what, idKey := "user record", "access_record_id"
+		if w.what != "" {
+			what, idKey = w.what, "record_id"
+		}
+		logger(ctx).Warn("baton-celigo: "+what+" changed under the write; redoing it on the fresh record",
+			zap.String(idKey, w.recordID), zap.String("write", w.doing), zap.Int("attempt", mismatches))
 	}
 }
 

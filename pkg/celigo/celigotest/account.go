@@ -6,9 +6,12 @@ import "net/http"
 
 func (s *Server) tokenInfo(w http.ResponseWriter) {
 	s.mu.Lock()
-	id := s.tokenUser()
+	answer := map[string]any{"_userId": s.tokenUser(), "scope": "*"}
+	if s.callerToken != "" {
+		answer["_accessTokenId"] = s.callerToken
+	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"_userId": id, "scope": "*"})
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func (s *Server) tokenUser() string {

@@ -101,7 +101,31 @@ func GenerateMix(seed int64, users, integrations, rolePercent int) Account {
 	for i := range users {
 		acct.Shares = append(acct.Shares, g.share(i, acct.Integrations))
 	}
+	acct.APITokens = apiTokens(acct.Integrations)
 	return acct
+}
+
+// apiTokens are the generated account's API tokens: Full access for ever, Custom with an expiry, a revoked
+// one, and one of an integration app (when there is an integration). Fixed, so the rest of the account does
+// not depend on them. One list answer carries a masked value, as Celigo's may.
+func apiTokens(integs []Integration) []map[string]any {
+	at := func(days int) time.Time { return genBase.Add(time.Duration(days) * 24 * time.Hour) }
+	full := NewAPIToken("65f0000000000000000000e1", "CI deploys")
+	full["description"] = "Used by the deployment pipeline"
+	full["token"] = "****************************3f9a"
+	custom := ExpiresAt(CustomScope(NewAPIToken("65f0000000000000000000e2", "Orders export"),
+		[]string{"65f0000000000000000000f1"}, []string{"65f0000000000000000000f2", "65f0000000000000000000f3"}, nil, nil,
+		[]string{mcpServers()[0].ID}), at(400))
+	revoked := NewAPIToken("65f0000000000000000000e3", "Old partner key")
+	revoked["revoked"] = true
+	out := []map[string]any{full, custom, revoked}
+	if len(integs) > 0 {
+		app := CustomScope(NewAPIToken("65f0000000000000000000e4", "Shopify app"), []string{"65f0000000000000000000f4"}, nil, nil, nil, nil)
+		app["_integrationId"] = integs[0].ID
+		app["_connectorId"] = "65f0000000000000000000f5"
+		out = append(out, app)
+	}
+	return out
 }
 
 func (g *generator) integration(i int) Integration {

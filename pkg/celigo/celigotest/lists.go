@@ -11,7 +11,7 @@ import (
 	"slices"
 )
 
-// The lists (/v1/ashares, /v1/integrations, /v1/mcpservers): Link-header paging with opaque, signed cursors,
+// The lists (/v1/ashares, /v1/integrations, /v1/mcpservers, /v1/accesstokens): Link-header paging with opaque, signed cursors,
 // 204 for an empty page, and the broken ways a test can make a list behave.
 
 // DefaultPageSize is the page size Celigo documents.
@@ -117,6 +117,9 @@ var (
 	mcpServersList = listKind{tag: 'm', noneIs204: true, // Celigo's answer when an account has no MCP server
 		size: func(s *Server) int { return len(s.mcpServers) },
 		item: func(s *Server, i int) any { return mcpServerJSON(s.mcpServers[i]) }}
+	tokensList = listKind{tag: 't', noneIs204: true,
+		size: func(s *Server) int { return len(s.tokenOrder) },
+		item: func(s *Server, i int) any { return s.tokens[s.tokenOrder[i]] }}
 )
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, list listKind) {

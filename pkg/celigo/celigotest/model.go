@@ -55,6 +55,11 @@ type Account struct {
 	Shares       []map[string]any
 	Integrations []Integration
 	MCPServers   []MCPServer
+	// APITokens are /v1/accesstokens records exactly as Celigo's JSON decodes into map[string]any.
+	APITokens []map[string]any
+	// CallerTokenID, when set, is the calling token's own id, which tokenInfo then names (_accessTokenId):
+	// Celigo does not document whether it does.
+	CallerTokenID string
 	// Audit is the audit log; every write the fake performs adds to it (audit.go).
 	Audit []AuditEntry
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // The core of the fake: its state, the request log, authentication and routing. The handlers of each
-// resource are in their own file (users.go, integrations.go, account.go, invite.go, mcp.go), paging in
+// resource are in their own file (users.go, integrations.go, account.go, invite.go, mcp.go, apitokens.go), paging in
 // lists.go, and what a test can break on purpose in faults.go.
 
 // maxBody bounds request bodies; Celigo's own limit is unknown but far above any ashare.
@@ -37,26 +37,31 @@ type Server struct {
 	ts        *httptest.Server
 	cursorKey []byte
 
-	mu           sync.Mutex
-	owner        Person
-	tokenUserID  string
-	profileDeny  bool
-	sandboxToken bool
-	order        []string // ashare ids in list order
-	shares       map[string]map[string]any
-	integrations []Integration
-	integByID    map[string]bool
-	mcpServers   []MCPServer
-	pageSize     int
-	unquotedRel  bool
-	linkFormat   func(next string) string
-	emptyAs200   bool
-	endless      Endless
-	latency      time.Duration
-	fault        func(*http.Request, int) *Fault
-	beforeWrite  func(method, path string)
-	count        int
-	log          []*Request
+	mu            sync.Mutex
+	owner         Person
+	tokenUserID   string
+	profileDeny   bool
+	sandboxToken  bool
+	order         []string // ashare ids in list order
+	shares        map[string]map[string]any
+	integrations  []Integration
+	integByID     map[string]bool
+	mcpServers    []MCPServer
+	tokenOrder    []string // API token ids in list order
+	tokens        map[string]map[string]any
+	callerToken   string // the calling token's id, which tokenInfo names when set
+	tokensRefused int
+	revealing     int // calls to the endpoints that reveal a token's value
+	pageSize      int
+	unquotedRel   bool
+	linkFormat    func(next string) string
+	emptyAs200    bool
+	endless       Endless
+	latency       time.Duration
+	fault         func(*http.Request, int) *Fault
+	beforeWrite   func(method, path string)
+	count         int
+	log           []*Request
 
 	// The audit log (audit.go).
 	audit            []AuditEntry
@@ -91,8 +96,18 @@ func NewHandler(token string, acct Account) *Server {
 		integrations: append([]Integration(nil), acct.Integrations...),
 		integByID:    make(map[string]bool, len(acct.Integrations)),
 		mcpServers:   append([]MCPServer(nil), acct.MCPServers...),
+		tokens:       make(map[string]map[string]any, len(acct.APITokens)),
+		callerToken:  acct.CallerTokenID,
 		audit:        copyAudit(acct.Audit),
 		pageSize:     DefaultPageSize,
+	}
+	for _, rec := range acct.APITokens {
+		id := recordID(rec)
+		if _, dup := s.tokens[id]; dup {
+			panic("celigotest: duplicate API token _id " + id)
+		}
+		s.tokenOrder = append(s.tokenOrder, id)
+		s.tokens[id] = copyRecord(rec)
 	}
 	for _, in := range acct.Integrations {
 		s.integByID[in.ID] = true
@@ -160,6 +175,8 @@ func (s *Server) Account() Account {
 		Shares:         s.sharesLocked(),
 		Integrations:   append([]Integration(nil), s.integrations...),
 		MCPServers:     append([]MCPServer(nil), s.mcpServers...),
+		APITokens:      s.tokensLocked(),
+		CallerTokenID:  s.callerToken,
 		Audit:          copyAudit(s.audit),
 	}
 }
@@ -339,6 +356,18 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	case is(http.MethodGet, "mcpservers"):
 		s.list(w, r, q, mcpServersList)
 		return
+	case is(http.MethodGet, "accesstokens"):
+		s.listAPITokens(w, r)
+		return
+	case is(http.MethodGet, "accesstokens", "{id}", "display"), is(http.MethodPost, "accesstokens", "{id}", "generate"):
+		s.refuseRevealing(w)
+		return
+	case is(http.MethodGet, "accesstokens", "{id}"):
+		h = func() { s.getAPIToken(w, p[1]) }
+	case is(http.MethodPut, "accesstokens", "{id}"):
+		h = func() { s.putAPIToken(w, r, p[1], body) }
+	case is(http.MethodDelete, "accesstokens", "{id}"):
+		h = func() { s.deleteAPIToken(w, r, p[1]) }
 	case is(http.MethodGet, "audit"):
 		s.listAudit(w, r, q)
 		return

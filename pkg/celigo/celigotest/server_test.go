@@ -68,7 +68,7 @@ func TestTokenInfoAndProfile(t *testing.T) {
 	wantError(t, call(t, s3, http.MethodGet, "/v1/profile", nil), http.StatusForbidden, "forbidden")
 }
 
-var linkRE = regexp.MustCompile(`^<(http://127\.0\.0\.1:\d+/v1/(ashares|integrations|mcpservers)\?after=[A-Za-z0-9_-]+)>; (rel="next"|rel=next)$`)
+var linkRE = regexp.MustCompile(`^<(http://127\.0\.0\.1:\d+/v1/(ashares|integrations|mcpservers|accesstokens)\?after=[A-Za-z0-9_-]+)>; (rel="next"|rel=next)$`)
 
 func TestRouting(t *testing.T) {
 	s := newTestServer(t, small())

@@ -1,0 +1,72 @@
+package connector
+
+import (
+	"context"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/conductorone/baton-celigo/pkg/celigo"
+)
+
+// Who created each API token: a token record names no creator, Celigo's audit log does (its create event).
+// The log is read with one bounded query per sync (resource type accesstoken, event create, every page),
+// never once per token. A token the log says nothing of (created before the log's retention) has no creator;
+// a token that may not read the log leaves every creator empty, said once in the log.
+
+// tokenCreators holds the creators read for one sync.
+type tokenCreators struct {
+	mu      sync.Mutex
+	syncID  string
+	byToken map[string]celigo.AuditUser
+	read    bool
+}
+
+// of returns who created each token, read from the audit log once per sync.
+func (tc *tokenCreators) of(ctx context.Context, client *celigo.Client, syncID string) (map[string]celigo.AuditUser, error) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.read && tc.syncID == syncID {
+		return tc.byToken, nil
+	}
+	byToken, err := readTokenCreators(ctx, client)
+	if celigo.IsAccessRefused(err) {
+		// Said once per sync: the result is kept for the sync like any other.
+		logger(ctx).Info("baton-celigo: the access token may not read Celigo's audit log; API tokens are synced without who created them",
+			zap.Error(err))
+		byToken, err = map[string]celigo.AuditUser{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	tc.syncID, tc.byToken, tc.read = syncID, byToken, true
+	return byToken, nil
+}
+
+// readTokenCreators reads every create event of a token; when a token has several (the log is not ordered),
+// the earliest is its creation.
+func readTokenCreators(ctx context.Context, client *celigo.Client) (map[string]celigo.AuditUser, error) {
+	q := celigo.AuditQuery{ResourceType: celigo.AuditTypeAccessToken, Event: celigo.AuditEventCreate}
+	first := map[string]*celigo.AuditRecord{}
+	err := eachPage(ctx, "audit log (API token creations)", func(ctx context.Context, token string) ([]*celigo.AuditRecord, string, error) {
+		return client.ListAudit(ctx, q, token)
+	}, func(page []*celigo.AuditRecord) bool {
+		for _, r := range page {
+			if r.ResourceType != celigo.AuditTypeAccessToken || r.Event != celigo.AuditEventCreate || r.ResourceID == "" {
+				continue // a record the filter should have left out
+			}
+			if seen, ok := first[r.ResourceID]; !ok || r.Time.Before(seen.Time.Time) {
+				first[r.ResourceID] = r
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]celigo.AuditUser, len(first))
+	for id, r := range first {
+		out[id] = r.ByUser
+	}
+	return out, nil
+}
