@@ -23,20 +23,18 @@ import (
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 	"github.com/conductorone/baton-celigo/pkg/config"
+	"github.com/conductorone/baton-celigo/pkg/connector/walk"
 )
 
 // Connector is the Baton connector for one Celigo environment.
 type Connector struct {
 	client *celigo.Client
-	walk   *walk
-	locks  recordLocks // one writer per access record at a time
+	lists  *walk.Memory // what grants need from each list of the sync (package walk)
+	served servedPages  // the Celigo page of each list that List is serving in parts
+	locks  recordLocks  // one writer per access record at a time
 
-	userPages pageCache[celigo.UserSummary] // the users page List is serving in parts
-	intPages  pageCache[celigo.Integration]
-	mcpPages  pageCache[celigo.MCPServer]
-	accounts  syncAccounts // the syncs whose account was checked
-	odd       oddValues
-	sawUsers  atomic.Bool // the last validation saw at least one access record
+	odd      oddValues
+	sawUsers atomic.Bool // the last validation saw at least one access record
 
 	tokenMu   sync.Mutex
 	tokenInfo *celigo.TokenInfo // the token's user never changes, so it is read once
@@ -70,11 +68,11 @@ func New(ctx context.Context, cfg *config.Celigo, _ *cli.ConnectorOpts) (connect
 
 // NewWithClient wires a connector around an existing client (tests and benchmarks use it).
 func NewWithClient(client *celigo.Client) *Connector {
-	return &Connector{client: client, walk: newWalk()}
+	return &Connector{client: client, lists: walk.NewMemory()}
 }
 
 // ForCapabilities is a connector with no client: enough to describe types and capabilities offline.
-func ForCapabilities() *Connector { return &Connector{walk: newWalk()} }
+func ForCapabilities() *Connector { return &Connector{lists: walk.NewMemory()} }
 
 func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
 	return []connectorbuilder.ResourceSyncerV2{
