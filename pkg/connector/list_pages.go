@@ -35,7 +35,7 @@ type celigoList[R any] struct {
 	describe func(*R) (*v2.Resource, error) // its errors say which record
 	// walked keeps what grants need of a page in the sync's walk: set only for a list whose grants need it
 	// whole (walked_lists.go). It also checks the page's next link; without it the page cap is checked here.
-	walked func(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition, items []*R, next string) error
+	walked func(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition, page walk.Page[*R]) error
 }
 
 // listPart is one List answer: the resources, the SDK page token that goes on after them, and whether the
@@ -59,19 +59,19 @@ func serveList[R any](ctx context.Context, c *Connector, opts rs.SyncOpAttrs, l 
 			return listPart{}, err
 		}
 		if l.walked != nil {
-			err = l.walked(ctx, opts, pos, page.items, page.next)
+			err = l.walked(ctx, opts, pos, page)
 		} else {
-			err = walk.NewTrail(l.name).Step(pos.Page, pos.URL, page.next)
+			err = walk.NewTrail(l.name).Step(pos.Page, pos.URL, page.Next)
 		}
 		if err != nil {
 			return listPart{}, err
 		}
 	}
-	start := resumeAt(page.items, pos, l.id)
-	out := make([]*v2.Resource, 0, min(len(page.items)-start, maxResourcesPerPage))
+	start := resumeAt(page.Items, pos, l.id)
+	out := make([]*v2.Resource, 0, min(len(page.Items)-start, maxResourcesPerPage))
 	size, end := 0, start
-	for ; end < len(page.items) && len(out) < maxResourcesPerPage; end++ {
-		r, err := l.describe(page.items[end])
+	for ; end < len(page.Items) && len(out) < maxResourcesPerPage; end++ {
+		r, err := l.describe(page.Items[end])
 		if err != nil {
 			return listPart{}, err
 		}
@@ -82,29 +82,23 @@ func serveList[R any](ctx context.Context, c *Connector, opts rs.SyncOpAttrs, l 
 		size += n
 		out = append(out, r)
 	}
-	more := end < len(page.items)
-	c.served.hold(l.name, opts.SyncID, pos.URL, page, more)
+	more := end < len(page.Items)
+	hold(c, l.name, opts.SyncID, page, more)
 	switch {
 	case more:
 		next := pos
-		next.After, next.Offset = l.id(page.items[end-1]), end
+		next.After, next.Offset = l.id(page.Items[end-1]), end
 		return listPart{resources: out, next: next.token()}, nil
-	case page.next == "":
+	case page.Next == "":
 		return listPart{resources: out, end: true}, nil
 	}
-	return listPart{resources: out, next: pos.followedBy(page.next).token()}, nil
-}
-
-// apiPage is one Celigo page as read: its records and its checked next link.
-type apiPage[R any] struct {
-	items []*R
-	next  string
+	return listPart{resources: out, next: pos.followedBy(page.Next).token()}, nil
 }
 
 // readListPage reads the Celigo page at pos. A stored position Celigo refuses (a cursor it no longer takes,
 // or, after a --base-url change, a next link of another host) starts the list again from its first page, once,
 // with a new sweep: what was served before is served again, which is harmless.
-func readListPage[R any](ctx context.Context, l celigoList[R], pos *listPosition) (apiPage[R], error) {
+func readListPage[R any](ctx context.Context, l celigoList[R], pos *listPosition) (walk.Page[*R], error) {
 	items, next, err := l.read(ctx, pos.URL)
 	if err != nil && pos.URL != "" && !pos.Restarted && refusedPosition(err) {
 		logger(ctx).Warn("baton-celigo: Celigo refused the stored position of a list; reading the list again from its first page",
@@ -112,7 +106,7 @@ func readListPage[R any](ctx context.Context, l celigoList[R], pos *listPosition
 		*pos = listPosition{Sweep: walk.NewSweepID(), Account: pos.Account, Restarted: true}
 		items, next, err = l.read(ctx, "")
 	}
-	return apiPage[R]{items: items, next: next}, wrapErr(err, "list "+l.name)
+	return walk.Page[*R]{Token: pos.URL, Next: next, Items: items}, wrapErr(err, "list "+l.name)
 }
 
 // refusedPosition: Celigo answered 400 to a stored next link, or the link is not one of this endpoint.
@@ -142,34 +136,33 @@ func resumeAt[R any](items []*R, pos listPosition, id func(*R) string) int {
 // however many answers it takes. One page per list is enough: the SDK asks for one list's pages in order.
 type servedPages struct {
 	mu    sync.Mutex
-	pages map[string]heldPage // list name → its page
+	pages map[string]heldPage // by list name
 }
 
 type heldPage struct {
-	syncID, url string
-	page        any // apiPage[R] of the list
+	syncID string
+	page   any // a walk.Page[*R]
 }
 
-func servedPageOf[R any](c *Connector, list, syncID, url string) (apiPage[R], bool) {
+func servedPageOf[R any](c *Connector, list, syncID, url string) (walk.Page[*R], bool) {
 	c.served.mu.Lock()
 	defer c.served.mu.Unlock()
-	h := c.served.pages[list]
-	p, ok := h.page.(apiPage[R])
-	return p, ok && h.syncID == syncID && h.url == url
+	held := c.served.pages[list]
+	p, ok := held.page.(walk.Page[*R])
+	return p, ok && held.syncID == syncID && p.Token == url
 }
 
 // hold keeps page while parts of it remain to be served (more), and lets it go after its last part.
-func (s *servedPages) hold(list, syncID, url string, page any, more bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pages == nil {
-		s.pages = map[string]heldPage{}
+func hold[R any](c *Connector, list, syncID string, page walk.Page[*R], more bool) {
+	c.served.mu.Lock()
+	defer c.served.mu.Unlock()
+	delete(c.served.pages, list)
+	if more {
+		if c.served.pages == nil {
+			c.served.pages = map[string]heldPage{}
+		}
+		c.served.pages[list] = heldPage{syncID, page}
 	}
-	if !more {
-		delete(s.pages, list)
-		return
-	}
-	s.pages[list] = heldPage{syncID: syncID, url: url, page: page}
 }
 
 // listPosition is the page token of a List call: which Celigo page to serve (its next link as Celigo sent it,

@@ -39,8 +39,8 @@ type walkedList[R, T any] struct {
 // listed is the list as List serves it: each page read is added to the sync's walk.
 func (w walkedList[R, T]) listed(id func(*R) string, describe func(*R) (*v2.Resource, error)) celigoList[R] {
 	return celigoList[R]{name: w.spec.Name, read: w.read, id: id, describe: describe,
-		walked: func(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition, items []*R, next string) error {
-			return walk.Add(ctx, w.c.lists, w.spec, syncOf(opts), pos.Sweep, pos.Page, walk.Page[T]{Token: pos.URL, Next: next, Items: w.need(items)})
+		walked: func(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition, page walk.Page[*R]) error {
+			return walk.Add(ctx, w.c.lists, w.spec, syncOf(opts), pos.Sweep, pos.Page, walk.Page[T]{Token: page.Token, Next: page.Next, Items: w.need(page.Items)})
 		}}
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/conductorone/baton-sdk/pkg/session"
 	"github.com/conductorone/baton-sdk/pkg/types/sessions"
@@ -16,7 +18,7 @@ import (
 // How a walk lies in the sync's session store (keys are scoped to the sync by the SDK):
 //
 //	walk/account                     the account the sync reads (CheckAccount)
-//	walk/<list>/complete             {"sweep", "pages"}: the sweep whose pages make the whole list
+//	walk/<list>/complete             "<sweep>/<pages>": the sweep whose pages make the whole list
 //	walk/<list>/<sweep>/<n>          page n of the sweep: its token, next link, record count and parts
 //	walk/<list>/<sweep>/<n>/<w>.<k>  part k of the records of write w of page n (JSON, cut in ≤ 1 MiB parts)
 //
@@ -27,11 +29,6 @@ const (
 	partBytes     = 1 << 20
 	maxBatchBytes = 3 << 20
 )
-
-type storedMarker struct {
-	Sweep string `json:"sweep"`
-	Pages int    `json:"pages"`
-}
 
 type storedPage struct {
 	Token string `json:"token"`
@@ -112,22 +109,21 @@ func (s Sync) getMany(ctx context.Context, keys []string, sizes []int) (map[stri
 	return out, nil
 }
 
-type sized struct {
-	key   string
-	value []byte
-}
-
 // setMany writes items in order, in batches under the store's limits.
-func (s Sync) setMany(ctx context.Context, items []sized) error {
+func (s Sync) setMany(ctx context.Context, items []session.SizedItem[[]byte]) error {
 	return s.do(func(ss sessions.SessionStore) error {
 		return session.UnrollSetMany[[]byte](ctx, ss, func(yield func(session.SizedItem[[]byte], error) bool) {
 			for _, it := range items {
-				if !yield(session.SizedItem[[]byte]{Key: it.key, Value: it.value, Size: len(it.key) + len(it.value)}, nil) {
+				if !yield(it, nil) {
 					return
 				}
 			}
 		})
 	})
+}
+
+func sized(key string, value []byte) session.SizedItem[[]byte] {
+	return session.SizedItem[[]byte]{Key: key, Value: value, Size: len(key) + len(value)}
 }
 
 // persist writes page n of sweep to the store: its parts first, then the page naming them, and, for the
@@ -145,17 +141,16 @@ func (m *memory[T]) persist(ctx context.Context, s Sync, sweep string, n int, pa
 	}
 	key := pageKey(m.spec.Name, sweep, n)
 	header := storedPage{Token: page.Token, Next: page.Next, Count: len(page.Items), Write: NewSweepID()}
-	var items []sized
+	var items []session.SizedItem[[]byte]
 	for k := 0; k*partBytes < len(payload); k++ {
 		part := payload[k*partBytes : min((k+1)*partBytes, len(payload))]
 		header.Parts = append(header.Parts, len(part))
-		items = append(items, sized{header.partKey(key, k), part})
+		items = append(items, sized(header.partKey(key, k), part))
 	}
 	headerJSON, _ := json.Marshal(header) // strings and ints only
-	items = append(items, sized{key, headerJSON})
+	items = append(items, sized(key, headerJSON))
 	if page.Next == "" {
-		marker, _ := json.Marshal(storedMarker{Sweep: sweep, Pages: n + 1})
-		items = append(items, sized{markerKey(m.spec.Name), marker})
+		items = append(items, sized(markerKey(m.spec.Name), fmt.Appendf(nil, "%s/%d", sweep, n+1)))
 	}
 	if err := s.setMany(ctx, items); err != nil {
 		m.note(ctx, s, fmt.Errorf("storing page %d: %w", n, err))
@@ -179,12 +174,13 @@ func (m *memory[T]) load(ctx context.Context, s Sync) (string, *List[T]) {
 		}
 		return "", nil
 	}
-	var mk storedMarker
-	if err := json.Unmarshal(raw, &mk); err != nil || !ValidSweepID(mk.Sweep) || mk.Pages < 1 || mk.Pages > MaxPages {
+	sweep, count, _ := strings.Cut(string(raw), "/")
+	pageCount, err := strconv.Atoi(count)
+	if err != nil || !ValidSweepID(sweep) || pageCount < 1 || pageCount > MaxPages {
 		m.incomplete(ctx, fmt.Sprintf("its marker %q is not one this connector writes", raw))
 		return "", nil
 	}
-	pages, why, err := m.loadPages(ctx, s, mk)
+	pages, why, err := m.loadPages(ctx, s, sweep, pageCount)
 	if err != nil {
 		m.note(ctx, s, err)
 		return "", nil
@@ -197,20 +193,20 @@ func (m *memory[T]) load(ctx context.Context, s Sync) (string, *List[T]) {
 		m.incomplete(ctx, why)
 		return "", nil
 	}
-	return mk.Sweep, l
+	return sweep, l
 }
 
-// loadPages reads the pages mk names and their parts. why says what is missing, if anything.
-func (m *memory[T]) loadPages(ctx context.Context, s Sync, mk storedMarker) ([]Page[T], string, error) {
-	keys := make([]string, mk.Pages)
+// loadPages reads pages 0 to count-1 of sweep and their parts. why says what is missing, if anything.
+func (m *memory[T]) loadPages(ctx context.Context, s Sync, sweep string, count int) ([]Page[T], string, error) {
+	keys := make([]string, count)
 	for n := range keys {
-		keys[n] = pageKey(m.spec.Name, mk.Sweep, n)
+		keys[n] = pageKey(m.spec.Name, sweep, n)
 	}
 	raw, err := s.getMany(ctx, keys, nil)
 	if err != nil {
 		return nil, "", err
 	}
-	headers := make([]storedPage, mk.Pages)
+	headers := make([]storedPage, count)
 	var partKeys []string
 	var partSizes []int
 	for n, key := range keys {
@@ -230,7 +226,7 @@ func (m *memory[T]) loadPages(ctx context.Context, s Sync, mk storedMarker) ([]P
 	if err != nil {
 		return nil, "", err
 	}
-	pages := make([]Page[T], mk.Pages)
+	pages := make([]Page[T], count)
 	for n, h := range headers {
 		var payload []byte
 		for k, size := range h.Parts {

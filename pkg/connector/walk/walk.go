@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"sync"
 
+	"github.com/conductorone/baton-sdk/pkg/session"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -317,7 +318,7 @@ func (w *Memory) CheckAccount(ctx context.Context, s Sync, account string) (othe
 	case found && string(stored) != account:
 		return string(stored)
 	case !found:
-		_ = s.setMany(ctx, []sized{{accountKey, []byte(account)}})
+		_ = s.setMany(ctx, []session.SizedItem[[]byte]{sized(accountKey, []byte(account))})
 	}
 	w.mu.Lock()
 	w.checked = [2]string{s.ID, account}
