@@ -27,7 +27,9 @@ func TestOnePageListWithoutTheWalk(t *testing.T) {
 	}
 	c := NewWithClient(client)
 	list := celigoList[celigo.Integration]{name: "integrations", read: client.ListIntegrations, id: integrationKey,
-		describe: func(it *celigo.Integration) (*v2.Resource, error) { return rs.NewAppResource(it.Name, integrationResourceType, it.ID, nil) }}
+		describe: func(it *celigo.Integration) (*v2.Resource, error) {
+			return rs.NewAppResource(it.Name, integrationResourceType, it.ID, nil)
+		}}
 	serveAll := func() (map[string]int, error) {
 		seen := map[string]int{}
 		for tok := ""; ; {
