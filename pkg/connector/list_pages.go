@@ -35,7 +35,7 @@ type celigoList[R any] struct {
 	describe func(*R) (*v2.Resource, error) // its errors say which record
 	// walked keeps what grants need of a page in the sync's walk: set only for a list whose grants need it
 	// whole (walked_lists.go). It also checks the page's next link; without it the page cap is checked here.
-	walked func(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition, page walk.Page[*R]) error
+	walked func(ctx context.Context, pos listPosition, page walk.Page[*R]) error
 }
 
 // listPart is one List answer: the resources, the SDK page token that goes on after them, and whether the
@@ -59,7 +59,7 @@ func serveList[R any](ctx context.Context, c *Connector, opts rs.SyncOpAttrs, l 
 			return listPart{}, err
 		}
 		if l.walked != nil {
-			err = l.walked(ctx, opts, pos, page)
+			err = l.walked(ctx, pos, page)
 		} else {
 			err = walk.NewTrail(l.name).Step(pos.Page, pos.URL, page.Next)
 		}

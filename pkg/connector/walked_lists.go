@@ -27,7 +27,8 @@ func itself(id string) string { return id }
 
 func syncOf(opts rs.SyncOpAttrs) walk.Sync { return walk.Sync{ID: opts.SyncID, Store: opts.Session} }
 
-// walkedList is a Celigo list the walk keeps: how it is read (one page), and what grants need of a page.
+// walkedList is a Celigo list the walk keeps, for one call of a sync: how a page is read, and what grants
+// need of a page.
 type walkedList[R, T any] struct {
 	c    *Connector
 	opts rs.SyncOpAttrs
@@ -39,8 +40,8 @@ type walkedList[R, T any] struct {
 // listed is the list as List serves it: each page read is added to the sync's walk.
 func (w walkedList[R, T]) listed(id func(*R) string, describe func(*R) (*v2.Resource, error)) celigoList[R] {
 	return celigoList[R]{name: w.spec.Name, read: w.read, id: id, describe: describe,
-		walked: func(ctx context.Context, opts rs.SyncOpAttrs, pos listPosition, page walk.Page[*R]) error {
-			return walk.Add(ctx, w.c.lists, w.spec, syncOf(opts), pos.Sweep, pos.Page, walk.Page[T]{Token: page.Token, Next: page.Next, Items: w.need(page.Items)})
+		walked: func(ctx context.Context, pos listPosition, page walk.Page[*R]) error {
+			return walk.Add(ctx, w.c.lists, w.spec, syncOf(w.opts), pos.Sweep, pos.Page, walk.Page[T]{Token: page.Token, Next: page.Next, Items: w.need(page.Items)})
 		}}
 }
 
