@@ -107,17 +107,19 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 	return nil, nil
 }
 
-// credentialError turns 401/403 into messages that say what to fix.
+// credentialError turns 401/403 into messages that say what to fix. They are status errors on purpose, the
+// cause quoted (%v) rather than wrapped: an action's failure reaches the command line as text only, and the
+// "rpc error: code = ..." in that text is what sets the exit status (TestREADMEExitStatusTable).
 func (c *Connector) credentialError(err error) error {
 	switch {
 	case celigo.IsStatus(err, http.StatusUnauthorized):
-		return celigo.WithCode(codes.Unauthenticated, fmt.Errorf(
-			"baton-celigo: Celigo rejected the access token at %s; check the token and that the region (us/eu) is the one the token was created in (%w)",
-			c.client.Host(), err))
+		return status.Errorf(codes.Unauthenticated,
+			"baton-celigo: Celigo rejected the access token at %s; check the token and that the region (us/eu) is the one the token was created in (%v)",
+			c.client.Host(), err)
 	case celigo.IsStatus(err, http.StatusForbidden):
-		return celigo.WithCode(codes.PermissionDenied, fmt.Errorf(
-			"baton-celigo: the access token may not read users at %s: use a Full access API token created by the account owner or an administrator (%w)",
-			c.client.Host(), err))
+		return status.Errorf(codes.PermissionDenied,
+			"baton-celigo: the access token may not read users at %s: use a Full access API token created by the account owner or an administrator (%v)",
+			c.client.Host(), err)
 	}
 	return wrapErr(err, "validate credentials at "+c.client.Host())
 }
