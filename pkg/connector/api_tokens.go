@@ -43,35 +43,28 @@ func tokenListRefused(err error) bool {
 // any other failure, or a refusal after the first page (the list would be partial), fails the sync.
 func (b *apiTokenBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.listStart(ctx, opts)
+	var creators map[string]celigo.AuditUser // read once there is a token to describe
+	read := false
+	part, err := serveList(ctx, b.conn, opts, celigoList[celigo.APIToken]{name: "API tokens",
+		read: b.conn.client.ListAPITokens, id: apiTokenKey,
+		describe: func(t *celigo.APIToken) (*v2.Resource, error) {
+			if !read {
+				var err error
+				if creators, err = b.creators.of(ctx, b.conn.client, opts.SyncID); err != nil {
+					return nil, err
+				}
+				read = true
+			}
+			r, err := apiTokenResource(t, creators[t.ID])
+			return r, wrapErr(err, "describe API token "+t.ID)
+		}})
+	if err != nil && opts.PageToken.Token == "" && tokenListRefused(err) {
+		b.sayRefused(ctx, opts.SyncID, err)
+		return nil, waits.results(""), nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	page, ok := b.conn.tokPages.get(opts.SyncID, pos.URL)
-	if !ok {
-		first := pos.URL == ""
-		items, next, err := readListPage(ctx, "API tokens", b.conn.client.ListAPITokens, &pos)
-		if err != nil && first && tokenListRefused(err) {
-			b.sayRefused(ctx, opts.SyncID, err)
-			return nil, waits.results(""), nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		page = apiPage[celigo.APIToken]{items: items, next: next}
-	}
-	creators, err := b.creators.of(ctx, b.conn.client, opts.SyncID)
-	if err != nil {
-		return nil, nil, err
-	}
-	part, err := servePart("API tokens", page, pos, apiTokenKey, func(t *celigo.APIToken) (*v2.Resource, error) {
-		r, err := apiTokenResource(t, creators[t.ID])
-		return r, wrapErr(err, "describe API token "+t.ID)
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	b.conn.tokPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
 	return part.resources, waits.results(part.next), nil
 }
 

@@ -23,21 +23,18 @@ import (
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 	"github.com/conductorone/baton-celigo/pkg/config"
+	"github.com/conductorone/baton-celigo/pkg/connector/walk"
 )
 
 // Connector is the Baton connector for one Celigo environment.
 type Connector struct {
 	client *celigo.Client
-	walk   *walk
-	locks  recordLocks // one writer per access record at a time
+	lists  *walk.Memory // what grants need from each list of the sync (package walk)
+	served servedPages  // the Celigo page of each list that List is serving in parts
+	locks  recordLocks  // one writer per access record at a time
 
-	userPages pageCache[celigo.UserSummary] // the users page List is serving in parts
-	intPages  pageCache[celigo.Integration]
-	mcpPages  pageCache[celigo.MCPServer]
-	tokPages  pageCache[celigo.APIToken]
-	accounts  syncAccounts // the syncs whose account was checked
-	odd       oddValues
-	sawUsers  atomic.Bool // the last validation saw at least one access record
+	odd      oddValues
+	sawUsers atomic.Bool // the last validation saw at least one access record
 
 	tokenMu   sync.Mutex
 	tokenInfo *celigo.TokenInfo // the token's user never changes, so it is read once
@@ -80,7 +77,7 @@ func New(ctx context.Context, cfg *config.Celigo, _ *cli.ConnectorOpts) (connect
 
 // NewWithClient wires a connector around an existing client (tests and benchmarks use it).
 func NewWithClient(client *celigo.Client, opts ...Option) *Connector {
-	c := &Connector{client: client, walk: newWalk()}
+	c := &Connector{client: client, lists: walk.NewMemory()}
 	for _, o := range opts {
 		o(c)
 	}
@@ -89,7 +86,7 @@ func NewWithClient(client *celigo.Client, opts ...Option) *Connector {
 
 // ForCapabilities is a connector with no client: enough to describe types and capabilities offline. It
 // describes everything the connector can do, API tokens included.
-func ForCapabilities() *Connector { return &Connector{walk: newWalk(), syncSecrets: true} }
+func ForCapabilities() *Connector { return &Connector{lists: walk.NewMemory(), syncSecrets: true} }
 
 func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
 	syncers := []connectorbuilder.ResourceSyncerV2{
@@ -129,7 +126,9 @@ func (c *Connector) Validate(ctx context.Context) (annotations.Annotations, erro
 	return nil, nil
 }
 
-// credentialError turns 401/403 into messages that say what to fix.
+// credentialError turns 401/403 into messages that say what to fix. They are status errors on purpose, the
+// cause quoted (%v) rather than wrapped: an action's failure reaches the command line as text only, and the
+// "rpc error: code = ..." in that text is what sets the exit status (TestREADMEExitStatusTable).
 func (c *Connector) credentialError(err error) error {
 	switch {
 	case celigo.IsStatus(err, http.StatusUnauthorized):

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/connector/walk"
 )
 
 // How the feeds read Celigo's audit log so that no record is reported twice or skipped:
@@ -84,13 +85,14 @@ func (c *Connector) readAuditRange(ctx context.Context, q celigo.AuditQuery, pos
 	seen := map[string]bool{}
 	var out []*celigo.AuditRecord
 	read := 0
+	trail := walk.NewTrail("audit log") // ends next links that loop back or go on past the page cap
 	for token, pages := "", 0; ; pages++ {
-		if pages >= maxListPages {
-			return nil, false, status.Errorf(codes.Internal, "baton-celigo: read the audit log: more than %d pages; stopping", maxListPages)
-		}
 		page, next, err := c.client.ListAudit(ctx, q, token)
 		if err != nil {
 			return nil, false, auditError(err)
+		}
+		if err := trail.Step(pages, token, next); err != nil {
+			return nil, false, err
 		}
 		read += len(page)
 		if read > maxWindowRecords {

@@ -1,12 +1,16 @@
 package connector
 
-import "time"
+import (
+	"time"
+
+	"github.com/conductorone/baton-celigo/pkg/connector/walk"
+)
 
 // SetMaxListPages lowers the page cap of every list for a test; the returned func restores it.
 func SetMaxListPages(n int) (restore func()) {
-	old := maxListPages
-	maxListPages = n
-	return func() { maxListPages = old }
+	old := walk.MaxPages
+	walk.MaxPages = n
+	return func() { walk.MaxPages = old }
 }
 
 // ResourceBytesPerPage is the size one List answer stays under.
@@ -17,9 +21,9 @@ var UserProfileKeys = userProfileKeys
 
 // SetMaxListRecords lowers the record cap of every list for a test; the returned func restores it.
 func SetMaxListRecords(n int) (restore func()) {
-	old := maxListRecords
-	maxListRecords = n
-	return func() { maxListRecords = old }
+	old := walk.MaxRecords
+	walk.MaxRecords = n
+	return func() { walk.MaxRecords = old }
 }
 
 // SetEventClock gives the event feeds of c a clock the test controls.

@@ -60,29 +60,13 @@ func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Re
 // from Celigo once) and keeps their ids for the grants.
 func (b *integrationBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.listStart(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	page, ok := b.conn.intPages.get(opts.SyncID, pos.URL)
-	if !ok {
-		items, next, err := readListPage(ctx, integrationsList.name, b.conn.client.ListIntegrations, &pos)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := recordPage(ctx, b.conn, integrationsList, opts, pos, integrationIDs(items), next); err != nil {
-			return nil, nil, err
-		}
-		page = apiPage[celigo.Integration]{items: items, next: next}
-	}
-	part, err := servePart("integrations", page, pos, integrationKey, func(it *celigo.Integration) (*v2.Resource, error) {
+	part, err := serveList(ctx, b.conn, opts, b.conn.integrations(opts).listed(integrationKey, func(it *celigo.Integration) (*v2.Resource, error) {
 		r, err := b.integrationResource(it)
 		return r, wrapErr(err, "describe integration "+it.ID)
-	})
+	}))
 	if err != nil {
 		return nil, nil, err
 	}
-	b.conn.intPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
 	return part.resources, waits.results(part.next), nil
 }
 
@@ -134,23 +118,23 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 	if err != nil {
 		return nil, nil, err
 	}
-	walkedInts, err := b.conn.walkedIntegrations(g.ctx, opts)
+	walkedInts, err := b.conn.integrations(opts).complete(g.ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	if g.first() {
-		if err := checkNamed(g.ctx, integrationsList.name, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
+		if err := checkNamed(g.ctx, integrationsList.Name, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
 			return nil, nil, err
 		}
 	}
-	integrations := walkedInts.items
+	integrations := walkedInts.Items
 	// One list of sources: users, then integrations.
 	return g.serve(nil, len(users)+len(integrations), func(i int) []*v2.Grant {
 		if i >= len(users) {
 			return inheritedGrants(integrations[i-len(users)])
 		}
 		// An entry can outlive its integration (checkNamed logged it).
-		return integrationGrantsOf(users[i], walkedInts.has)
+		return integrationGrantsOf(users[i], walkedInts.Has)
 	})
 }
 

@@ -11,11 +11,11 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
-	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/connector/walk"
 )
 
 // MCP servers: who can drive Celigo from an AI agent. Ids and slugs are stored by ConductorOne.
@@ -68,29 +68,10 @@ func mcpEntries(page []*celigo.MCPServer) []mcpServerEntry {
 	return out
 }
 
-func readMCPServers(ctx context.Context, c *Connector, s syncScope, token string) ([]mcpServerEntry, string, error) {
-	page, next, err := c.client.ListMCPServers(ctx, token)
-	if err != nil && token == "" && mcpListRefused(err) {
-		if err := c.noMCPAccess(ctx, s, wrapErr(err, "list MCP servers")); err != nil {
-			return nil, "", err
-		}
-		return nil, "", nil // List warned when it met the refusal
-	}
-	if err != nil {
-		return nil, "", wrapErr(err, "list MCP servers")
-	}
-	return mcpEntries(page), next, nil
-}
-
-// walkedMCPServers returns the complete MCP servers list of the sync.
-func (c *Connector) walkedMCPServers(ctx context.Context, opts rs.SyncOpAttrs) (*walkedList[mcpServerEntry], error) {
-	return walked(ctx, c, mcpServersList, scopeOf(opts))
-}
-
 // governed reports whether Celigo lists server id and decides who uses it (no external provider does).
-func governed(servers *walkedList[mcpServerEntry], id string) bool {
-	i, ok := servers.index[id]
-	return ok && !servers.items[i].External
+func governed(servers *walk.List[mcpServerEntry], id string) bool {
+	s, ok := servers.Find(id)
+	return ok && !s.External
 }
 
 // findMCPServer reads the MCP servers list until it meets id (Celigo documents no call for one server);
@@ -181,37 +162,13 @@ func usesExternalIdP(res *v2.Resource) bool {
 // in the sync's walk.
 func (b *mcpServerBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.listStart(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	page, ok := b.conn.mcpPages.get(opts.SyncID, pos.URL)
-	if !ok {
-		items, next, err := readListPage(ctx, mcpServersList.name, b.conn.client.ListMCPServers, &pos)
-		if err != nil && pos.URL == "" && mcpListRefused(err) {
-			if err := b.conn.noMCPAccess(ctx, scopeOf(opts), err); err != nil {
-				return nil, nil, err
-			}
-			logger(ctx).Warn("baton-celigo: Celigo refused the MCP server list and no user has MCP server access; syncing without MCP servers",
-				zap.Error(err))
-			items, next, err = nil, "", nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := recordPage(ctx, b.conn, mcpServersList, opts, pos, mcpEntries(items), next); err != nil {
-			return nil, nil, err
-		}
-		page = apiPage[celigo.MCPServer]{items: items, next: next}
-	}
-	part, err := servePart(mcpServersList.name, page, pos, mcpServerKey, func(s *celigo.MCPServer) (*v2.Resource, error) {
+	part, err := serveList(ctx, b.conn, opts, b.conn.mcpServers(opts).listed(mcpServerKey, func(s *celigo.MCPServer) (*v2.Resource, error) {
 		r, err := mcpServerResource(s)
 		return r, wrapErr(err, "describe MCP server "+s.ID)
-	})
+	}))
 	if err != nil {
 		return nil, nil, err
 	}
-	b.conn.mcpPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
 	return part.resources, waits.results(part.next), nil
 }
 
@@ -226,14 +183,14 @@ func mcpListRefused(err error) bool {
 // noMCPAccess accepts a refused MCP server list only when no user record carries MCP server access: then the
 // account uses none. Otherwise servers and grants would go missing, and the refusal (which names the endpoint
 // and status) fails the sync.
-func (c *Connector) noMCPAccess(ctx context.Context, s syncScope, refusal error) error {
-	users, err := walked(ctx, c, usersList, s)
+func (c *Connector) noMCPAccess(ctx context.Context, opts rs.SyncOpAttrs, refusal error) error {
+	users, err := c.walkedUsers(ctx, opts)
 	if err != nil {
 		return err
 	}
-	for _, u := range users.items {
+	for _, u := range users {
 		if u.extra.allMCP || len(u.extra.mcp) > 0 {
-			return fmt.Errorf("baton-celigo: Celigo refused the MCP server list while access record %s carries MCP server access, so its servers cannot be left out; "+
+			return fmt.Errorf("refused while access record %s carries MCP server access, so its servers cannot be left out; "+
 				"check that the token has Full access: %w", u.recordID, refusal)
 		}
 	}
@@ -278,7 +235,7 @@ func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs
 	if err != nil {
 		return nil, nil, err
 	}
-	servers, err := b.conn.walkedMCPServers(g.ctx, opts)
+	servers, err := b.conn.mcpServers(opts).complete(g.ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -305,18 +262,18 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	servers, err := b.conn.walkedMCPServers(g.ctx, opts)
+	servers, err := b.conn.mcpServers(opts).complete(g.ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	if g.first() {
-		if err := checkNamed(g.ctx, mcpServersList.name, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
+		if err := checkNamed(g.ctx, mcpServersList.Name, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
 			return nil, nil, err
 		}
 	}
-	return g.serve(nil, len(users)+len(servers.items), func(i int) []*v2.Grant {
+	return g.serve(nil, len(users)+len(servers.Items), func(i int) []*v2.Grant {
 		if i >= len(users) {
-			if s := servers.items[i-len(users)]; !s.External {
+			if s := servers.Items[i-len(users)]; !s.External {
 				return inheritedMCPGrants(s.ID)
 			}
 			return nil

@@ -77,17 +77,41 @@ func rich(rec map[string]any) map[string]any {
 	return rec
 }
 
-// appendEntry, setEntryLevel: expected changes to a record's integration entries (plain JSON values).
-func appendEntry(rec map[string]any, id, level string) {
-	rec["integrationAccessLevel"] = append(rec["integrationAccessLevel"].([]any), map[string]any{"_integrationId": id, "accessLevel": level})
+// noRole is a recordChange's role when the write removes accessLevel.
+const noRole = "(none)"
+
+// recordChange is what one write should change in a record: its role, or one integration entry.
+type recordChange struct {
+	role         string // accessLevel after the write, noRole when removed; "" leaves it
+	entry, level string // the entry for integration entry, set to level (added last if absent); level "" removes it
 }
 
-func setEntryLevel(rec map[string]any, id, level string) {
-	for _, e := range rec["integrationAccessLevel"].([]any) {
-		if m := e.(map[string]any); m["_integrationId"] == id {
-			m["accessLevel"] = level
-		}
+func (c *recordChange) apply(rec map[string]any) {
+	switch {
+	case c == nil:
+	case c.role == noRole:
+		delete(rec, "accessLevel")
+	case c.role != "":
+		rec["accessLevel"] = c.role
 	}
+	if c == nil || c.entry == "" {
+		return
+	}
+	entries, found := []any{}, false
+	for _, e := range rec["integrationAccessLevel"].([]any) {
+		if m := e.(map[string]any); m["_integrationId"] == c.entry {
+			found = true
+			if c.level == "" {
+				continue
+			}
+			m["accessLevel"] = c.level
+		}
+		entries = append(entries, e)
+	}
+	if !found && c.level != "" {
+		entries = append(entries, map[string]any{"_integrationId": c.entry, "accessLevel": c.level})
+	}
+	rec["integrationAccessLevel"] = entries
 }
 
 type fixture struct {
@@ -230,25 +254,25 @@ func TestProvisioningTable(t *testing.T) {
 		revoke bool // else a grant
 		user   string
 		ent    *v2.Entitlement
-		change func(rec map[string]any) // expected record change; nil: unchanged
+		change *recordChange // expected; nil: unchanged
 	}{
-		{"grant role monitor to a user with none", grant, nobody, roleEnt("monitor"), func(rec map[string]any) { rec["accessLevel"] = "monitor" }},
-		{"grant administrator replaces monitor and keeps entries", grant, monitor, roleEnt("administrator"), func(rec map[string]any) { rec["accessLevel"] = "administrator" }},
+		{"grant role monitor to a user with none", grant, nobody, roleEnt("monitor"), &recordChange{role: "monitor"}},
+		{"grant administrator replaces monitor and keeps entries", grant, monitor, roleEnt("administrator"), &recordChange{role: "administrator"}},
 		{"grant the role already held", grant, manager, roleEnt("manage"), nil},
-		{"grant a role keeps unknown and optional fields", grant, admin, roleEnt("manage"), func(rec map[string]any) { rec["accessLevel"] = "manage" }},
-		{"revoke the held role removes accessLevel, keeps entries", revoke, monitor, roleEnt("monitor"), func(rec map[string]any) { delete(rec, "accessLevel") }},
+		{"grant a role keeps unknown and optional fields", grant, admin, roleEnt("manage"), &recordChange{role: "manage"}},
+		{"revoke the held role removes accessLevel, keeps entries", revoke, monitor, roleEnt("monitor"), &recordChange{role: noRole}},
 		{"revoke a role not held", revoke, monitor, roleEnt("manage"), nil},
-		{"grant manage on an integration to a monitor user", grant, monitor, intEnt(intB, "manage"), func(rec map[string]any) { appendEntry(rec, intB, "manage") }},
+		{"grant manage on an integration to a monitor user", grant, monitor, intEnt(intB, "manage"), &recordChange{entry: intB, level: "manage"}},
 		{"grant manage to an administrator", grant, admin, intEnt(intB, "manage"), nil},
 		{"grant manage to a manager", grant, manager, intEnt(intA, "manage"), nil},
-		{"grant manage raises a monitor entry, one entry left", grant, chosen, intEnt(intB, "manage"), func(rec map[string]any) { setEntryLevel(rec, intB, "manage") }},
+		{"grant manage raises a monitor entry, one entry left", grant, chosen, intEnt(intB, "manage"), &recordChange{entry: intB, level: "manage"}},
 		{"grant manage already held by entry", grant, monitor, intEnt(intA, "manage"), nil},
 		{"grant monitor to a user whose role covers it", grant, monitor, intEnt(intB, "monitor"), nil},
 		{"grant monitor to a user with an entry for it", grant, chosen, intEnt(intB, "monitor"), nil},
-		{"grant monitor adds an entry", grant, chosen, intEnt(intA, "monitor"), func(rec map[string]any) { appendEntry(rec, intA, "monitor") }},
-		{"revoke an entry at its level", revoke, monitor, intEnt(intA, "manage"), func(rec map[string]any) { rec["integrationAccessLevel"] = []any{} }},
-		{"revoke the role of a user with only ignored entries", revoke, admin, roleEnt("administrator"), func(rec map[string]any) { delete(rec, "accessLevel") }},
-		{"grant manage to a user with no access", grant, nobody, intEnt(intA, "manage"), func(rec map[string]any) { appendEntry(rec, intA, "manage") }},
+		{"grant monitor adds an entry", grant, chosen, intEnt(intA, "monitor"), &recordChange{entry: intA, level: "monitor"}},
+		{"revoke an entry at its level", revoke, monitor, intEnt(intA, "manage"), &recordChange{entry: intA}},
+		{"revoke the role of a user with only ignored entries", revoke, admin, roleEnt("administrator"), &recordChange{role: noRole}},
+		{"grant manage to a user with no access", grant, nobody, intEnt(intA, "manage"), &recordChange{entry: intA, level: "manage"}},
 		{"revoke a level the entry does not have", revoke, chosen, intEnt(intB, "manage"), nil},
 		{"revoke access nobody gave", revoke, nobody, intEnt(intA, "monitor"), nil},
 	}
@@ -271,9 +295,7 @@ func TestProvisioningTable(t *testing.T) {
 				t.Fatalf("error: %v", err)
 			}
 			want := plain(t, before)
-			if tc.change != nil {
-				tc.change(want)
-			}
+			tc.change.apply(want)
 			if got := f.record(t, tc.user); !reflect.DeepEqual(got, want) {
 				t.Errorf("record after write:\n got  %v\n want %v", got, want)
 			}

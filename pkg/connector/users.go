@@ -26,21 +26,11 @@ func (b *userBuilder) ResourceType(_ context.Context) *v2.ResourceType { return 
 // is known only once every record has been seen.
 func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
-	pos, err := b.conn.listStart(ctx, opts)
+	part, err := serveList(ctx, b.conn, opts, b.conn.users(opts).listed(userKey, describeUserOrFail))
 	if err != nil {
 		return nil, nil, err
 	}
-	page, err := b.conn.usersPage(ctx, opts, &pos)
-	if err != nil {
-		return nil, nil, err
-	}
-	part, err := servePart("users", page, pos, userKey, describeUserOrFail)
-	if err != nil {
-		return nil, nil, err
-	}
-	b.conn.userPages.keep(opts.SyncID, pos.URL, page, !part.lastOfAPI)
-	out := part.resources
-	if part.lastOfAPI && page.next == "" {
+	if part.end {
 		users, err := b.conn.walkedUsers(ctx, opts)
 		if err != nil {
 			return nil, nil, err
@@ -50,10 +40,10 @@ func (b *userBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOp
 			return nil, nil, err
 		}
 		if owner != nil {
-			out = append(out, owner)
+			part.resources = append(part.resources, owner)
 		}
 	}
-	return out, waits.results(part.next), nil
+	return part.resources, waits.results(part.next), nil
 }
 
 func userKey(u *celigo.UserSummary) string { return u.ID }
@@ -61,38 +51,6 @@ func userKey(u *celigo.UserSummary) string { return u.ID }
 func describeUserOrFail(u *celigo.UserSummary) (*v2.Resource, error) {
 	r, err := describeUser(u)
 	return r, wrapErr(err, "describe user "+u.ID)
-}
-
-// usersPage is the page of access records at pos: from memory while List is serving it in parts, else read
-// from Celigo and recorded in the sync's walk.
-func (c *Connector) usersPage(ctx context.Context, opts rs.SyncOpAttrs, pos *listPosition) (apiPage[celigo.UserSummary], error) {
-	if page, ok := c.userPages.get(opts.SyncID, pos.URL); ok {
-		return page, nil
-	}
-	items, next, err := readListPage(ctx, usersList.name, c.client.ListUsers, pos)
-	if err != nil {
-		return apiPage[celigo.UserSummary]{}, err
-	}
-	if pos.URL == "" && next == "" && len(items) == 0 {
-		if err := c.usersVanished(); err != nil {
-			return apiPage[celigo.UserSummary]{}, err
-		}
-	}
-	if err := recordPage(ctx, c, usersList, opts, *pos, accessOfAll(items), next); err != nil {
-		return apiPage[celigo.UserSummary]{}, err
-	}
-	c.odd.noteUsers(ctx, opts.SyncID, items)
-	return apiPage[celigo.UserSummary]{items: items, next: next}, nil
-}
-
-// usersVanished fails a users list that came back empty moments after validation saw users: reporting an
-// account with nobody in it would have ConductorOne take everyone's access away.
-func (c *Connector) usersVanished() error {
-	if !c.sawUsers.Load() {
-		return nil
-	}
-	return status.Errorf(codes.Aborted,
-		"baton-celigo: list users: Celigo listed users when the connection was validated moments ago, but now answers with none; failing the sync rather than reporting an account without users")
 }
 
 func (b *userBuilder) Entitlements(_ context.Context, _ *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {

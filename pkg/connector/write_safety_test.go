@@ -107,7 +107,7 @@ func TestRetriedPutStartsFromAFreshRead(t *testing.T) {
 	want := original(t, monitor)
 	want["integrationAccessLevel"] = []any{}
 	want["allowToEditRetryData"] = true
-	appendEntry(want, intB, "manage")
+	(&recordChange{entry: intB, level: "manage"}).apply(want)
 	if got := f.record(t, monitor); !reflect.DeepEqual(got, want) {
 		t.Errorf("record:\n got  %v\n want %v", got, want)
 	}
@@ -165,7 +165,7 @@ func TestPutStoredButAnswered503(t *testing.T) {
 	}
 	want := original(t, monitor)
 	want["integrationAccessLevel"] = []any{}
-	appendEntry(want, intB, "manage")
+	(&recordChange{entry: intB, level: "manage"}).apply(want)
 	if got := f.record(t, monitor); !reflect.DeepEqual(got, want) {
 		t.Errorf("record:\n got  %v\n want %v", got, want)
 	}
@@ -186,7 +186,7 @@ func TestThrottledPutKeepsAConcurrentChange(t *testing.T) {
 			return nil
 		}
 		f.otherWriter(t, monitor, func(rec map[string]any) {
-			appendEntry(rec, intB, "monitor")
+			(&recordChange{entry: intB, level: "monitor"}).apply(rec)
 			rec["futureSettings"] = theirs
 		})
 		return &celigotest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "2"}
@@ -200,7 +200,7 @@ func TestThrottledPutKeepsAConcurrentChange(t *testing.T) {
 	}
 	want := original(t, monitor)
 	delete(want, "accessLevel")
-	appendEntry(want, intB, "monitor")
+	(&recordChange{entry: intB, level: "monitor"}).apply(want)
 	want["futureSettings"] = theirs
 	if got := f.record(t, monitor); !reflect.DeepEqual(got, want) {
 		t.Errorf("record:\n got  %v\n want %v", got, want)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -307,7 +308,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // Celigo sends names like "A → B" and "<x>" as is
 	if err := enc.Encode(v); err != nil {
-		panic("celigotest: encoding response: " + err.Error())
+		panic(fmt.Errorf("celigotest: encoding response: %w", err))
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)

@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sync"
 
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
-	"github.com/conductorone/baton-sdk/pkg/types/sessions"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -20,16 +18,6 @@ import (
 // Its records would then join those the first run stored, in one file. So every page token names the
 // account (a hash of the API's base URL and the token's user), and so does the sync's session store; a call
 // of a sync started with another account fails, saying so, before anything is read.
-
-// accountKey is where the session store keeps the account a sync reads.
-const accountKey = "walk/account"
-
-// syncAccounts remembers the last sync whose account this process checked against the session store.
-type syncAccounts struct {
-	mu      sync.Mutex
-	syncID  string
-	account string
-}
 
 // account names the account the connector reads: its base URL and the token's user.
 func (c *Connector) account(ctx context.Context) (string, error) {
@@ -55,24 +43,9 @@ func (c *Connector) syncAccount(ctx context.Context, opts rs.SyncOpAttrs, tokenA
 	if tokenAccount != "" && tokenAccount != acct {
 		return "", otherAccount(tokenAccount, acct)
 	}
-	c.accounts.mu.Lock()
-	done := c.accounts.syncID == opts.SyncID && c.accounts.account == acct
-	c.accounts.mu.Unlock()
-	if done {
-		return acct, nil
+	if stored := c.lists.CheckAccount(ctx, syncOf(opts), acct); stored != "" {
+		return "", otherAccount(stored, acct)
 	}
-	s := scopeOf(opts)
-	// Without a store, or with one that fails (the walk logs that), the page tokens still carry the account.
-	stored, found, err := s.get(ctx, accountKey)
-	if err == nil && found && string(stored) != acct {
-		return "", otherAccount(string(stored), acct)
-	}
-	if err == nil && !found {
-		_ = s.do(func(ss sessions.SessionStore) error { return ss.Set(ctx, accountKey, []byte(acct)) })
-	}
-	c.accounts.mu.Lock()
-	c.accounts.syncID, c.accounts.account = opts.SyncID, acct
-	c.accounts.mu.Unlock()
 	return acct, nil
 }
 
