@@ -98,8 +98,12 @@ func (c *Connector) readAuditRange(ctx context.Context, q celigo.AuditQuery, pos
 		}
 		for _, r := range page {
 			// A record can come twice when the log grows while it is paged; a record whose time cannot be
-			// read cannot be placed, and one outside the range is another call's.
-			if seen[r.ID] || r.Time.IsZero() || r.Time.After(end) || !pos.after(r.Time.Time, r.ID) {
+			// read cannot be placed (it is said once), and one outside the range is another call's.
+			if r.Time.IsZero() {
+				c.events.unplaceable(ctx, r)
+				continue
+			}
+			if seen[r.ID] || r.Time.After(end) || !pos.after(r.Time.Time, r.ID) {
 				continue
 			}
 			seen[r.ID] = true
