@@ -2,8 +2,10 @@ package connector_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,41 +33,12 @@ func TestChangesFeedSaysWhenARecordHasNoTime(t *testing.T) {
  {"_id":"65aa00000000000000000002","event":"update","resourceType":"integration","_resourceId":"` + intB + `"},
  {"_id":"65aa00000000000000000003","time":"yesterday","event":"delete","resourceType":"integration","_resourceId":"` + intB + `"},
  {"_id":"65aa00000000000000000004","time":"` + at + `","event":"update","resourceType":"integration","_resourceId":"` + intB + `"}]`
-	fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
-		if r.URL.Path == "/v1/audit" {
-			return &celigotest.Fault{Status: http.StatusOK, Body: body} // the same answer, whatever the window
-		}
-		return nil
-	})
-	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := connector.NewWithClient(client)
-	connector.SetEventClock(conn, func() time.Time { return feedEpoch.Add(time.Hour) })
+	serveAuditAnswer(fake, body) // the same answer, whatever the window
 	core, logs := observer.New(zapcore.InfoLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
-	feed := conn.EventFeeds(ctx)[0]
-	if feed.EventFeedMetadata(ctx).GetId() != "celigo_changes" {
-		t.Fatalf("first feed is %s", feed.EventFeedMetadata(ctx).GetId())
-	}
-	var ids []string
-	tok := &pagination.StreamToken{Size: 1}
-	for calls := 0; ; calls++ {
-		if calls > 10 {
-			t.Fatal("the feed never ends")
-		}
-		events, state, _, err := feed.ListEvents(ctx, timestamppb.New(feedEpoch.Add(-time.Minute)), tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range events {
-			ids = append(ids, e.GetId())
-		}
-		if !state.HasMore {
-			break
-		}
-		tok = &pagination.StreamToken{Size: 1, Cursor: state.Cursor}
+	ids, err := drainChangesDirect(ctx, t, fake, feedEpoch.Add(-time.Minute), feedEpoch.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if want := []string{"65aa00000000000000000001", "65aa00000000000000000004"}; !slices.Equal(ids, want) {
 		t.Errorf("events %v, want %v", ids, want)
@@ -78,5 +51,75 @@ func TestChangesFeedSaysWhenARecordHasNoTime(t *testing.T) {
 	}
 	if said["65aa00000000000000000002"] != 1 || said["65aa00000000000000000003"] != 1 || len(said) != 2 {
 		t.Errorf("warnings per record without a time: %v, want one for each of the two", said)
+	}
+}
+
+// serveAuditAnswer makes the fake answer every /v1/audit request with body, whatever its filters.
+func serveAuditAnswer(fake *celigotest.Server, body string) {
+	fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.URL.Path == "/v1/audit" {
+			return &celigotest.Fault{Status: http.StatusOK, Body: body}
+		}
+		return nil
+	})
+}
+
+// drainChangesDirect reads the changes feed of a connector of fake from start, one event a call, at the
+// time now, calling the feed directly (so ctx's logger is the connector's); it returns the event ids.
+func drainChangesDirect(ctx context.Context, t *testing.T, fake *celigotest.Server, start, now time.Time) ([]string, error) {
+	t.Helper()
+	client, err := celigo.New(ctx, celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connector.NewWithClient(client)
+	connector.SetEventClock(conn, func() time.Time { return now })
+	feed := conn.EventFeeds(ctx)[0]
+	if feed.EventFeedMetadata(ctx).GetId() != "celigo_changes" {
+		t.Fatalf("first feed is %s", feed.EventFeedMetadata(ctx).GetId())
+	}
+	var ids []string
+	tok := &pagination.StreamToken{Size: 1}
+	for calls := 0; ; calls++ {
+		if calls > 100 {
+			t.Fatal("the feed never ends")
+		}
+		events, state, _, err := feed.ListEvents(ctx, timestamppb.New(start), tok)
+		if err != nil {
+			return ids, err
+		}
+		for _, e := range events {
+			ids = append(ids, e.GetId())
+		}
+		if !state.HasMore {
+			return ids, nil
+		}
+		tok = &pagination.StreamToken{Size: 1, Cursor: state.Cursor}
+	}
+}
+
+// TestChangesFeedCopesWithAServerIgnoringItsTimeFilters: a server that answers with the whole log whatever
+// from and to say, a log larger than a window may hold, still gives the records after the start, once
+// each: the window cap counts the records in the window, not those the server sent besides.
+func TestChangesFeedCopesWithAServerIgnoringItsTimeFilters(t *testing.T) {
+	defer connector.SetMaxWindowRecords(5)()
+	fake := celigotest.NewServer(token, provAccount())
+	defer fake.Close()
+	rec := func(id string, at time.Time) string {
+		return `{"_id":"` + id + `","time":"` + at.Format("2006-01-02T15:04:05.000Z") +
+			`","event":"update","resourceType":"integration","_resourceId":"` + intA + `"}`
+	}
+	var items []string
+	for i := range 12 { // older than the start: another call's, long ago
+		items = append(items, rec(fmt.Sprintf("65ab0000000000000000%04d", i), feedEpoch.Add(-time.Duration(i+1)*48*time.Hour)))
+	}
+	items = append(items, rec("65aa00000000000000000002", feedEpoch.Add(time.Second)), rec("65aa00000000000000000001", feedEpoch))
+	serveAuditAnswer(fake, "["+strings.Join(items, ",")+"]")
+	ids, err := drainChangesDirect(context.Background(), t, fake, feedEpoch.Add(-time.Minute), feedEpoch.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"65aa00000000000000000001", "65aa00000000000000000002"}; !slices.Equal(ids, want) {
+		t.Errorf("events %v, want %v", ids, want)
 	}
 }

@@ -29,10 +29,12 @@ const (
 	auditRetention   = 365 * 24 * time.Hour
 	defaultFeedStart = 24 * time.Hour
 	windowSpan       = 24 * time.Hour
-	maxWindowRecords = 50_000
 	// lastID sorts after every Celigo id: a position at (t, lastID) has reported everything at t.
 	lastID = "~"
 )
+
+// maxWindowRecords bounds the records of one window held at once (a variable so tests can lower it).
+var maxWindowRecords = 50_000
 
 // auditWindow is the part of the log after a position and up to end, sorted by (time, _id), each record once.
 type auditWindow struct {
@@ -83,7 +85,6 @@ func (c *Connector) readAuditRange(ctx context.Context, q celigo.AuditQuery, pos
 	q.From, q.To = pos.time().Add(-time.Millisecond), end.Add(time.Millisecond)
 	seen := map[string]bool{}
 	var out []*celigo.AuditRecord
-	read := 0
 	for token, pages := "", 0; ; pages++ {
 		if pages >= maxListPages {
 			return nil, false, status.Errorf(codes.Internal, "baton-celigo: read the audit log: more than %d pages; stopping", maxListPages)
@@ -91,10 +92,6 @@ func (c *Connector) readAuditRange(ctx context.Context, q celigo.AuditQuery, pos
 		page, next, err := c.client.ListAudit(ctx, q, token)
 		if err != nil {
 			return nil, false, auditError(err)
-		}
-		read += len(page)
-		if read > maxWindowRecords {
-			return nil, true, nil
 		}
 		for _, r := range page {
 			// A record can come twice when the log grows while it is paged; a record whose time cannot be
@@ -108,6 +105,11 @@ func (c *Connector) readAuditRange(ctx context.Context, q celigo.AuditQuery, pos
 			}
 			seen[r.ID] = true
 			out = append(out, r)
+		}
+		// Only the records kept count: a server that ignores from and to sends the whole log, and a
+		// shorter window would not make that smaller.
+		if len(out) > maxWindowRecords {
+			return nil, true, nil
 		}
 		if next == "" {
 			break
