@@ -155,7 +155,7 @@ func (f *feedCall) userHistory(ctx context.Context, from time.Time, picked []*ce
 	q := celigo.AuditQuery{ResourceType: celigo.AuditTypeUser, From: from.Add(-time.Millisecond)}
 	read := func(ctx context.Context, token string) ([]*celigo.AuditRecord, string, error) {
 		page, next, err := f.conn.client.ListAudit(ctx, q, token)
-		return page, next, auditError(err)
+		return page, next, f.conn.auditError(ctx, err)
 	}
 	err := eachPage(ctx, "audit log", read, func(page []*celigo.AuditRecord) bool {
 		for _, r := range page {

@@ -14,6 +14,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
@@ -121,5 +123,30 @@ func TestChangesFeedCopesWithAServerIgnoringItsTimeFilters(t *testing.T) {
 	}
 	if want := []string{"65aa00000000000000000001", "65aa00000000000000000002"}; !slices.Equal(ids, want) {
 		t.Errorf("events %v, want %v", ids, want)
+	}
+}
+
+// TestFeedsNameARejectedToken: a token Celigo rejects everywhere (wrong, revoked, another region's) is
+// named as such by the feeds, as by a sync, not as one lacking the audit permission; the token stays out of
+// the error.
+func TestFeedsNameARejectedToken(t *testing.T) {
+	fake := celigotest.NewServer(token, provAccount())
+	defer fake.Close()
+	const wrong = "not-the-token-the-fake-takes"
+	client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: wrong, Sleep: (&celigotest.SleepRecorder{}).Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connector.NewWithClient(client)
+	ctx := context.Background()
+	for _, feed := range conn.EventFeeds(ctx) {
+		_, _, _, err := feed.ListEvents(ctx, nil, &pagination.StreamToken{Size: 10})
+		id := feed.EventFeedMetadata(ctx).GetId()
+		if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "rejected the access token") {
+			t.Errorf("%s: %v; want Unauthenticated saying the token was rejected", id, err)
+		}
+		if err != nil && strings.Contains(err.Error(), wrong) {
+			t.Errorf("%s: the token is in the error", id)
+		}
 	}
 }

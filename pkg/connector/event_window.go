@@ -3,6 +3,7 @@ package connector
 import (
 	"cmp"
 	"context"
+	"net/http"
 	"slices"
 	"time"
 
@@ -91,7 +92,7 @@ func (c *Connector) readAuditRange(ctx context.Context, q celigo.AuditQuery, pos
 		}
 		page, next, err := c.client.ListAudit(ctx, q, token)
 		if err != nil {
-			return nil, false, auditError(err)
+			return nil, false, c.auditError(ctx, err)
 		}
 		for _, r := range page {
 			// A record can come twice when the log grows while it is paged; a record whose time cannot be
@@ -140,8 +141,15 @@ func (w auditWindow) take(pos feedPosition, n int, limit time.Time) ([]*celigo.A
 	return w.records[:n], feedPosition{Feed: pos.Feed, At: last.Time.UnixMilli(), ID: last.ID}, true
 }
 
-// auditError says which permission is missing when Celigo refuses the audit log; syncs do not need it.
-func auditError(err error) error {
+// auditError says which permission is missing when Celigo refuses the audit log; syncs do not need it. A
+// 401 may also mean the token is not valid at all: the token's own description (tokenInfo) tells which, so
+// a wrong or revoked token is named as such rather than as a missing permission.
+func (c *Connector) auditError(ctx context.Context, err error) error {
+	if celigo.IsStatus(err, http.StatusUnauthorized) {
+		if _, tiErr := c.token(ctx); status.Code(tiErr) == codes.Unauthenticated {
+			return tiErr
+		}
+	}
 	if celigo.IsAccessRefused(err) {
 		return status.Errorf(codes.FailedPrecondition,
 			"baton-celigo: the access token may not read Celigo's audit log (GET /v1/audit), which the event feeds need: "+
