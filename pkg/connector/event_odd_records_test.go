@@ -150,3 +150,38 @@ func TestFeedsNameARejectedToken(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesFeedDerivesNoGrantsFromUnreadableFieldChanges: a user change whose field changes cannot be
+// read is still reported as a resource change, with no grant or revoke guessed, and said once at warn; a
+// byUser given as a bare id does not fail the feed.
+func TestChangesFeedDerivesNoGrantsFromUnreadableFieldChanges(t *testing.T) {
+	fake := celigotest.NewServer(token, provAccount())
+	defer fake.Close()
+	at := feedEpoch.Format("2006-01-02T15:04:05.000Z")
+	serveAuditAnswer(fake, `[{"_id":"65aa00000000000000000001","time":"`+at+`","event":"update","resourceType":"user",`+
+		`"_resourceId":"`+monitor+`","byUser":"`+ownerID+`","fieldChanges":{"fieldPath":"accessLevel","oldValue":"manage"}}]`)
+	core, logs := observer.New(zapcore.InfoLevel)
+	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
+	client, err := celigo.New(ctx, celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connector.NewWithClient(client)
+	connector.SetEventClock(conn, func() time.Time { return feedEpoch.Add(time.Hour) })
+	events, _, _, err := conn.EventFeeds(ctx)[0].ListEvents(ctx, timestamppb.New(feedEpoch.Add(-time.Minute)), &pagination.StreamToken{Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := changedResources(events); len(events) != 1 || !slices.Equal(got, []string{"user/" + monitor}) {
+		t.Fatalf("%d events, changes %v; want only the user's resource change", len(events), got)
+	}
+	warned := 0
+	for _, e := range logs.FilterLevelExact(zapcore.WarnLevel).All() {
+		if e.ContextMap()["audit_id"] == "65aa00000000000000000001" {
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("%d warnings about the record, want 1", warned)
+	}
+}
