@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -210,4 +211,23 @@ func bodySnippet(path string, body []byte) string {
 		return "(not quoted: an answer about API tokens may hold a token value)"
 	}
 	return snippet(body)
+}
+
+// envelopeName is what a code or field name of Celigo's error envelope looks like ("invalid_value",
+// "_integrationId"): letters, underscores and dots, no digits, so a token value or a masked one never passes.
+var envelopeName = regexp.MustCompile(`^[A-Za-z_.]{1,60}$`)
+
+// redactEnvelope keeps of an error answer about API tokens only what cannot be a token value: Celigo's
+// message may echo what it refused (the value included), so it is not quoted, and a code or field that does
+// not look like a name is dropped.
+func redactEnvelope(e *APIError) {
+	if e.Message != "" {
+		e.Message = "(Celigo's message not quoted: an answer about API tokens may hold a token value)"
+	}
+	if !envelopeName.MatchString(e.Code) {
+		e.Code = ""
+	}
+	if !envelopeName.MatchString(e.Field) {
+		e.Field = ""
+	}
 }

@@ -249,3 +249,39 @@ func TestTokenInfoTokenID(t *testing.T) {
 		assert.Equal(t, tc.want, ti.TokenID, tc.body)
 	}
 }
+
+// TestTokenErrorEnvelopesDoNotQuoteValues: Celigo's error envelope (code, field, message) from a token
+// endpoint may echo what it refused, a token value included; the error keeps the status and the code and
+// field names, never a value.
+func TestTokenErrorEnvelopesDoNotQuoteValues(t *testing.T) {
+	masked := "****************************" + tokenValue[28:]
+	envelopes := map[string]string{
+		"message":          `{"errors":[{"code":"invalid_value","field":"token","message":"token ` + tokenValue + ` is not valid"}]}`,
+		"top-level":        `{"message":"cannot set token to ` + masked + `"}`,
+		"code and field":   `{"errors":[{"code":"` + tokenValue + `","field":"` + masked + `","message":"x"}]}`,
+		"second item only": `{"errors":[{"code":"invalid_value","message":"bad"},{"message":"` + tokenValue + `"}]}`,
+	}
+	for name, body := range envelopes {
+		t.Run(name, func(t *testing.T) {
+			api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+				writeJSONBody(w, http.StatusBadRequest, body)
+			})
+			c, _ := newTestClient(t, api.URL)
+			ctx := context.Background()
+			_, _, listErr := c.ListAPITokens(ctx, "")
+			_, getErr := c.GetAPIToken(ctx, "t1")
+			putErr := c.UpdateAPIToken(ctx, "t1", &APITokenRecord{})
+			delErr := c.DeleteAPIToken(ctx, "t1")
+			for _, err := range []error{listErr, getErr, putErr, delErr} {
+				require.Error(t, err)
+				assert.True(t, IsStatus(err, http.StatusBadRequest), "the status survives: %v", err)
+				assert.NotContains(t, err.Error(), tokenValue)
+				assert.NotContains(t, err.Error(), masked)
+			}
+			if name == "message" {
+				assert.Contains(t, putErr.Error(), "invalid_value", "a code name is kept: %v", putErr)
+				assert.Contains(t, putErr.Error(), "(field token)", "a field name is kept: %v", putErr)
+			}
+		})
+	}
+}

@@ -39,7 +39,9 @@ type AuditRecord struct {
 	Support      bool          `json:"support"` // Celigo support staff acted
 	ByUser       AuditUser     `json:"byUser"`
 	FieldChanges []FieldChange `json:"fieldChanges"`
-	DeletedInfo  *DeletedInfo  `json:"deletedInfo"`
+	// OddFieldChanges: fieldChanges was there but could not be read, so what the change did is not known.
+	OddFieldChanges bool         `json:"-"`
+	DeletedInfo     *DeletedInfo `json:"deletedInfo"`
 
 	personMarker // tells a users answer served in place of this list
 }
@@ -64,22 +66,40 @@ type DeletedInfo struct {
 	Name string `json:"name"`
 }
 
-// UnmarshalJSON also reads _resourceId given as an id or as the (populated) record itself, and "action"
-// where "event" is missing (Celigo's filters take either name).
+// UnmarshalJSON reads a record field by field, so that one field of an odd shape costs that field, not the
+// page (and with it every later call of a feed, or a sync that reads token creators): _resourceId and byUser
+// as an id or as the (populated) record, "action" where "event" is missing (Celigo's filters take either
+// name). Fields that cannot be read are left zero; unreadable field changes are flagged (OddFieldChanges),
+// since reading them as "none" would misstate what the change did.
 func (a *AuditRecord) UnmarshalJSON(b []byte) error {
-	type plain AuditRecord // no methods: decoding it does not come back here
-	var f struct {
-		plain
-		ResourceID json.RawMessage `json:"_resourceId"`
-		Action     string          `json:"action"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	*a = AuditRecord(f.plain)
-	a.ResourceID = referenceID(f.ResourceID)
+	read := func(name string, into any) bool {
+		raw, ok := m[name]
+		return !ok || json.Unmarshal(raw, into) == nil
+	}
+	*a = AuditRecord{}
+	read("_id", &a.ID)
+	read("time", &a.Time)
+	read("event", &a.Event)
+	read("source", &a.Source)
+	read("resourceType", &a.ResourceType)
+	read("support", &a.Support)
+	read("sharedWithUser", &a.SharedWithUser)
+	if !read("deletedInfo", &a.DeletedInfo) {
+		a.DeletedInfo = nil
+	}
+	if !read("fieldChanges", &a.FieldChanges) {
+		a.FieldChanges, a.OddFieldChanges = nil, true
+	}
+	a.ResourceID = referenceID(m["_resourceId"])
+	if !read("byUser", &a.ByUser) {
+		a.ByUser = AuditUser{ID: referenceID(m["byUser"])}
+	}
 	if a.Event == "" {
-		a.Event = f.Action
+		read("action", &a.Event)
 	}
 	return nil
 }

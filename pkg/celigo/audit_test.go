@@ -165,3 +165,51 @@ func TestListAuditChecksThePageToken(t *testing.T) {
 	assert.Equal(t, codes.InvalidArgument, status.Code(err))
 	assert.Zero(t, api.Count())
 }
+
+// TestAuditRecordOfOddShapesCostsOnlyTheOddField: one field of an odd shape must not fail the page (and
+// with it every later call of a feed, or a --sync-secrets sync reading token creators). byUser given as a
+// bare id keeps the id; unreadable field changes are flagged, never read as "no change".
+func TestAuditRecordOfOddShapesCostsOnlyTheOddField(t *testing.T) {
+	const base = `"_id":"65aa00000000000000000001","time":"2026-03-01T12:00:00.000Z","event":"update","resourceType":"user","_resourceId":"r1"`
+	cases := []struct {
+		name, extra string
+		check       func(t *testing.T, r *AuditRecord)
+	}{
+		{"byUser as an id", `"byUser":"650000000000000000000001"`, func(t *testing.T, r *AuditRecord) {
+			assert.Equal(t, "650000000000000000000001", r.ByUser.ID)
+		}},
+		{"byUser of odd fields", `"byUser":{"_id":5,"email":"x@example.com"}`, func(t *testing.T, r *AuditRecord) {
+			assert.Empty(t, r.ByUser.ID)
+		}},
+		{"fieldChanges an object", `"fieldChanges":{"fieldPath":"accessLevel"}`, func(t *testing.T, r *AuditRecord) {
+			assert.True(t, r.OddFieldChanges)
+			assert.Empty(t, r.FieldChanges)
+		}},
+		{"fieldChanges of strings", `"fieldChanges":["accessLevel"]`, func(t *testing.T, r *AuditRecord) { assert.True(t, r.OddFieldChanges) }},
+		{"fieldPath a number", `"fieldChanges":[{"fieldPath":5}]`, func(t *testing.T, r *AuditRecord) { assert.True(t, r.OddFieldChanges) }},
+		{"fieldChanges null", `"fieldChanges":null`, func(t *testing.T, r *AuditRecord) { assert.False(t, r.OddFieldChanges) }},
+		{"support a string", `"support":"yes"`, func(t *testing.T, r *AuditRecord) { assert.False(t, r.Support) }},
+		{"deletedInfo a string", `"deletedInfo":"gone"`, func(t *testing.T, r *AuditRecord) { assert.Nil(t, r.DeletedInfo) }},
+		{"source a number", `"source":1`, func(t *testing.T, r *AuditRecord) { assert.Empty(t, r.Source) }},
+	}
+	var items []string
+	for _, tc := range cases {
+		items = append(items, "{"+base+","+tc.extra+"}")
+	}
+	api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) {
+		writeJSONBody(w, http.StatusOK, "["+strings.Join(items, ",")+"]")
+	})
+	c, _ := newTestClient(t, api.URL)
+	page, _, err := c.ListAudit(context.Background(), AuditQuery{}, "")
+	require.NoError(t, err, "one odd field fails the whole page")
+	require.Len(t, page, len(cases))
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := page[i]
+			assert.Equal(t, "update", r.Event, "the other fields are read")
+			assert.Equal(t, "r1", r.ResourceID)
+			assert.Equal(t, 2026, r.Time.Year())
+			tc.check(t, r)
+		})
+	}
+}

@@ -178,6 +178,9 @@ func newAPIError(method, path string, resp *http.Response, body []byte) *APIErro
 		}
 		e.Message = strings.Join(msgs, "; ")
 		e.Code, e.Field, e.Message = cleanText(e.Code, 60), cleanText(e.Field, 100), cleanText(e.Message, maxErrorText)
+		if holdsSecrets(path) {
+			redactEnvelope(e)
+		}
 	} else {
 		// An HTML page from a load balancer or a proxy: name it, quote a little of it.
 		e.Message = fmt.Sprintf("unexpected %s body: %s", contentTypeName(resp), bodySnippet(path, body))

@@ -29,8 +29,8 @@ const (
 	maxEventsPerCall     = 1000
 )
 
-// eventState is what the feeds keep between calls: the clock (tests set it) and the kinds already logged
-// as skipped, so each is logged once.
+// eventState is what the feeds keep between calls: the clock (tests set it) and the kinds (and records
+// without a time) already logged as skipped, so each is logged once.
 type eventState struct {
 	mu      sync.Mutex
 	now     func() time.Time
@@ -46,19 +46,33 @@ func (e *eventState) clock() time.Time {
 	return time.Now()
 }
 
-// skipOnce logs, once per process, that records of a kind are not reported.
-func (e *eventState) skipOnce(ctx context.Context, what, kind string) {
+// firstTime reports whether key is seen for the first time in this process, and remembers it.
+func (e *eventState) firstTime(key string) bool {
 	e.mu.Lock()
-	key := what + "\x00" + kind
-	first := !e.skipped[key]
+	defer e.mu.Unlock()
 	if e.skipped == nil {
 		e.skipped = map[string]bool{}
 	}
+	first := !e.skipped[key]
 	e.skipped[key] = true
-	e.mu.Unlock()
-	if first {
+	return first
+}
+
+// skipOnce logs, once per process, that records of a kind are not reported.
+func (e *eventState) skipOnce(ctx context.Context, what, kind string) {
+	if e.firstTime(what + "\x00" + kind) {
 		logger(ctx).Info("baton-celigo: audit records of this kind are not reported by the event feeds",
 			zap.String("field", what), zap.String("kind", kind))
+	}
+}
+
+// unplaceable warns, once per record and process, that a record without a readable time is not reported:
+// the feeds report in time order, and a change nobody hears of must at least be said.
+func (e *eventState) unplaceable(ctx context.Context, r *celigo.AuditRecord) {
+	if e.firstTime("time\x00" + r.ID) {
+		logger(ctx).Warn("baton-celigo: an audit record has no readable time; the event feeds cannot place it and do not report it",
+			zap.String("audit_id", r.ID), zap.String("event", r.Event), zap.String("resource_type", r.ResourceType),
+			zap.String("resource_id", r.ResourceID))
 	}
 }
 

@@ -133,6 +133,15 @@ func (f *feedCall) grantEvents(ctx context.Context, picked []*celigo.AuditRecord
 		if !slices.ContainsFunc(recs, func(r *celigo.AuditRecord) bool { return report[r.ID] }) {
 			continue
 		}
+		// A change whose field changes cannot be read cannot be undone: derive nothing for this user rather
+		// than a guess (its resource change still makes ConductorOne read it again).
+		if i := slices.IndexFunc(recs, func(r *celigo.AuditRecord) bool { return r.OddFieldChanges }); i >= 0 {
+			if f.conn.events.firstTime("fieldChanges\x00" + recs[i].ID) {
+				logger(ctx).Warn("baton-celigo: an audit record's field changes cannot be read; the user's grant changes are not derived from the log",
+					zap.String("audit_id", recs[i].ID), zap.String("user_id", id))
+			}
+			continue
+		}
 		f.replayUser(ctx, id, recs, idx, cat, report, out)
 	}
 	return out, nil
@@ -155,7 +164,7 @@ func (f *feedCall) userHistory(ctx context.Context, from time.Time, picked []*ce
 	q := celigo.AuditQuery{ResourceType: celigo.AuditTypeUser, From: from.Add(-time.Millisecond)}
 	read := func(ctx context.Context, token string) ([]*celigo.AuditRecord, string, error) {
 		page, next, err := f.conn.client.ListAudit(ctx, q, token)
-		return page, next, auditError(err)
+		return page, next, f.conn.auditError(ctx, err)
 	}
 	err := eachPage(ctx, "audit log", read, func(page []*celigo.AuditRecord) bool {
 		for _, r := range page {

@@ -3,6 +3,7 @@ package connector
 import (
 	"cmp"
 	"context"
+	"net/http"
 	"slices"
 	"time"
 
@@ -30,10 +31,12 @@ const (
 	auditRetention   = 365 * 24 * time.Hour
 	defaultFeedStart = 24 * time.Hour
 	windowSpan       = 24 * time.Hour
-	maxWindowRecords = 50_000
 	// lastID sorts after every Celigo id: a position at (t, lastID) has reported everything at t.
 	lastID = "~"
 )
+
+// maxWindowRecords bounds the records of one window held at once (a variable so tests can lower it).
+var maxWindowRecords = 50_000
 
 // auditWindow is the part of the log after a position and up to end, sorted by (time, _id), each record once.
 type auditWindow struct {
@@ -84,28 +87,32 @@ func (c *Connector) readAuditRange(ctx context.Context, q celigo.AuditQuery, pos
 	q.From, q.To = pos.time().Add(-time.Millisecond), end.Add(time.Millisecond)
 	seen := map[string]bool{}
 	var out []*celigo.AuditRecord
-	read := 0
 	trail := walk.NewTrail("audit log") // ends next links that loop back or go on past the page cap
 	for token, pages := "", 0; ; pages++ {
 		page, next, err := c.client.ListAudit(ctx, q, token)
 		if err != nil {
-			return nil, false, auditError(err)
+			return nil, false, c.auditError(ctx, err)
 		}
 		if err := trail.Step(pages, token, next); err != nil {
 			return nil, false, err
 		}
-		read += len(page)
-		if read > maxWindowRecords {
-			return nil, true, nil
-		}
 		for _, r := range page {
 			// A record can come twice when the log grows while it is paged; a record whose time cannot be
-			// read cannot be placed, and one outside the range is another call's.
-			if seen[r.ID] || r.Time.IsZero() || r.Time.After(end) || !pos.after(r.Time.Time, r.ID) {
+			// read cannot be placed (it is said once), and one outside the range is another call's.
+			if r.Time.IsZero() {
+				c.events.unplaceable(ctx, r)
+				continue
+			}
+			if seen[r.ID] || r.Time.After(end) || !pos.after(r.Time.Time, r.ID) {
 				continue
 			}
 			seen[r.ID] = true
 			out = append(out, r)
+		}
+		// Only the records kept count: a server that ignores from and to sends the whole log, and a
+		// shorter window would not make that smaller.
+		if len(out) > maxWindowRecords {
+			return nil, true, nil
 		}
 		if next == "" {
 			break
@@ -136,8 +143,15 @@ func (w auditWindow) take(pos feedPosition, n int, limit time.Time) ([]*celigo.A
 	return w.records[:n], feedPosition{Feed: pos.Feed, At: last.Time.UnixMilli(), ID: last.ID}, true
 }
 
-// auditError says which permission is missing when Celigo refuses the audit log; syncs do not need it.
-func auditError(err error) error {
+// auditError says which permission is missing when Celigo refuses the audit log; syncs do not need it. A
+// 401 may also mean the token is not valid at all: the token's own description (tokenInfo) tells which, so
+// a wrong or revoked token is named as such rather than as a missing permission.
+func (c *Connector) auditError(ctx context.Context, err error) error {
+	if celigo.IsStatus(err, http.StatusUnauthorized) {
+		if _, tiErr := c.token(ctx); status.Code(tiErr) == codes.Unauthenticated {
+			return tiErr
+		}
+	}
 	if celigo.IsAccessRefused(err) {
 		return status.Errorf(codes.FailedPrecondition,
 			"baton-celigo: the access token may not read Celigo's audit log (GET /v1/audit), which the event feeds need: "+

@@ -35,3 +35,10 @@ func SetEventClock(c *Connector, now func() time.Time) {
 
 // AuditLag is how long before now the feeds read the audit log.
 const AuditLag = auditLag
+
+// SetMaxWindowRecords lowers the record cap of an audit window for a test; the returned func restores it.
+func SetMaxWindowRecords(n int) (restore func()) {
+	old := maxWindowRecords
+	maxWindowRecords = n
+	return func() { maxWindowRecords = old }
+}
