@@ -59,6 +59,9 @@ func prepareProvisioning(cmd *cobra.Command, v *viper.Viper) {
 	}
 }
 
+// apiTokenType is the connector's resource type for API tokens, served only with --sync-secrets.
+const apiTokenType = "api_token"
+
 // checkProvisioningFlags names the first missing flag of a provisioning request given in part.
 func checkProvisioningFlags(get func(string) string) error {
 	for _, group := range flagGroups {
@@ -75,6 +78,12 @@ func checkProvisioningFlags(get func(string) string) error {
 				"baton-celigo: %s need %s as well: add it and run again (baton-celigo --help lists them)",
 				strings.Join(given, " and "), strings.Join(missing, " and "))
 		}
+	}
+	if on, _ := strconv.ParseBool(get("sync-secrets")); !on &&
+		(get("delete-resource-type") == apiTokenType || get("invoke-action-resource-type") == apiTokenType) {
+		// Without it the type is not served, and the SDK would only say that it has no such action or deleter.
+		return refuse(codes.InvalidArgument,
+			"baton-celigo: API tokens are read and changed only with --sync-secrets (BATON_SYNC_SECRETS=true): add it and run again")
 	}
 	if get("grant-principal-type") != "" && get("grant-principal-type") != "user" {
 		return refuse(codes.InvalidArgument,

@@ -35,6 +35,27 @@ func TestAProvisioningRequestMissingAFlagNamesIt(t *testing.T) {
 	}
 }
 
+// TestAPITokenRequestsNeedSyncSecrets: without --sync-secrets the api_token type is not served; a request for
+// it is refused up front with the flag to add, not with the SDK's "no actions found" or "no Delete()".
+func TestAPITokenRequestsNeedSyncSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		given map[string]string
+		ok    bool
+	}{
+		{map[string]string{"delete-resource": "x", "delete-resource-type": "api_token"}, false},
+		{map[string]string{"invoke-action": "revoke_api_token", "invoke-action-resource-type": "api_token"}, false},
+		{map[string]string{"delete-resource": "x", "delete-resource-type": "api_token", "sync-secrets": "false"}, false},
+		{map[string]string{"delete-resource": "x", "delete-resource-type": "api_token", "sync-secrets": "true"}, true},
+		{map[string]string{"invoke-action": "revoke_api_token", "invoke-action-resource-type": "api_token", "sync-secrets": "1"}, true},
+		{map[string]string{"delete-resource": "x", "delete-resource-type": "user"}, true},
+	} {
+		err := checkProvisioningFlags(func(k string) string { return tc.given[k] })
+		if tc.ok != (err == nil) || err != nil && (status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "--sync-secrets")) {
+			t.Errorf("%v: %v", tc.given, err)
+		}
+	}
+}
+
 // TestCleanErrorKeepsTheCodeAndOneLine: the shapes the SDK hands back at the end of a one-shot run become the
 // connector's own message, with the code that sets the exit status.
 func TestCleanErrorKeepsTheCodeAndOneLine(t *testing.T) {
