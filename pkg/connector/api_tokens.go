@@ -123,8 +123,9 @@ func apiTokenResource(t *celigo.APIToken, creator celigo.AuditUser) (*v2.Resourc
 	if !t.CreatedAt.IsZero() {
 		opts = append(opts, rs.WithResourceCreatedAt(t.CreatedAt.Time))
 	}
-	if t.IntegrationID != "" {
-		// A token of an integration app belongs to its integration.
+	if t.IntegrationID != "" && checkCeligoID(t.IntegrationID) == nil {
+		// A token of an integration app belongs to its integration (a reference that cannot be an id names
+		// none; the profile keeps it as sent).
 		opts = append(opts, rs.WithParentResourceID(integrationID(t.IntegrationID)))
 	}
 	return rs.NewSecretResource(name, apiTokenResourceType, t.ID, traits, opts...)
