@@ -76,6 +76,14 @@ func (e *eventState) unplaceable(ctx context.Context, r *celigo.AuditRecord) {
 	}
 }
 
+// nobody says, once per record, that a sign-in names no user: a usage event needs who signed in.
+func (e *eventState) nobody(ctx context.Context, r *celigo.AuditRecord) {
+	if e.firstTime("nobody\x00" + r.ID) {
+		logger(ctx).Warn("baton-celigo: an audit sign-in record names no user (byUser); the sign-ins feed does not report it",
+			zap.String("audit_id", r.ID))
+	}
+}
+
 // EventFeeds lists the feeds (connectorbuilder.EventProviderV2).
 func (c *Connector) EventFeeds(_ context.Context) []connectorbuilder.EventFeed {
 	return []connectorbuilder.EventFeed{&changesFeed{conn: c}, &signinsFeed{conn: c}}

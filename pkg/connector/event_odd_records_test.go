@@ -23,6 +23,30 @@ import (
 	"github.com/conductorone/baton-celigo/pkg/connector"
 )
 
+// TestSigninsFeedSaysWhenASignInNamesNoUser: a sign-in without byUser has no actor, so it is not reported;
+// it is said once at warn.
+func TestSigninsFeedSaysWhenASignInNamesNoUser(t *testing.T) {
+	fake := celigotest.NewServer(token, provAccount())
+	defer fake.Close()
+	at := feedEpoch.Format("2006-01-02T15:04:05.000Z")
+	serveAuditAnswer(fake, `[
+ {"_id":"65aa00000000000000000011","time":"`+at+`","event":"signin","resourceType":"user","byUser":{"_id":"6500000000000000000000c4","email":"user4@example.com"}},
+ {"_id":"65aa00000000000000000012","time":"`+at+`","event":"signin","resourceType":"user"}]`)
+	core, logs := observer.New(zapcore.InfoLevel)
+	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
+	ids, err := drainFeedDirect(ctx, t, fake, 1, feedEpoch.Add(-time.Minute), feedEpoch.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"65aa00000000000000000011"}; !slices.Equal(ids, want) {
+		t.Errorf("events %v, want %v", ids, want)
+	}
+	said := logs.FilterLevelExact(zapcore.WarnLevel).FilterField(zap.String("audit_id", "65aa00000000000000000012")).Len()
+	if said != 1 {
+		t.Errorf("the sign-in without a user was said %d times at warn, want once", said)
+	}
+}
+
 // TestChangesFeedSaysWhenARecordHasNoTime: a record without a readable time cannot be placed in the feed's
 // order, so it is not reported; the others are, and the skipped one is said once at warn, however often
 // its window is read again.
@@ -70,15 +94,21 @@ func serveAuditAnswer(fake *celigotest.Server, body string) {
 // time now, calling the feed directly (so ctx's logger is the connector's); it returns the event ids.
 func drainChangesDirect(ctx context.Context, t *testing.T, fake *celigotest.Server, start, now time.Time) ([]string, error) {
 	t.Helper()
+	return drainFeedDirect(ctx, t, fake, 0, start, now)
+}
+
+// drainFeedDirect is drainChangesDirect for the feed at index n of EventFeeds.
+func drainFeedDirect(ctx context.Context, t *testing.T, fake *celigotest.Server, n int, start, now time.Time) ([]string, error) {
+	t.Helper()
 	client, err := celigo.New(ctx, celigo.Config{BaseURL: fake.URL, Token: token, Sleep: (&celigotest.SleepRecorder{}).Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn := connector.NewWithClient(client)
 	connector.SetEventClock(conn, func() time.Time { return now })
-	feed := conn.EventFeeds(ctx)[0]
-	if feed.EventFeedMetadata(ctx).GetId() != "celigo_changes" {
-		t.Fatalf("first feed is %s", feed.EventFeedMetadata(ctx).GetId())
+	feed := conn.EventFeeds(ctx)[n]
+	if want := []string{"celigo_changes", "celigo_signins"}[n]; feed.EventFeedMetadata(ctx).GetId() != want {
+		t.Fatalf("feed %d is %s, want %s", n, feed.EventFeedMetadata(ctx).GetId(), want)
 	}
 	var ids []string
 	tok := &pagination.StreamToken{Size: 1}

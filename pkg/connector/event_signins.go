@@ -30,8 +30,12 @@ func (f *signinsFeed) ListEvents(ctx context.Context, earliest *timestamppb.Time
 	call := &feedCall{conn: f.conn}
 	var out []*v2.Event
 	for _, r := range records {
-		if r.Event != celigo.AuditEventSignIn || r.ByUser.ID == "" {
+		if r.Event != celigo.AuditEventSignIn {
 			continue // the filter is Celigo's: a record it let through is checked here
+		}
+		if r.ByUser.ID == "" {
+			f.conn.events.nobody(ctx, r)
+			continue
 		}
 		idx, err := call.usersIndex(ctx)
 		if err != nil {
