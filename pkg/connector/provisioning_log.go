@@ -218,13 +218,18 @@ func logSetDisabled(ctx context.Context, recordID string, person celigo.SharedUs
 	if recordID == "" {
 		who = "no user given"
 	}
+	logNowIn(ctx, request, who, state, changed, zap.String("access_record_id", recordID), err)
+}
+
+// logNowIn reports a request that puts who into state (a user disabled, a token revoked).
+func logNowIn(ctx context.Context, request, who, state string, changed bool, id zap.Field, err error) {
 	provisioningOutcome{
 		request: request,
 		subject: who,
 		done:    who + " is now " + state,
 		already: who + " is already " + state,
 		changed: changed,
-		fields:  []zap.Field{zap.String("access_record_id", recordID)},
+		fields:  []zap.Field{id},
 	}.log(ctx, err)
 }
 
@@ -245,15 +250,7 @@ func logTokenRevoked(ctx context.Context, revoked bool, id, name string, changed
 	if revoked {
 		request, state = "revoke API token", "revoked: every call made with it is refused"
 	}
-	who := tokenLabel(id, name)
-	provisioningOutcome{
-		request: request,
-		subject: who,
-		done:    who + " is now " + state,
-		already: who + " is already " + state,
-		changed: changed,
-		fields:  []zap.Field{zap.String("api_token_id", id)},
-	}.log(ctx, err)
+	logNowIn(ctx, request, tokenLabel(id, name), state, changed, zap.String("api_token_id", id), err)
 }
 
 // logTokenDelete reports the deletion of an API token.
