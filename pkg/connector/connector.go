@@ -23,15 +23,15 @@ import (
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 	"github.com/conductorone/baton-celigo/pkg/config"
-	"github.com/conductorone/baton-celigo/pkg/connector/walk"
 )
 
 // Connector is the Baton connector for one Celigo environment.
 type Connector struct {
-	client *celigo.Client
-	lists  *walk.Memory // what grants need from each list of the sync (package walk)
-	served servedPages  // the Celigo page of each list that List is serving in parts
-	locks  recordLocks  // one writer per access record at a time
+	client  *celigo.Client
+	lists   walks                     // what grants need from each list of the sync (package walk)
+	claimed atomic.Pointer[[2]string] // the sync and account the session store agreed on (sync_account.go)
+	served  servedPages               // the Celigo page of each list that List is serving in parts
+	locks   recordLocks               // one writer per access record at a time
 
 	odd      oddValues
 	sawUsers atomic.Bool // the last validation saw at least one access record
@@ -77,7 +77,7 @@ func New(ctx context.Context, cfg *config.Celigo, _ *cli.ConnectorOpts) (connect
 
 // NewWithClient wires a connector around an existing client (tests and benchmarks use it).
 func NewWithClient(client *celigo.Client, opts ...Option) *Connector {
-	c := &Connector{client: client, lists: walk.NewMemory()}
+	c := &Connector{client: client, lists: newWalks()}
 	for _, o := range opts {
 		o(c)
 	}
@@ -86,7 +86,7 @@ func NewWithClient(client *celigo.Client, opts ...Option) *Connector {
 
 // ForCapabilities is a connector with no client: enough to describe types and capabilities offline. It
 // describes everything the connector can do, API tokens included.
-func ForCapabilities() *Connector { return &Connector{lists: walk.NewMemory(), syncSecrets: true} }
+func ForCapabilities() *Connector { return &Connector{lists: newWalks(), syncSecrets: true} }
 
 func (c *Connector) ResourceSyncers(_ context.Context) []connectorbuilder.ResourceSyncerV2 {
 	syncers := []connectorbuilder.ResourceSyncerV2{

@@ -41,7 +41,7 @@ func (f *feedCall) grantCatalog(ctx context.Context) (*grantCatalog, error) {
 		return f.catalog, nil
 	}
 	cat := &grantCatalog{integrations: map[string]bool{}, mcpGoverned: map[string]bool{}}
-	err := eachPage(ctx, integrationsList.Name, f.conn.client.ListIntegrations, func(page []*celigo.Integration) bool {
+	err := eachPage(ctx, integrationsList, f.conn.client.ListIntegrations, func(page []*celigo.Integration) bool {
 		for _, it := range page {
 			cat.integrations[it.ID] = true
 		}
@@ -50,7 +50,7 @@ func (f *feedCall) grantCatalog(ctx context.Context) (*grantCatalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = eachPage(ctx, mcpServersList.Name, f.conn.client.ListMCPServers, func(page []*celigo.MCPServer) bool {
+	err = eachPage(ctx, mcpServersList, f.conn.client.ListMCPServers, func(page []*celigo.MCPServer) bool {
 		for _, s := range page {
 			cat.mcpGoverned[s.ID] = !s.UsesExternalIdentityProvider()
 		}

@@ -21,7 +21,7 @@ func (f *feedCall) usersIndex(ctx context.Context) (*usersIndex, error) {
 		return f.users, nil
 	}
 	idx := &usersIndex{byRecord: map[string]*celigo.UserSummary{}, byPerson: map[string]string{}}
-	err := eachPage(ctx, usersList.Name, f.conn.client.ListUsers, func(page []*celigo.UserSummary) bool {
+	err := eachPage(ctx, usersList, f.conn.client.ListUsers, func(page []*celigo.UserSummary) bool {
 		for _, u := range page {
 			idx.byRecord[u.ID] = u
 			if u.SharedWithUser.ID != "" {

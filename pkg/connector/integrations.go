@@ -123,7 +123,7 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 		return nil, nil, err
 	}
 	if g.first() {
-		if err := checkNamed(g.ctx, integrationsList.Name, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
+		if err := checkNamed(g.ctx, integrationsList, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -61,7 +61,7 @@ func TestOnePageListWithoutTheWalk(t *testing.T) {
 	if n := getsOf(fake, "/v1/integrations"); n != 4 {
 		t.Errorf("%d reads of 4 pages", n)
 	}
-	if l, _ := walk.Complete(context.Background(), c.lists, integrationsList, walk.Sync{ID: "s"}, func(context.Context, string) ([]string, string, error) {
+	if l, _ := c.lists.integrations.Complete(context.Background(), walk.Sync{ID: "s"}, func(context.Context, string) ([]string, string, error) {
 		return nil, "", nil
 	}); len(l.Items) != 0 {
 		t.Errorf("the walk kept %d integrations of a list served without it", len(l.Items))

@@ -267,7 +267,7 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 		return nil, nil, err
 	}
 	if g.first() {
-		if err := checkNamed(g.ctx, mcpServersList.Name, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
+		if err := checkNamed(g.ctx, mcpServersList, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
 			return nil, nil, err
 		}
 	}

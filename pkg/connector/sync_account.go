@@ -43,10 +43,24 @@ func (c *Connector) syncAccount(ctx context.Context, opts rs.SyncOpAttrs, tokenA
 	if tokenAccount != "" && tokenAccount != acct {
 		return "", otherAccount(tokenAccount, acct)
 	}
-	if stored := c.lists.CheckAccount(ctx, syncOf(opts), acct); stored != "" {
+	if stored := c.claimAccount(ctx, opts, acct); stored != "" {
 		return "", otherAccount(stored, acct)
 	}
 	return acct, nil
+}
+
+// claimAccount ties the sync to account in its session store (walk.Sync.ClaimAccount) and returns the
+// account the store names when that is another one. Every List and Grants call asks; once the store agrees,
+// this process does not ask it again for that sync.
+func (c *Connector) claimAccount(ctx context.Context, opts rs.SyncOpAttrs, account string) (other string) {
+	agreed := [2]string{opts.SyncID, account}
+	if p := c.claimed.Load(); p != nil && *p == agreed {
+		return ""
+	}
+	if other = syncOf(opts).ClaimAccount(ctx, account); other == "" {
+		c.claimed.Store(&agreed)
+	}
+	return other
 }
 
 func otherAccount(started, now string) error {

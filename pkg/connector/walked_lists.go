@@ -17,40 +17,52 @@ import (
 // A sync reads /v1/ashares, /v1/integrations and /v1/mcpservers once each, while listing their resources.
 // The walk (package walk) keeps what grants need from those pages (a few strings per user), so grants come
 // from it instead of a second read or one call per resource.
-var (
-	usersList        = walk.Spec[userAccess]{Name: "users", Key: userAccess.key}
-	integrationsList = walk.Spec[string]{Name: "integrations", Key: itself}
-	mcpServersList   = walk.Spec[mcpServerEntry]{Name: "MCP servers", Key: mcpServerEntry.key}
+const (
+	usersList        = "users"
+	integrationsList = "integrations"
+	mcpServersList   = "MCP servers"
 )
 
-func itself(id string) string { return id }
+// walks is the walk of each list, one per connector.
+type walks struct {
+	users        *walk.Walk[userAccess]
+	integrations *walk.Walk[string]
+	mcpServers   *walk.Walk[mcpServerEntry]
+}
+
+func newWalks() walks {
+	return walks{
+		users:        walk.New(usersList, userAccess.key),
+		integrations: walk.New(integrationsList, func(id string) string { return id }),
+		mcpServers:   walk.New(mcpServersList, mcpServerEntry.key),
+	}
+}
 
 func syncOf(opts rs.SyncOpAttrs) walk.Sync { return walk.Sync{ID: opts.SyncID, Store: opts.Session} }
 
 // walkedList is a Celigo list the walk keeps, for one call of a sync: how a page is read, and what grants
 // need of a page.
 type walkedList[R, T any] struct {
-	c    *Connector
+	walk *walk.Walk[T]
 	opts rs.SyncOpAttrs
-	spec walk.Spec[T]
 	read func(ctx context.Context, token string) ([]*R, string, error)
 	need func([]*R) []T
 }
 
 // listed is the list as List serves it: each page read is added to the sync's walk.
 func (w walkedList[R, T]) listed(id func(*R) string, describe func(*R) (*v2.Resource, error)) celigoList[R] {
-	return celigoList[R]{name: w.spec.Name, read: w.read, id: id, describe: describe,
+	return celigoList[R]{name: w.walk.Name(), read: w.read, id: id, describe: describe,
 		walked: func(ctx context.Context, pos listPosition, page walk.Page[*R]) error {
-			return walk.Add(ctx, w.c.lists, w.spec, syncOf(w.opts), pos.Sweep, pos.Page, walk.Page[T]{Token: page.Token, Next: page.Next, Items: w.need(page.Items)})
+			return w.walk.Add(ctx, syncOf(w.opts), pos.Sweep, pos.Page, walk.Page[T]{Token: page.Token, Next: page.Next, Items: w.need(page.Items)})
 		}}
 }
 
 // complete is the sync's complete list, read again from Celigo where the walk lacks it.
 func (w walkedList[R, T]) complete(ctx context.Context) (*walk.List[T], error) {
-	return walk.Complete(ctx, w.c.lists, w.spec, syncOf(w.opts), func(ctx context.Context, token string) ([]T, string, error) {
+	return w.walk.Complete(ctx, syncOf(w.opts), func(ctx context.Context, token string) ([]T, string, error) {
 		page, next, err := w.read(ctx, token)
 		if err != nil {
-			return nil, "", wrapErr(err, "list "+w.spec.Name)
+			return nil, "", wrapErr(err, "list "+w.walk.Name())
 		}
 		return w.need(page), next, nil
 	})
@@ -70,7 +82,7 @@ func (c *Connector) users(opts rs.SyncOpAttrs) walkedList[celigo.UserSummary, us
 		c.odd.noteUsers(ctx, opts.SyncID, page)
 		return page, next, nil
 	}
-	return walkedList[celigo.UserSummary, userAccess]{c: c, opts: opts, spec: usersList, read: read, need: accessOfAll}
+	return walkedList[celigo.UserSummary, userAccess]{walk: c.lists.users, opts: opts, read: read, need: accessOfAll}
 }
 
 // usersVanished fails a users list that came back empty moments after validation saw users: reporting an
@@ -84,7 +96,7 @@ func (c *Connector) usersVanished() error {
 }
 
 func (c *Connector) integrations(opts rs.SyncOpAttrs) walkedList[celigo.Integration, string] {
-	return walkedList[celigo.Integration, string]{c: c, opts: opts, spec: integrationsList, read: c.client.ListIntegrations, need: integrationIDs}
+	return walkedList[celigo.Integration, string]{walk: c.lists.integrations, opts: opts, read: c.client.ListIntegrations, need: integrationIDs}
 }
 
 func integrationIDs(page []*celigo.Integration) []string {
@@ -110,7 +122,7 @@ func (c *Connector) mcpServers(opts rs.SyncOpAttrs) walkedList[celigo.MCPServer,
 		}
 		return page, next, err
 	}
-	return walkedList[celigo.MCPServer, mcpServerEntry]{c: c, opts: opts, spec: mcpServersList, read: read, need: mcpEntries}
+	return walkedList[celigo.MCPServer, mcpServerEntry]{walk: c.lists.mcpServers, opts: opts, read: read, need: mcpEntries}
 }
 
 // walkedUsers returns the complete users list of the sync.

@@ -141,7 +141,8 @@ type rec struct {
 	Entries map[string]string `json:"e,omitempty"`
 }
 
-var recs = Spec[rec]{Name: "users", Key: func(r rec) string { return r.ID }}
+// recs is a walk of a list of recs.
+func recs() *Walk[rec] { return New("users", func(r rec) string { return r.ID }) }
 
 func someRecs(from, n, entries int) []rec {
 	out := make([]rec, n)
@@ -191,10 +192,10 @@ func (r *reader) read(_ context.Context, token string) ([]rec, string, error) {
 }
 
 // add records pages as pages 0, 1, ... of sweep.
-func add(t *testing.T, w *Memory, s Sync, sweep string, pages ...Page[rec]) {
+func add(t *testing.T, w *Walk[rec], s Sync, sweep string, pages ...Page[rec]) {
 	t.Helper()
 	for n, p := range pages {
-		if err := Add(context.Background(), w, recs, s, sweep, n, p); err != nil {
+		if err := w.Add(context.Background(), s, sweep, n, p); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,12 +1,8 @@
 // Package walk keeps what grants need from each list a sync reads, so that every list is read from Celigo
-// once per sync, whichever process serves each call.
-//
-// Each page List reads is added here: to this process's memory and to the sync's session store, which every
-// process serving the sync shares (ConductorOne's, when hosted; the c1z's, when run from the command line).
-// Grants take a list only when it is complete: every page of one sweep (one reading of the list, first page to
-// last), each page's next link leading to the page after it. A list found incomplete (a store that is
-// missing, a targeted sync) is read again through a plain read function rather than serve grants from half
-// the data.
+// once per sync, whichever process serves each call. Each page List reads is added to this process's memory
+// and to the sync's session store, which every process serving the sync shares. Grants take a list only when
+// it is complete: every page of one sweep (one reading, first page to last), each next link leading to the
+// page after it. A list found incomplete is read again rather than serve grants from half the data.
 package walk
 
 import (
@@ -15,30 +11,15 @@ import (
 	"encoding/hex"
 	"sync"
 
-	"github.com/conductorone/baton-sdk/pkg/session"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// MaxPages bounds the Celigo pages of one list. At Celigo's documented 1000 records a page it is ten million
-// records, more than any real account has; a list that goes on past it never ends (a loop across processes
-// included), and fails. A variable so tests can lower it.
-var MaxPages = 10_000
-
-// MaxRecords bounds the records one list holds in memory (about 1 KB each while a list is walked), so a list
-// that never ends, page after full page, fails long before it exhausts memory. A variable so tests can lower it.
-var MaxRecords = 500_000
-
-// Spec names one list and tells its records apart: a record listed on two pages (a list that shifted) is
-// kept once.
-type Spec[T any] struct {
-	Name string // in errors, logs and session-store keys
-	Key  func(T) string
-}
-
-// Read reads the page of a list at token ("" for the first) and returns its next link ("" after the last).
-type Read[T any] func(ctx context.Context, token string) ([]T, string, error)
+// MaxPages and MaxRecords bound one list (variables so tests can lower them): ten million records at Celigo's
+// 1000 a page is more than any real account has, and half a million held (about 1 KB each) fails a list that
+// never ends long before it exhausts memory.
+var MaxPages, MaxRecords = 10_000, 500_000
 
 // Page is one page of a list as read: the token it was read with, its next link and its records.
 type Page[T any] struct {
@@ -46,29 +27,25 @@ type Page[T any] struct {
 	Items       []T
 }
 
-// List is a complete list: its records in list order, and where each is.
+// List is a complete list: its records in list order, each once, and where each is.
 type List[T any] struct {
 	Items []T
 	index map[string]int
 }
 
-// Find returns the record listed under key.
-func (l *List[T]) Find(key string) (T, bool) {
+// Find returns the record listed under key, and whether there is one.
+func (l *List[T]) Find(key string) (rec T, ok bool) {
 	i, ok := l.index[key]
-	if !ok {
-		var zero T
-		return zero, false
+	if ok {
+		rec = l.Items[i]
 	}
-	return l.Items[i], true
+	return rec, ok
 }
 
 // Has says whether the list holds key.
-func (l *List[T]) Has(key string) bool {
-	_, ok := l.index[key]
-	return ok
-}
+func (l *List[T]) Has(key string) bool { _, ok := l.index[key]; return ok }
 
-// NewSweepID names a sweep (or one write of a page): unique across the processes serving a sync.
+// NewSweepID names a sweep (or one write of a page) uniquely across the processes serving a sync.
 func NewSweepID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error since Go 1.24)
@@ -76,14 +53,10 @@ func NewSweepID() string {
 }
 
 // ValidSweepID says whether id is one NewSweepID makes.
-func ValidSweepID(id string) bool {
-	b, err := hex.DecodeString(id)
-	return err == nil && len(b) == 8
-}
+func ValidSweepID(id string) bool { b, err := hex.DecodeString(id); return err == nil && len(b) == 8 }
 
-// Trail follows one reading of a list page by page. It is the one place that ends a list whose next links
-// lead back to a page already read (a server whose links cycle would keep a sync busy forever) or go on past
-// MaxPages. Reading the same page twice (a retry) is not a loop.
+// Trail follows one reading of a list. It is the one place that ends a list whose next links lead back to a
+// page already read (a loop) or past MaxPages. Reading the same page twice (a retry) is not a loop.
 type Trail struct {
 	list string
 	at   map[string]int // token → the page number it was read at
@@ -109,130 +82,91 @@ func (t *Trail) Step(n int, token, next string) error {
 	return nil
 }
 
-// Memory is this process's memory of each list of the sync it serves, in front of the session store.
-type Memory struct {
-	mu      sync.Mutex
-	lists   map[string]any // list name → *memory[T]
-	checked [2]string      // the sync and account CheckAccount last agreed on
+// Walk is one list of the sync this process serves: the pages of the sweep under way, then the complete list.
+type Walk[T any] struct {
+	name string
+	key  func(T) string // tells records apart: one listed on two pages (a list that shifted) is kept once
+	fill sync.Mutex     // serialises loads and re-reads, so two grant calls never read the list at once
+
+	mu            sync.Mutex
+	syncID, sweep string
+	pages         map[int]Page[T]
+	trail         *Trail
+	records       int // records in pages
+	done          *List[T]
+	doneSweep     string // the sweep done came from
+	noted         bool   // a session-store problem was logged for syncID
 }
 
-// NewMemory is an empty memory.
-func NewMemory() *Memory { return &Memory{lists: map[string]any{}} }
+// New is the walk of list name (named in errors, logs and session-store keys), whose records key tells apart.
+func New[T any](name string, key func(T) string) *Walk[T] { return &Walk[T]{name: name, key: key} }
 
-func memoryOf[T any](w *Memory, spec Spec[T]) *memory[T] {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	m, ok := w.lists[spec.Name].(*memory[T])
-	if !ok {
-		m = &memory[T]{spec: spec}
-		w.lists[spec.Name] = m
+// Name is the list's name.
+func (w *Walk[T]) Name() string { return w.name }
+
+// forSync switches the walk to syncID, dropping any other sync's data. Caller holds mu.
+func (w *Walk[T]) forSync(syncID string) {
+	if w.syncID != syncID || w.pages == nil {
+		w.syncID, w.noted, w.done, w.doneSweep = syncID, false, nil, ""
+		w.startSweep("")
 	}
-	return m
-}
-
-// memory is one list of one sync: the pages of the sweep under way, then the complete list.
-type memory[T any] struct {
-	spec Spec[T]
-	fill sync.Mutex // serialises loads and re-reads, so two grant calls never read the same list at once
-
-	mu        sync.Mutex
-	syncID    string
-	sweep     string
-	pages     map[int]Page[T]
-	trail     *Trail
-	records   int // records in pages
-	done      *List[T]
-	doneSweep string // the sweep done came from
-	noted     bool   // a session-store problem was logged for syncID
-	storeOff  bool   // syncID has no session store: no time is spent on one
-}
-
-// forSync switches the memory to syncID, dropping any other sync's data. Caller holds mu.
-func (m *memory[T]) forSync(syncID string) {
-	if m.syncID == syncID && m.pages != nil {
-		return
-	}
-	m.syncID, m.noted, m.storeOff = syncID, false, false
-	m.startSweep("")
-	m.done, m.doneSweep = nil, ""
 }
 
 // startSweep drops the pages held and holds sweep's instead. Caller holds mu.
-func (m *memory[T]) startSweep(sweep string) {
-	m.sweep, m.pages, m.trail, m.records = sweep, map[int]Page[T]{}, NewTrail(m.spec.Name), 0
+func (w *Walk[T]) startSweep(sweep string) {
+	w.sweep, w.pages, w.trail, w.records = sweep, map[int]Page[T]{}, NewTrail(w.name), 0
 }
 
-// Add records page n of sweep in this process and in the sync's session store. The page that ends a sweep
+// Add records page n of sweep in this process and in the sync's session store. The last page of a sweep
 // whose every page this process holds makes the list complete.
-func Add[T any](ctx context.Context, w *Memory, spec Spec[T], s Sync, sweep string, n int, page Page[T]) error {
-	m := memoryOf(w, spec)
-	m.mu.Lock()
-	m.forSync(s.ID)
-	if m.done != nil && m.doneSweep == sweep {
-		m.mu.Unlock()
+func (w *Walk[T]) Add(ctx context.Context, s Sync, sweep string, n int, page Page[T]) error {
+	w.mu.Lock()
+	w.forSync(s.ID)
+	if w.done != nil && w.doneSweep == sweep {
+		w.mu.Unlock()
 		return nil // a page read again after its sweep completed adds nothing new
 	}
-	if m.sweep != sweep {
+	if w.sweep != sweep {
 		if n == 0 {
-			m.done, m.doneSweep = nil, "" // the list is being listed anew
+			w.done, w.doneSweep = nil, "" // the list is being listed anew
 		}
-		m.startSweep(sweep)
+		w.startSweep(sweep)
 	}
-	m.records += len(page.Items) - len(m.pages[n].Items)
-	if m.records > MaxRecords {
-		m.mu.Unlock()
-		return status.Errorf(codes.Internal,
+	w.records += len(page.Items) - len(w.pages[n].Items)
+	err := w.trail.Step(n, page.Token, page.Next)
+	if err == nil && w.records > MaxRecords {
+		err = status.Errorf(codes.Internal,
 			"baton-celigo: list %s: Celigo has sent more than %d records, more than any real account has; stopping before they exhaust memory",
-			spec.Name, MaxRecords)
+			w.name, MaxRecords)
 	}
-	if err := m.trail.Step(n, page.Token, page.Next); err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	m.pages[n] = page
-	m.mu.Unlock()
-
-	m.persist(ctx, s, sweep, n, page)
-	if page.Next == "" {
-		m.completeFromMemory(s.ID, sweep, n)
-	}
-	return nil
-}
-
-// completeFromMemory makes the list complete when this process holds every page of sweep up to last.
-func (m *memory[T]) completeFromMemory(syncID, sweep string, last int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.syncID != syncID || m.sweep != sweep {
-		return
-	}
-	pages := make([]Page[T], last+1)
-	for i := range pages {
-		p, ok := m.pages[i]
-		if !ok {
-			return
+	if err == nil {
+		w.pages[n] = page
+		if l := w.assemble(w.pages, n); page.Next == "" && l != nil {
+			w.done, w.doneSweep = l, sweep
+			w.startSweep("")
 		}
-		pages[i] = p
 	}
-	if l := assemble(m.spec, pages); l != nil {
-		m.done, m.doneSweep = l, sweep
-		m.startSweep("")
+	w.mu.Unlock()
+	if err == nil {
+		w.persist(ctx, s, sweep, n, page)
 	}
+	return err
 }
 
-// assemble joins the pages of a sweep into the list, or returns nil when they do not chain from the first
-// page to the last.
-func assemble[T any](spec Spec[T], pages []Page[T]) *List[T] {
-	if len(pages) == 0 || pages[0].Token != "" || pages[len(pages)-1].Next != "" {
-		return nil
+// assemble joins pages 0 to last into the list, or returns nil when one is missing or they do not chain
+// from the first page to the last.
+func (w *Walk[T]) assemble(pages map[int]Page[T], last int) *List[T] {
+	if pages[last].Next != "" {
+		return nil // not the last page: checked first, as Add asks after every page
 	}
 	l := &List[T]{index: map[string]int{}}
-	for i, p := range pages {
-		if i > 0 && p.Token != pages[i-1].Next {
+	for i := 0; i <= last; i++ {
+		p, ok := pages[i]
+		if !ok || (i == 0 && p.Token != "") || (i > 0 && p.Token != pages[i-1].Next) {
 			return nil
 		}
 		for _, it := range p.Items {
-			k := spec.Key(it)
+			k := w.key(it)
 			if at, ok := l.index[k]; ok {
 				l.Items[at] = it
 				continue
@@ -244,86 +178,51 @@ func assemble[T any](spec Spec[T], pages []Page[T]) *List[T] {
 	return l
 }
 
-// completeList returns the complete list held for syncID, if any.
-func (m *memory[T]) completeList(syncID string) *List[T] {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.syncID != syncID {
+// held returns the complete list held for syncID, if any (read in sweep, when one is named).
+func (w *Walk[T]) held(syncID, sweep string) *List[T] {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.syncID != syncID || (sweep != "" && w.doneSweep != sweep) {
 		return nil
 	}
-	return m.done
+	return w.done
 }
 
 // Complete returns the sync's complete list: from this process's memory, else from the session store, else
 // read again with read (and stored, for the calls that follow).
-func Complete[T any](ctx context.Context, w *Memory, spec Spec[T], s Sync, read Read[T]) (*List[T], error) {
-	m := memoryOf(w, spec)
-	if l := m.completeList(s.ID); l != nil {
+func (w *Walk[T]) Complete(ctx context.Context, s Sync, read func(ctx context.Context, token string) ([]T, string, error)) (*List[T], error) {
+	if l := w.held(s.ID, ""); l != nil {
 		return l, nil
 	}
-	m.fill.Lock()
-	defer m.fill.Unlock()
-	if l := m.completeList(s.ID); l != nil {
+	w.fill.Lock()
+	defer w.fill.Unlock()
+	if l := w.held(s.ID, ""); l != nil {
 		return l, nil
 	}
-	if sweep, l := m.load(ctx, s); l != nil {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		m.forSync(s.ID)
-		m.done, m.doneSweep = l, sweep
+	if sweep, l := w.load(ctx, s); l != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.forSync(s.ID)
+		w.done, w.doneSweep = l, sweep
 		return l, nil
 	}
-	return readAgain(ctx, w, m, s, read)
-}
-
-// readAgain reads the whole list from Celigo as a new sweep.
-func readAgain[T any](ctx context.Context, w *Memory, m *memory[T], s Sync, read Read[T]) (*List[T], error) {
 	sweep := NewSweepID()
-	for n, token := 0, ""; ; n++ {
+	for n, token := 0, ""; n == 0 || token != ""; n++ {
 		items, next, err := read(ctx, token)
+		if err == nil {
+			err = w.Add(ctx, s, sweep, n, Page[T]{Token: token, Next: next, Items: items})
+		}
 		if err != nil {
 			return nil, err
 		}
-		if err := Add(ctx, w, m.spec, s, sweep, n, Page[T]{Token: token, Next: next, Items: items}); err != nil {
-			return nil, err
-		}
-		if next == "" {
-			break
-		}
 		token = next
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.syncID != s.ID || m.doneSweep != sweep || m.done == nil {
-		// Another sync took the memory over meanwhile. Failing beats returning an empty list, which C1 would
-		// read as "nobody has access" and prune every grant.
-		return nil, status.Errorf(codes.Aborted, "baton-celigo: list %s: another sync replaced this sync's data while it was being read; retry the sync", m.spec.Name)
+	if l := w.held(s.ID, sweep); l != nil {
+		return l, nil
 	}
-	return m.done, nil
-}
-
-// CheckAccount ties the sync to account in its session store: it returns the account the store names when
-// that is another one, else "". Without a store, or with one that fails, the page tokens still carry the
-// account, so nothing more is done.
-func (w *Memory) CheckAccount(ctx context.Context, s Sync, account string) (other string) {
-	w.mu.Lock()
-	done := w.checked == [2]string{s.ID, account}
-	w.mu.Unlock()
-	if done {
-		return ""
-	}
-	stored, found, err := s.get(ctx, accountKey)
-	switch {
-	case err != nil:
-	case found && string(stored) != account:
-		return string(stored)
-	case !found:
-		_ = s.setMany(ctx, []session.SizedItem[[]byte]{sized(accountKey, []byte(account))})
-	}
-	w.mu.Lock()
-	w.checked = [2]string{s.ID, account}
-	w.mu.Unlock()
-	return ""
+	// Another sync took the walk over meanwhile. Failing beats returning an empty list, which C1 would read as
+	// "nobody has access" and prune every grant.
+	return nil, status.Errorf(codes.Aborted, "baton-celigo: list %s: another sync replaced this sync's data while it was being read; retry the sync", w.name)
 }
 
 var logger = ctxzap.Extract

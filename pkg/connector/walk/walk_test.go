@@ -21,9 +21,9 @@ func TestWalkStoredInPartsUnderTheStoreLimits(t *testing.T) {
 	store := newLimitStore(t)
 	big := someRecs(0, 40_000, 6) // about 14 MB stored
 	pages := []Page[rec]{pageN(0, 2, big), pageN(1, 2, someRecs(40_000, 3, 1)), pageN(2, 2, nil)}
-	writer := NewMemory()
+	writer := recs()
 	add(t, writer, store.sync("sync-1"), NewSweepID(), pages...)
-	if memoryOf(writer, recs).completeList("sync-1") == nil {
+	if writer.held("sync-1", "") == nil {
 		t.Fatal("the process that read every page does not hold the list")
 	}
 	parts := 0
@@ -40,7 +40,7 @@ func TestWalkStoredInPartsUnderTheStoreLimits(t *testing.T) {
 	}
 
 	r := &reader{fail: status.Error(codes.Unavailable, "Celigo must not be read")}
-	l, err := Complete(context.Background(), NewMemory(), recs, store.sync("sync-1"), r.read)
+	l, err := recs().Complete(context.Background(), store.sync("sync-1"), r.read)
 	if err != nil || r.reads != 0 {
 		t.Fatalf("another process cannot load the list: %v, %d reads", err, r.reads)
 	}
@@ -48,7 +48,7 @@ func TestWalkStoredInPartsUnderTheStoreLimits(t *testing.T) {
 	if !reflect.DeepEqual(l.Items, want) {
 		t.Errorf("loaded %d records, want %d equal to those written", len(l.Items), len(want))
 	}
-	if _, l := memoryOf(NewMemory(), recs).load(context.Background(), store.sync("sync-2")); l != nil {
+	if _, l := recs().load(context.Background(), store.sync("sync-2")); l != nil {
 		t.Error("another sync sees this sync's list")
 	}
 }
@@ -75,12 +75,12 @@ func TestStoredWalkThatDoesNotHoldTogetherIsNotUsed(t *testing.T) {
 	for name, breakIt := range breakages {
 		t.Run(name, func(t *testing.T) {
 			store := newLimitStore(t)
-			add(t, NewMemory(), store.sync("s"), NewSweepID(), pages...)
-			if _, l := memoryOf(NewMemory(), recs).load(context.Background(), store.sync("s")); l == nil {
+			add(t, recs(), store.sync("s"), NewSweepID(), pages...)
+			if _, l := recs().load(context.Background(), store.sync("s")); l == nil {
 				t.Fatal("the intact list does not load")
 			}
 			breakIt(store.data)
-			if _, l := memoryOf(NewMemory(), recs).load(context.Background(), store.sync("s")); l != nil {
+			if _, l := recs().load(context.Background(), store.sync("s")); l != nil {
 				t.Fatal("a broken list was loaded")
 			}
 		})
@@ -88,20 +88,20 @@ func TestStoredWalkThatDoesNotHoldTogetherIsNotUsed(t *testing.T) {
 
 	t.Run("read again, stored, and failing when the read fails", func(t *testing.T) {
 		store := newLimitStore(t)
-		add(t, NewMemory(), store.sync("s"), NewSweepID(), pages...)
+		add(t, recs(), store.sync("s"), NewSweepID(), pages...)
 		deleteKey(store.data, "/1")
 		r := &reader{pages: pages}
-		l, err := Complete(context.Background(), NewMemory(), recs, store.sync("s"), r.read)
+		l, err := recs().Complete(context.Background(), store.sync("s"), r.read)
 		if err != nil || len(l.Items) != 8 || r.reads != 3 {
 			t.Fatalf("read again: %v %v, %d reads", l, err, r.reads)
 		}
 		r.reads, r.fail = 0, status.Error(codes.PermissionDenied, "refused")
-		again, err := Complete(context.Background(), NewMemory(), recs, store.sync("s"), r.read)
+		again, err := recs().Complete(context.Background(), store.sync("s"), r.read)
 		if err != nil || !reflect.DeepEqual(again.Items, l.Items) || r.reads != 0 {
 			t.Fatalf("another process after the re-read: %v %v, %d reads", again, err, r.reads)
 		}
 		for _, s := range []Sync{store.sync("s2"), {ID: "s3"}} {
-			if l, err := Complete(context.Background(), NewMemory(), recs, s, r.read); err == nil || l != nil {
+			if l, err := recs().Complete(context.Background(), s, r.read); err == nil || l != nil {
 				t.Errorf("sync %s: %v %v", s.ID, l, err)
 			}
 		}
@@ -167,9 +167,9 @@ func TestTrail(t *testing.T) {
 func TestRecordCap(t *testing.T) {
 	defer func(old int) { MaxRecords = old }(MaxRecords)
 	MaxRecords = 5
-	w, sweep := NewMemory(), NewSweepID()
+	w, sweep := recs(), NewSweepID()
 	add(t, w, Sync{ID: "s"}, sweep, pageN(0, 3, someRecs(0, 3, 0)))
-	err := Add(context.Background(), w, recs, Sync{ID: "s"}, sweep, 1, pageN(1, 3, someRecs(3, 3, 0)))
+	err := w.Add(context.Background(), Sync{ID: "s"}, sweep, 1, pageN(1, 3, someRecs(3, 3, 0)))
 	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "more than 5 records") {
 		t.Errorf("%v", err)
 	}
@@ -183,9 +183,9 @@ func TestWalkWithAFailingStore(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
 	r := &reader{pages: []Page[rec]{pageN(0, 1, someRecs(0, 5, 1)), pageN(1, 1, someRecs(5, 4, 0))}}
-	w := NewMemory()
+	w := recs()
 	for i := 0; i < 3; i++ {
-		l, err := Complete(ctx, w, recs, store.sync("s"), r.read)
+		l, err := w.Complete(ctx, store.sync("s"), r.read)
 		if err != nil || len(l.Items) != 9 || r.reads != 2 {
 			t.Fatalf("records: %v %v, %d reads", l, err, r.reads)
 		}
@@ -198,18 +198,18 @@ func TestWalkWithAFailingStore(t *testing.T) {
 // TestReadAgainReplacedByAnotherSync: a re-read during which another sync takes the memory over fails; it
 // never answers with an empty list.
 func TestReadAgainReplacedByAnotherSync(t *testing.T) {
-	w := NewMemory()
+	w := recs()
 	read := func(ctx context.Context, token string) ([]rec, string, error) {
 		if token == "" {
 			return someRecs(0, 2, 0), "https://h/v1/ashares?after=x", nil
 		}
 		// Another sync lists its first page in between.
-		if err := Add(ctx, w, recs, Sync{ID: "other"}, NewSweepID(), 0, Page[rec]{Items: someRecs(9, 1, 0)}); err != nil {
+		if err := w.Add(ctx, Sync{ID: "other"}, NewSweepID(), 0, Page[rec]{Items: someRecs(9, 1, 0)}); err != nil {
 			return nil, "", err
 		}
 		return someRecs(2, 2, 0), "", nil
 	}
-	l, err := Complete(context.Background(), w, recs, Sync{ID: "mine"}, read)
+	l, err := w.Complete(context.Background(), Sync{ID: "mine"}, read)
 	if l != nil || status.Code(err) != codes.Aborted {
 		t.Fatalf("%v %v", l, err)
 	}
@@ -220,26 +220,26 @@ func TestReadAgainReplacedByAnotherSync(t *testing.T) {
 // again changes nothing.
 func TestListedAnewReplacesTheList(t *testing.T) {
 	store := newLimitStore(t)
-	w := NewMemory()
+	w := recs()
 	first := []Page[rec]{pageN(0, 1, someRecs(0, 2, 0)), pageN(1, 1, someRecs(2, 2, 0))}
 	firstSweep := NewSweepID()
 	add(t, w, store.sync("s"), firstSweep, first...)
 	second := []Page[rec]{pageN(0, 1, someRecs(0, 1, 0)), pageN(1, 1, someRecs(5, 1, 0))}
 	sweep := NewSweepID()
 	add(t, w, store.sync("s"), sweep, second[0])
-	if memoryOf(w, recs).completeList("s") != nil {
+	if w.held("s", "") != nil {
 		t.Fatal("the old list is still served while the list is read anew")
 	}
 	add(t, w, store.sync("s"), sweep, second...)
 	want := []rec{second[0].Items[0], second[1].Items[0]}
-	if got := memoryOf(w, recs).completeList("s"); got == nil || !reflect.DeepEqual(got.Items, want) {
+	if got := w.held("s", ""); got == nil || !reflect.DeepEqual(got.Items, want) {
 		t.Fatalf("in memory: %v", got)
 	}
-	if err := Add(context.Background(), w, recs, store.sync("s"), sweep, 1, second[1]); err != nil {
+	if err := w.Add(context.Background(), store.sync("s"), sweep, 1, second[1]); err != nil {
 		t.Fatal(err)
 	}
 	r := &reader{fail: status.Error(codes.Unavailable, "Celigo must not be read")}
-	if l, err := Complete(context.Background(), NewMemory(), recs, store.sync("s"), r.read); err != nil || !reflect.DeepEqual(l.Items, want) {
+	if l, err := recs().Complete(context.Background(), store.sync("s"), r.read); err != nil || !reflect.DeepEqual(l.Items, want) {
 		t.Fatalf("stored: %v %v", l, err)
 	}
 }
@@ -255,14 +255,14 @@ func TestNoStore(t *testing.T) {
 		"panicking": {ID: "s", Store: panicking{}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			w := NewMemory()
+			w := recs()
 			r := &reader{pages: []Page[rec]{pageN(0, 1, someRecs(0, 2, 0)), pageN(1, 1, someRecs(2, 1, 0))}}
 			add(t, w, s, NewSweepID(), r.pages...)
-			l, err := Complete(context.Background(), w, recs, s, r.read)
+			l, err := w.Complete(context.Background(), s, r.read)
 			if err != nil || len(l.Items) != 3 || r.reads != 0 {
 				t.Fatalf("%v %v, %d reads", l, err, r.reads)
 			}
-			if other := w.CheckAccount(context.Background(), s, "acct"); other != "" {
+			if other := s.ClaimAccount(context.Background(), "acct"); other != "" {
 				t.Errorf("account check without a store: %q", other)
 			}
 		})
@@ -272,25 +272,24 @@ func TestNoStore(t *testing.T) {
 // panicking is what a connector server built without a store hands over: a wrapper around nothing.
 type panicking struct{ *limitStore }
 
-// TestCheckAccount: the first account a sync names is stored; another one is reported, in any process.
-func TestCheckAccount(t *testing.T) {
+// TestClaimAccount: the first account a sync names is stored; another one is reported, in any process.
+func TestClaimAccount(t *testing.T) {
 	store := newLimitStore(t)
 	ctx := context.Background()
-	if other := NewMemory().CheckAccount(ctx, store.sync("s"), "a"); other != "" {
+	if other := store.sync("s").ClaimAccount(ctx, "a"); other != "" {
 		t.Fatalf("first: %q", other)
 	}
-	w := NewMemory()
-	if other := w.CheckAccount(ctx, store.sync("s"), "b"); other != "a" {
+	if other := store.sync("s").ClaimAccount(ctx, "b"); other != "a" {
 		t.Errorf("another account: %q", other)
 	}
-	if other := w.CheckAccount(ctx, store.sync("s"), "a"); other != "" {
+	if other := store.sync("s").ClaimAccount(ctx, "a"); other != "" {
 		t.Errorf("the same account: %q", other)
 	}
-	if other := w.CheckAccount(ctx, store.sync("s2"), "b"); other != "" {
+	if other := store.sync("s2").ClaimAccount(ctx, "b"); other != "" {
 		t.Errorf("another sync: %q", other)
 	}
 	store.fail = status.Error(codes.Unavailable, "store down")
-	if other := NewMemory().CheckAccount(ctx, store.sync("s"), "b"); other != "" {
+	if other := store.sync("s").ClaimAccount(ctx, "b"); other != "" {
 		t.Errorf("a failing store: %q", other)
 	}
 }
