@@ -5,6 +5,7 @@ go 1.25.2
 require (
 	github.com/conductorone/baton-sdk v0.26.0
 	github.com/grpc-ecosystem/go-grpc-middleware v1.4.0
+	github.com/spf13/cast v1.7.1
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/viper v1.19.0
 	github.com/stretchr/testify v1.11.1
@@ -137,7 +138,6 @@ require (
 	github.com/shirou/gopsutil/v4 v4.26.4 // indirect
 	github.com/sourcegraph/conc v0.3.0 // indirect
 	github.com/spf13/afero v1.15.0 // indirect
-	github.com/spf13/cast v1.7.1 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
 	github.com/tiendc/go-deepcopy v1.7.2 // indirect

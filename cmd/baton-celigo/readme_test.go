@@ -130,6 +130,8 @@ func TestREADMEExitStatusTable(t *testing.T) {
 		"an id that cannot be a Celigo id":       {env: good, args: []string{"--delete-resource", "nonsense", "--delete-resource-type", "user"}},
 		"an API token request without `--sync-secrets`": {env: good, args: []string{"-f", synced, "--invoke-action", "revoke_api_token",
 			"--invoke-action-resource-type", "api_token", "--invoke-action-args", `{"token_id":"650000000000000000000001"}`}},
+		"an `--event-feed-start-at` that is not a time": {env: good, args: []string{"--event-feed=true", "--event-feed-id", "celigo_changes",
+			"--event-feed-start-at", "yesterday"}},
 		"a provisioning flag missing":          {env: good, args: []string{"-f", synced, "--grant-entitlement", "role:monitor:assigned", "--grant-principal", target}},
 		"a wrong token, on a sync":             {env: wrong, args: []string{"-f", filepath.Join(dir, "wrong.c1z")}},
 		"a wrong token, on a grant":            {env: wrong, args: grant("role:monitor:assigned", target)},

@@ -12,6 +12,7 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	reader_v2 "github.com/conductorone/baton-sdk/pb/c1/reader/v2"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
+	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 	"google.golang.org/grpc/codes"
@@ -62,7 +63,8 @@ func prepareProvisioning(cmd *cobra.Command, v *viper.Viper) {
 // apiTokenType is the connector's resource type for API tokens, served only with --sync-secrets.
 const apiTokenType = "api_token"
 
-// checkProvisioningFlags names the first missing flag of a provisioning request given in part.
+// checkProvisioningFlags names the first missing flag of a provisioning request given in part, and refuses
+// flag values the SDK would quietly ignore.
 func checkProvisioningFlags(get func(string) string) error {
 	for _, group := range flagGroups {
 		var given, missing []string
@@ -84,6 +86,14 @@ func checkProvisioningFlags(get func(string) string) error {
 		// Without it the type is not served, and the SDK would only say that it has no such action or deleter.
 		return refuse(codes.InvalidArgument,
 			"baton-celigo: API tokens are read and changed only with --sync-secrets (BATON_SYNC_SECRETS=true): add it and run again")
+	}
+	if at := get("event-feed-start-at"); at != "" {
+		if _, err := cast.ToTimeE(at); err != nil {
+			// The SDK reads it with viper's GetTime, which turns a value it cannot read into none: the feed
+			// would start a day ago, silently.
+			return refuse(codes.InvalidArgument,
+				"baton-celigo: --event-feed-start-at %q is not a time: give one like 2026-03-01T00:00:00Z (RFC 3339) and run again", at)
+		}
 	}
 	if get("grant-principal-type") != "" && get("grant-principal-type") != "user" {
 		return refuse(codes.InvalidArgument,

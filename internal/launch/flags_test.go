@@ -56,6 +56,20 @@ func TestAPITokenRequestsNeedSyncSecrets(t *testing.T) {
 	}
 }
 
+// TestEventFeedStartAtMustBeATime: a start time the SDK cannot read is refused up front, saying what to give;
+// without the check the feed would quietly start a day ago.
+func TestEventFeedStartAtMustBeATime(t *testing.T) {
+	for at, ok := range map[string]bool{
+		"": true, "2026-03-01T00:00:00Z": true, "2026-03-01T00:00:00+02:00": true, "2026-03-01": true,
+		"yesterday": false, "2026-13-01T00:00:00Z": false, "-24h": false,
+	} {
+		err := checkProvisioningFlags(func(k string) string { return map[string]string{"event-feed-start-at": at}[k] })
+		if ok != (err == nil) || err != nil && (status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "RFC 3339")) {
+			t.Errorf("%q: %v", at, err)
+		}
+	}
+}
+
 // TestCleanErrorKeepsTheCodeAndOneLine: the shapes the SDK hands back at the end of a one-shot run become the
 // connector's own message, with the code that sets the exit status.
 func TestCleanErrorKeepsTheCodeAndOneLine(t *testing.T) {
