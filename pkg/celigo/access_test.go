@@ -2,10 +2,9 @@ package celigo
 
 import (
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -52,32 +51,66 @@ func TestEffectiveLevel(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, EffectiveLevel(tc.u, intX))
+			if got := EffectiveLevel(tc.u, intX); got != tc.want {
+				t.Errorf("EffectiveLevel(tc.u, intX) = %q, want %q", got, tc.want)
+			}
 		})
 	}
 }
 
 func TestRoleHelpers(t *testing.T) {
-	assert.Equal(t, LevelManage, RoleIntegrationLevel(LevelOwner))
-	assert.Equal(t, LevelManage, RoleIntegrationLevel(LevelAdministrator))
-	assert.Equal(t, LevelManage, RoleIntegrationLevel(LevelManage))
-	assert.Equal(t, LevelMonitor, RoleIntegrationLevel(LevelMonitor))
-	assert.Equal(t, "", RoleIntegrationLevel(""))
-	assert.Equal(t, "", RoleIntegrationLevel("tile"))
+	if got := RoleIntegrationLevel(LevelOwner); got != LevelManage {
+		t.Errorf("RoleIntegrationLevel(LevelOwner) = %q, want %q", got, LevelManage)
+	}
+	if got := RoleIntegrationLevel(LevelAdministrator); got != LevelManage {
+		t.Errorf("RoleIntegrationLevel(LevelAdministrator) = %q, want %q", got, LevelManage)
+	}
+	if got := RoleIntegrationLevel(LevelManage); got != LevelManage {
+		t.Errorf("RoleIntegrationLevel(LevelManage) = %q, want %q", got, LevelManage)
+	}
+	if got := RoleIntegrationLevel(LevelMonitor); got != LevelMonitor {
+		t.Errorf("RoleIntegrationLevel(LevelMonitor) = %q, want %q", got, LevelMonitor)
+	}
+	if got := RoleIntegrationLevel(""); got != "" {
+		t.Errorf(`RoleIntegrationLevel("") = %q, want %q`, got, "")
+	}
+	if got := RoleIntegrationLevel("tile"); got != "" {
+		t.Errorf(`RoleIntegrationLevel("tile") = %q, want %q`, got, "")
+	}
 	for _, r := range []string{LevelAdministrator, LevelManage, LevelMonitor} {
-		assert.True(t, IsAccountRole(r), r)
+		if !IsAccountRole(r) {
+			t.Errorf("%s: IsAccountRole(r) is false", r)
+		}
 	}
 	for _, r := range []string{"", LevelOwner, "tile", "Manage"} {
-		assert.False(t, IsAccountRole(r), r)
+		if IsAccountRole(r) {
+			t.Errorf("%s: IsAccountRole(r) is true", r)
+		}
 	}
-	assert.True(t, IsIntegrationLevel(LevelManage))
-	assert.True(t, IsIntegrationLevel(LevelMonitor))
-	assert.False(t, IsIntegrationLevel(LevelAdministrator))
-	assert.False(t, IsIntegrationLevel(""))
-	assert.True(t, EntriesHonoured(""))
-	assert.True(t, EntriesHonoured(LevelMonitor))
-	assert.False(t, EntriesHonoured(LevelManage))
-	assert.False(t, EntriesHonoured(LevelAdministrator))
+	if !IsIntegrationLevel(LevelManage) {
+		t.Error("IsIntegrationLevel(LevelManage) is false")
+	}
+	if !IsIntegrationLevel(LevelMonitor) {
+		t.Error("IsIntegrationLevel(LevelMonitor) is false")
+	}
+	if IsIntegrationLevel(LevelAdministrator) {
+		t.Error("IsIntegrationLevel(LevelAdministrator) is true")
+	}
+	if IsIntegrationLevel("") {
+		t.Error(`IsIntegrationLevel("") is true`)
+	}
+	if !EntriesHonoured("") {
+		t.Error(`EntriesHonoured("") is false`)
+	}
+	if !EntriesHonoured(LevelMonitor) {
+		t.Error("EntriesHonoured(LevelMonitor) is false")
+	}
+	if EntriesHonoured(LevelManage) {
+		t.Error("EntriesHonoured(LevelManage) is true")
+	}
+	if EntriesHonoured(LevelAdministrator) {
+		t.Error("EntriesHonoured(LevelAdministrator) is true")
+	}
 }
 
 func TestDirectAccess(t *testing.T) {
@@ -103,10 +136,14 @@ func TestDirectAccess(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := DirectAccess(tc.u)
 			if len(tc.want) == 0 {
-				assert.Empty(t, got)
+				if len(got) != 0 {
+					t.Errorf("got = %v, want empty", got)
+				}
 				return
 			}
-			assert.Equal(t, tc.want, got)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
 		})
 	}
 }
@@ -135,22 +172,38 @@ func TestGrantRole(t *testing.T) {
 			entries := []IntegrationAccess{ia(intX, LevelManage), ia(intY, LevelMonitor)}
 			u := rec(tc.from, entries...)
 			changed, err := GrantRole(u, tc.role)
-			assert.Equal(t, tc.changed, changed)
-			if tc.err {
-				require.Error(t, err)
-				if tc.errIs != nil {
-					assert.True(t, errors.Is(err, tc.errIs), "%v", err)
-				}
-				assert.Equal(t, tc.from, u.AccessLevel, "a refused grant changes nothing")
-			} else {
-				require.NoError(t, err)
-				assert.Equal(t, tc.role, u.AccessLevel)
+			if changed != tc.changed {
+				t.Errorf("changed = %t, want %t", changed, tc.changed)
 			}
-			assert.Equal(t, entries, u.IntegrationAccessLevel, "entries are untouched")
+			if tc.err {
+				if err == nil {
+					t.Fatal("GrantRole: err = nil, want an error")
+				}
+				if tc.errIs != nil {
+					if !errors.Is(err, tc.errIs) {
+						t.Errorf("%v: errors.Is(err, tc.errIs) is false", err)
+					}
+				}
+				if u.AccessLevel != tc.from {
+					t.Errorf("a refused grant changes nothing: u.AccessLevel = %q, want %q", u.AccessLevel, tc.from)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("GrantRole: %v", err)
+				}
+				if u.AccessLevel != tc.role {
+					t.Errorf("u.AccessLevel = %q, want %q", u.AccessLevel, tc.role)
+				}
+			}
+			if !reflect.DeepEqual(u.IntegrationAccessLevel, entries) {
+				t.Errorf("entries are untouched: u.IntegrationAccessLevel = %v, want %v", u.IntegrationAccessLevel, entries)
+			}
 		})
 	}
 	err := func() error { _, err := GrantRole(rec(""), "tile"); return err }()
-	assert.Contains(t, err.Error(), "administrator")
+	if !strings.Contains(err.Error(), "administrator") {
+		t.Errorf("err = %q, want it to contain %q", err, "administrator")
+	}
 }
 
 func TestRevokeRole(t *testing.T) {
@@ -171,19 +224,33 @@ func TestRevokeRole(t *testing.T) {
 			entries := []IntegrationAccess{ia(intX, LevelManage)}
 			u := rec(tc.from, entries...)
 			changed, err := RevokeRole(u, tc.role)
-			assert.Equal(t, tc.changed, changed)
-			if tc.err {
-				require.Error(t, err)
-			} else {
-				require.NoError(t, err)
+			if changed != tc.changed {
+				t.Errorf("changed = %t, want %t", changed, tc.changed)
 			}
-			assert.Equal(t, tc.after, u.AccessLevel)
-			assert.Equal(t, entries, u.IntegrationAccessLevel, "entries are kept")
+			if tc.err {
+				if err == nil {
+					t.Fatal("RevokeRole: err = nil, want an error")
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("RevokeRole: %v", err)
+				}
+			}
+			if u.AccessLevel != tc.after {
+				t.Errorf("u.AccessLevel = %q, want %q", u.AccessLevel, tc.after)
+			}
+			if !reflect.DeepEqual(u.IntegrationAccessLevel, entries) {
+				t.Errorf("entries are kept: u.IntegrationAccessLevel = %v, want %v", u.IntegrationAccessLevel, entries)
+			}
 		})
 	}
 	_, err := RevokeRole(rec(LevelAdministrator), LevelOwner)
-	assert.ErrorIs(t, err, ErrOwnership)
-	assert.Contains(t, err.Error(), "Celigo")
+	if !errors.Is(err, ErrOwnership) {
+		t.Errorf("err = %v, want an error matching %v", err, ErrOwnership)
+	}
+	if !strings.Contains(err.Error(), "Celigo") {
+		t.Errorf("err = %q, want it to contain %q", err, "Celigo")
+	}
 }
 
 func TestGrantIntegration(t *testing.T) {
@@ -228,22 +295,36 @@ func TestGrantIntegration(t *testing.T) {
 			before := append([]IntegrationAccess(nil), tc.u.IntegrationAccessLevel...)
 			role := tc.u.AccessLevel
 			changed, err := GrantIntegration(tc.u, intX, tc.level)
-			require.NoError(t, err)
-			assert.Equal(t, tc.changed, changed)
+			if err != nil {
+				t.Fatalf("GrantIntegration: %v", err)
+			}
+			if changed != tc.changed {
+				t.Errorf("changed = %t, want %t", changed, tc.changed)
+			}
 			if tc.changed {
-				assert.Equal(t, tc.want, tc.u.IntegrationAccessLevel)
+				if !reflect.DeepEqual(tc.u.IntegrationAccessLevel, tc.want) {
+					t.Errorf("tc.u.IntegrationAccessLevel = %v, want %v", tc.u.IntegrationAccessLevel, tc.want)
+				}
 				n := 0
 				for _, e := range tc.u.IntegrationAccessLevel {
 					if e.IntegrationID == intX {
 						n++
 					}
 				}
-				assert.Equal(t, 1, n, "exactly one entry for the integration")
-				assert.Equal(t, tc.level, EffectiveLevel(tc.u, intX), "the grant gives the level")
+				if n != 1 {
+					t.Errorf("exactly one entry for the integration: n = %d, want %d", n, 1)
+				}
+				if got := EffectiveLevel(tc.u, intX); got != tc.level {
+					t.Errorf("the grant gives the level: EffectiveLevel(tc.u, intX) = %q, want %q", got, tc.level)
+				}
 			} else {
-				assert.Equal(t, before, tc.u.IntegrationAccessLevel, "nothing changes when access is already there")
+				if !reflect.DeepEqual(tc.u.IntegrationAccessLevel, before) {
+					t.Errorf("nothing changes when access is already there: tc.u.IntegrationAccessLevel = %v, want %v", tc.u.IntegrationAccessLevel, before)
+				}
 			}
-			assert.Equal(t, role, tc.u.AccessLevel, "the role never changes")
+			if tc.u.AccessLevel != role {
+				t.Errorf("the role never changes: tc.u.AccessLevel = %q, want %q", tc.u.AccessLevel, role)
+			}
 		})
 	}
 
@@ -252,15 +333,25 @@ func TestGrantIntegration(t *testing.T) {
 	u := rec("", shared...)
 	u.IntegrationAccessLevel = shared
 	_, err := GrantIntegration(u, intX, LevelManage)
-	require.NoError(t, err)
-	assert.Equal(t, []IntegrationAccess{ia(intX, LevelMonitor), ia(intY, LevelMonitor)}, shared)
+	if err != nil {
+		t.Fatalf("GrantIntegration: %v", err)
+	}
+	if want := []IntegrationAccess{ia(intX, LevelMonitor), ia(intY, LevelMonitor)}; !reflect.DeepEqual(shared, want) {
+		t.Errorf("shared = %v, want %v", shared, want)
+	}
 
 	_, err = GrantIntegration(rec(""), intX, LevelAdministrator)
-	assert.Error(t, err)
+	if err == nil {
+		t.Error("GrantIntegration: err = nil, want an error")
+	}
 	_, err = GrantIntegration(rec(""), intX, "")
-	assert.Error(t, err)
+	if err == nil {
+		t.Error("GrantIntegration: err = nil, want an error")
+	}
 	_, err = GrantIntegration(rec(""), "", LevelMonitor)
-	assert.Error(t, err)
+	if err == nil {
+		t.Error("GrantIntegration: err = nil, want an error")
+	}
 }
 
 func TestRevokeIntegration(t *testing.T) {
@@ -297,28 +388,52 @@ func TestRevokeIntegration(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			role := tc.u.AccessLevel
 			changed, err := RevokeIntegration(tc.u, intX, tc.level)
-			assert.Equal(t, tc.changed, changed)
+			if changed != tc.changed {
+				t.Errorf("changed = %t, want %t", changed, tc.changed)
+			}
 			if tc.roleOnly != "" {
 				var roe *RoleOnlyError
-				require.True(t, errors.As(err, &roe), "want a RoleOnlyError, got %v", err)
-				assert.Equal(t, tc.roleOnly, roe.Role)
-				assert.Equal(t, intX, roe.IntegrationID)
-				assert.Equal(t, tc.level, roe.Level)
-				assert.Contains(t, err.Error(), `"`+tc.roleOnly+`"`, "the message names the role")
-				assert.Contains(t, err.Error(), intX)
+				if !errors.As(err, &roe) {
+					t.Fatalf("want a RoleOnlyError, got %v", err)
+				}
+				if roe.Role != tc.roleOnly {
+					t.Errorf("roe.Role = %q, want %q", roe.Role, tc.roleOnly)
+				}
+				if roe.IntegrationID != intX {
+					t.Errorf("roe.IntegrationID = %q, want %q", roe.IntegrationID, intX)
+				}
+				if roe.Level != tc.level {
+					t.Errorf("roe.Level = %q, want %q", roe.Level, tc.level)
+				}
+				if !strings.Contains(err.Error(), `"`+tc.roleOnly+`"`) {
+					t.Errorf("the message names the role: err = %q, want it to contain %q", err, `"`+tc.roleOnly+`"`)
+				}
+				if !strings.Contains(err.Error(), intX) {
+					t.Errorf("err = %q, want it to contain %q", err, intX)
+				}
 			} else {
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatalf("RevokeIntegration: %v", err)
+				}
 			}
 			if len(tc.want) == 0 {
-				assert.Empty(t, tc.u.IntegrationAccessLevel)
+				if len(tc.u.IntegrationAccessLevel) != 0 {
+					t.Errorf("tc.u.IntegrationAccessLevel = %v, want empty", tc.u.IntegrationAccessLevel)
+				}
 			} else {
-				assert.Equal(t, tc.want, tc.u.IntegrationAccessLevel)
+				if !reflect.DeepEqual(tc.u.IntegrationAccessLevel, tc.want) {
+					t.Errorf("tc.u.IntegrationAccessLevel = %v, want %v", tc.u.IntegrationAccessLevel, tc.want)
+				}
 			}
-			assert.Equal(t, role, tc.u.AccessLevel, "the role never changes")
+			if tc.u.AccessLevel != role {
+				t.Errorf("the role never changes: tc.u.AccessLevel = %q, want %q", tc.u.AccessLevel, role)
+			}
 		})
 	}
 	_, err := RevokeIntegration(rec(""), intX, "owner")
-	assert.Error(t, err)
+	if err == nil {
+		t.Error("RevokeIntegration: err = nil, want an error")
+	}
 }
 
 func TestUnknownRoleValueKeepsEntries(t *testing.T) {
@@ -365,27 +480,57 @@ func TestRevokeLastAccessRefused(t *testing.T) {
 				changed, err = RevokeIntegration(tc.u, tc.integration, tc.level)
 			}
 			if !tc.refused {
-				require.NoError(t, err)
-				assert.True(t, changed)
-				assert.True(t, HasAccess(tc.u))
+				if err != nil {
+					t.Fatalf("revoke: %v", err)
+				}
+				if !changed {
+					t.Error("changed is false")
+				}
+				if !HasAccess(tc.u) {
+					t.Error("HasAccess(tc.u) is false")
+				}
 				return
 			}
 			var noAccess *NoAccessLeftError
-			require.True(t, errors.As(err, &noAccess), "want a NoAccessLeftError, got %v", err)
-			assert.False(t, changed)
-			assert.Contains(t, err.Error(), tc.what)
-			assert.Contains(t, err.Error(), "no access")
-			assert.Contains(t, err.Error(), "remove the user")
-			assert.Equal(t, before.AccessLevel, tc.u.AccessLevel, "a refused revoke changes nothing")
-			assert.Equal(t, len(before.IntegrationAccessLevel), len(tc.u.IntegrationAccessLevel), "a refused revoke changes nothing")
+			if !errors.As(err, &noAccess) {
+				t.Fatalf("want a NoAccessLeftError, got %v", err)
+			}
+			if changed {
+				t.Error("changed is true")
+			}
+			if !strings.Contains(err.Error(), tc.what) {
+				t.Errorf("err = %q, want it to contain %q", err, tc.what)
+			}
+			if !strings.Contains(err.Error(), "no access") {
+				t.Errorf("err = %q, want it to contain %q", err, "no access")
+			}
+			if !strings.Contains(err.Error(), "remove the user") {
+				t.Errorf("err = %q, want it to contain %q", err, "remove the user")
+			}
+			if tc.u.AccessLevel != before.AccessLevel {
+				t.Errorf("a refused revoke changes nothing: tc.u.AccessLevel = %q, want %q", tc.u.AccessLevel, before.AccessLevel)
+			}
+			if len(tc.u.IntegrationAccessLevel) != len(before.IntegrationAccessLevel) {
+				t.Errorf("a refused revoke changes nothing: len(tc.u.IntegrationAccessLevel) = %d, want %d", len(tc.u.IntegrationAccessLevel), len(before.IntegrationAccessLevel))
+			}
 		})
 	}
 }
 
 func TestHasAccess(t *testing.T) {
-	assert.True(t, HasAccess(rec(LevelMonitor)))
-	assert.True(t, HasAccess(rec("", ia(intX, LevelMonitor))))
-	assert.True(t, HasAccess(rec("tile")), "an undocumented role value is still a role Celigo stored")
-	assert.False(t, HasAccess(rec("")))
-	assert.False(t, HasAccess(&User{UserSummary: UserSummary{IntegrationAccessLevel: []IntegrationAccess{}}}))
+	if !HasAccess(rec(LevelMonitor)) {
+		t.Error("HasAccess(rec(LevelMonitor)) is false")
+	}
+	if !HasAccess(rec("", ia(intX, LevelMonitor))) {
+		t.Error(`HasAccess(rec("", ia(intX, LevelMonitor))) is false`)
+	}
+	if !HasAccess(rec("tile")) {
+		t.Error("an undocumented role value is still a role Celigo stored")
+	}
+	if HasAccess(rec("")) {
+		t.Error(`HasAccess(rec("")) is true`)
+	}
+	if HasAccess(&User{UserSummary: UserSummary{IntegrationAccessLevel: []IntegrationAccess{}}}) {
+		t.Error("HasAccess(...) is true")
+	}
 }

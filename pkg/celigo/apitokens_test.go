@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -20,23 +19,49 @@ const tokenValue = "c3f1a9e07b2d4e5f8a6b0c1d2e3f4a5b"
 
 func TestAPITokenFields(t *testing.T) {
 	var tok APIToken
-	require.NoError(t, json.Unmarshal([]byte(`{"_id":"65f0000000000000000000e2","name":"Orders","description":"d",`+
+	if err := json.Unmarshal([]byte(`{"_id":"65f0000000000000000000e2","name":"Orders","description":"d",`+
 		`"autoPurgeAt":"2027-02-01T00:00:00.000Z","fullAccess":false,"revoked":true,"_connectionIds":["c1"],`+
 		`"_exportIds":["e1",{"_id":"e2","name":"populated"}],"_importIds":null,"_apiIds":[42],"_mcpServerIds":["m1"],`+
 		`"_integrationId":"i1","_connectorId":"k1","createdAt":"2025-11-01T09:00:00.000Z","lastModified":"2026-01-05T10:00:01.000Z",`+
-		`"token":"`+tokenValue+`"}`), &tok))
-	assert.Equal(t, "Orders", tok.Name)
-	assert.True(t, tok.AutoPurgeAt.Expires())
-	assert.Equal(t, 2027, tok.AutoPurgeAt.At.Year())
-	assert.False(t, tok.FullAccess)
-	assert.True(t, tok.Revoked)
-	assert.Equal(t, IDList{"c1"}, tok.ConnectionIDs)
-	assert.Equal(t, IDList{"e1", "e2"}, tok.ExportIDs, "a populated reference is read by its _id")
-	assert.Empty(t, tok.ImportIDs)
-	assert.Equal(t, IDList{"(unreadable reference)"}, tok.APIIDs, "an odd reference still counts")
-	assert.Equal(t, "i1", tok.IntegrationID)
-	assert.Equal(t, 2025, tok.CreatedAt.Year())
-	assert.NotContains(t, fmt.Sprintf("%+v", tok), tokenValue, "the value is not kept")
+		`"token":"`+tokenValue+`"}`), &tok); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
+	if tok.Name != "Orders" {
+		t.Errorf("tok.Name = %q, want %q", tok.Name, "Orders")
+	}
+	if !tok.AutoPurgeAt.Expires() {
+		t.Error("tok.AutoPurgeAt.Expires() is false")
+	}
+	if got := tok.AutoPurgeAt.At.Year(); got != 2027 {
+		t.Errorf("tok.AutoPurgeAt.At.Year() = %d, want %d", got, 2027)
+	}
+	if tok.FullAccess {
+		t.Error("tok.FullAccess is true")
+	}
+	if !tok.Revoked {
+		t.Error("tok.Revoked is false")
+	}
+	if want := (IDList{"c1"}); !reflect.DeepEqual(tok.ConnectionIDs, want) {
+		t.Errorf("tok.ConnectionIDs = %q, want %q", tok.ConnectionIDs, want)
+	}
+	if want := (IDList{"e1", "e2"}); !reflect.DeepEqual(tok.ExportIDs, want) {
+		t.Errorf("a populated reference is read by its _id: tok.ExportIDs = %q, want %q", tok.ExportIDs, want)
+	}
+	if len(tok.ImportIDs) != 0 {
+		t.Errorf("tok.ImportIDs = %q, want empty", tok.ImportIDs)
+	}
+	if want := (IDList{"(unreadable reference)"}); !reflect.DeepEqual(tok.APIIDs, want) {
+		t.Errorf("an odd reference still counts: tok.APIIDs = %q, want %q", tok.APIIDs, want)
+	}
+	if tok.IntegrationID != "i1" {
+		t.Errorf("tok.IntegrationID = %q, want %q", tok.IntegrationID, "i1")
+	}
+	if got := tok.CreatedAt.Year(); got != 2025 {
+		t.Errorf("tok.CreatedAt.Year() = %d, want %d", got, 2025)
+	}
+	if got := fmt.Sprintf("%+v", tok); strings.Contains(got, tokenValue) {
+		t.Errorf(`the value is not kept: fmt.Sprintf("%%+v", tok) = %q, want it not to contain %q`, got, tokenValue)
+	}
 }
 
 func TestIDListShapes(t *testing.T) {
@@ -54,8 +79,12 @@ func TestIDListShapes(t *testing.T) {
 		{`[null, true]`, IDList{"(unreadable reference)", "(unreadable reference)"}},
 	} {
 		var l IDList
-		require.NoError(t, json.Unmarshal([]byte(tc.raw), &l), tc.raw)
-		assert.Equal(t, tc.want, l, tc.raw)
+		if err := json.Unmarshal([]byte(tc.raw), &l); err != nil {
+			t.Fatalf("%s: json.Unmarshal: %v", tc.raw, err)
+		}
+		if !reflect.DeepEqual(l, tc.want) {
+			t.Errorf("%s: l = %q, want %q", tc.raw, l, tc.want)
+		}
 	}
 }
 
@@ -72,40 +101,63 @@ func TestAPITokenExpiry(t *testing.T) {
 		{`"someday"`, "someday", false},
 	} {
 		var tok APIToken
-		require.NoError(t, json.Unmarshal([]byte(`{"_id":"t","autoPurgeAt":`+tc.raw+`}`), &tok), tc.raw)
-		assert.Equal(t, tc.expires, tok.AutoPurgeAt.Expires(), tc.raw)
-		assert.Equal(t, tc.text, tok.AutoPurgeAt.Text, tc.raw)
+		if err := json.Unmarshal([]byte(`{"_id":"t","autoPurgeAt":`+tc.raw+`}`), &tok); err != nil {
+			t.Fatalf("%s: json.Unmarshal: %v", tc.raw, err)
+		}
+		if got := tok.AutoPurgeAt.Expires(); got != tc.expires {
+			t.Errorf("%s: tok.AutoPurgeAt.Expires() = %t, want %t", tc.raw, got, tc.expires)
+		}
+		if tok.AutoPurgeAt.Text != tc.text {
+			t.Errorf("%s: tok.AutoPurgeAt.Text = %q, want %q", tc.raw, tok.AutoPurgeAt.Text, tc.text)
+		}
 	}
 }
 
 func TestAPITokenRecordDropsTheValueAndRoundTrips(t *testing.T) {
 	for _, field := range []string{"token", "Token", "accessToken"} {
 		var rec APITokenRecord
-		require.NoError(t, json.Unmarshal([]byte(`{"_id":"t1","name":"n","revoked":false,"fullAccess":true,"futureField":{"a":1},`+
-			`"_integrationId":"i1","createdAt":"2025-11-01T09:00:00.000Z","`+field+`":"`+tokenValue+`"}`), &rec))
+		if err := json.Unmarshal([]byte(`{"_id":"t1","name":"n","revoked":false,"fullAccess":true,"futureField":{"a":1},`+
+			`"_integrationId":"i1","createdAt":"2025-11-01T09:00:00.000Z","`+field+`":"`+tokenValue+`"}`), &rec); err != nil {
+			t.Fatalf("json.Unmarshal: %v", err)
+		}
 		want := rec.Clone()
 		want.Revoked = true
 		body, err := json.Marshal(want.WritableBody())
-		require.NoError(t, err)
-		assert.JSONEq(t, `{"name":"n","revoked":true,"fullAccess":true,"futureField":{"a":1}}`, string(body),
-			"read-only fields and the value are never sent; unknown fields go back as they came")
-		assert.False(t, rec.Revoked, "the clone was changed, not the record read")
-		assert.NotContains(t, fmt.Sprintf("%+v", rec), tokenValue)
+		if err != nil {
+			t.Fatalf("json.Marshal: %v", err)
+		}
+		if !jsonEqual(t, `{"name":"n","revoked":true,"fullAccess":true,"futureField":{"a":1}}`, string(body)) {
+			t.Errorf("read-only fields and the value are never sent; unknown fields go back as they came: string(body) = %s, want JSON equal to %s", string(body), `{"name":"n","revoked":true,"fullAccess":true,"futureField":{"a":1}}`)
+		}
+		if rec.Revoked {
+			t.Error("the clone was changed, not the record read")
+		}
+		if got := fmt.Sprintf("%+v", rec); strings.Contains(got, tokenValue) {
+			t.Errorf(`fmt.Sprintf("%%+v", rec) = %q, want it not to contain %q`, got, tokenValue)
+		}
 	}
 }
 
 func TestSameWritableToken(t *testing.T) {
 	read := func(s string) *APITokenRecord {
 		var r APITokenRecord
-		require.NoError(t, json.Unmarshal([]byte(s), &r))
+		if err := json.Unmarshal([]byte(s), &r); err != nil {
+			t.Fatalf("json.Unmarshal: %v", err)
+		}
 		return &r
 	}
 	before := read(`{"_id":"t","name":"n","revoked":false,"fullAccess":true}`)
 	want := before.Clone()
 	want.Revoked = true
-	assert.True(t, SameWritableToken(read(`{"_id":"t","name":"n","revoked":true,"fullAccess":true,"lastModified":"2026-01-01T00:00:00Z"}`), want, before))
-	assert.False(t, SameWritableToken(read(`{"_id":"t","name":"n","revoked":false,"fullAccess":true}`), want, before), "not revoked")
-	assert.False(t, SameWritableToken(read(`{"_id":"t","name":"other","revoked":true,"fullAccess":true}`), want, before), "name changed meanwhile")
+	if !SameWritableToken(read(`{"_id":"t","name":"n","revoked":true,"fullAccess":true,"lastModified":"2026-01-01T00:00:00Z"}`), want, before) {
+		t.Error("SameWritableToken(...) is false")
+	}
+	if SameWritableToken(read(`{"_id":"t","name":"n","revoked":false,"fullAccess":true}`), want, before) {
+		t.Error("not revoked")
+	}
+	if SameWritableToken(read(`{"_id":"t","name":"other","revoked":true,"fullAccess":true}`), want, before) {
+		t.Error("name changed meanwhile")
+	}
 }
 
 // pagedTokens serves n tokens one a page, the page index in ?after=; none at all is a 204. Every item
@@ -135,25 +187,39 @@ func TestListAPITokensPages(t *testing.T) {
 	token := ""
 	for {
 		page, next, err := c.ListAPITokens(context.Background(), token)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("c.ListAPITokens: %v", err)
+		}
 		for _, tok := range page {
 			got = append(got, tok.ID+" "+tok.Name)
-			assert.NotContains(t, fmt.Sprintf("%+v", *tok), tokenValue)
+			if got := fmt.Sprintf("%+v", *tok); strings.Contains(got, tokenValue) {
+				t.Errorf(`fmt.Sprintf("%%+v", *tok) = %q, want it not to contain %q`, got, tokenValue)
+			}
 		}
 		if next == "" {
 			break
 		}
 		token = next
 	}
-	assert.Equal(t, []string{"t0 Token 0", "t1 Token 1", "t2 Token 2"}, got)
-	assert.Equal(t, 3, api.Count())
+	if want := []string{"t0 Token 0", "t1 Token 1", "t2 Token 2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := api.Count(); got != 3 {
+		t.Errorf("api.Count() = %d, want %d", got, 3)
+	}
 
 	empty := pagedTokens(t, 0)
 	c, _ = newTestClient(t, empty.URL)
 	page, next, err := c.ListAPITokens(context.Background(), "")
-	require.NoError(t, err)
-	assert.Empty(t, page)
-	assert.Empty(t, next)
+	if err != nil {
+		t.Fatalf("c.ListAPITokens: %v", err)
+	}
+	if len(page) != 0 {
+		t.Errorf("page = %v, want empty", page)
+	}
+	if next != "" {
+		t.Errorf(`next = %q, want ""`, next)
+	}
 }
 
 func TestListAPITokensRefusesBrokenAnswersWithoutQuotingThem(t *testing.T) {
@@ -188,11 +254,19 @@ func TestListAPITokensRefusesBrokenAnswersWithoutQuotingThem(t *testing.T) {
 			})
 			c, _ := newTestClient(t, api.URL)
 			page, _, err := c.ListAPITokens(context.Background(), "")
-			require.Error(t, err)
-			assert.Nil(t, page)
-			assert.Equal(t, tc.code, status.Code(err), "%v", err)
+			if err == nil {
+				t.Fatal("c.ListAPITokens: err = nil, want an error")
+			}
+			if page != nil {
+				t.Errorf("page = %v, want nil", page)
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Errorf("%v: status.Code(err) = %v, want %v", err, got, tc.code)
+			}
 			requireNoToken(t, err)
-			assert.NotContains(t, err.Error(), tokenValue)
+			if strings.Contains(err.Error(), tokenValue) {
+				t.Errorf("err = %q, want it not to contain %q", err, tokenValue)
+			}
 		})
 	}
 }
@@ -215,20 +289,38 @@ func TestAPITokenWrites(t *testing.T) {
 	c, _ := newTestClient(t, api.URL)
 	ctx := context.Background()
 	rec, err := c.GetAPIToken(ctx, "t1")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("c.GetAPIToken: %v", err)
+	}
 	rec.Revoked = true
-	require.NoError(t, c.UpdateAPIToken(ctx, "t1", rec))
-	require.Len(t, puts, 1)
-	assert.JSONEq(t, `{"name":"n","revoked":true}`, puts[0])
-	require.NoError(t, c.DeleteAPIToken(ctx, "t1"))
+	if err := c.UpdateAPIToken(ctx, "t1", rec); err != nil {
+		t.Fatalf("c.UpdateAPIToken: %v", err)
+	}
+	if len(puts) != 1 {
+		t.Fatalf("len(puts) = %d, want %d", len(puts), 1)
+	}
+	if !jsonEqual(t, `{"name":"n","revoked":true}`, puts[0]) {
+		t.Errorf("puts[0] = %s, want JSON equal to %s", puts[0], `{"name":"n","revoked":true}`)
+	}
+	if err := c.DeleteAPIToken(ctx, "t1"); err != nil {
+		t.Fatalf("c.DeleteAPIToken: %v", err)
+	}
 
 	_, err = c.GetAPIToken(ctx, "t2")
-	assert.Equal(t, codes.Internal, status.Code(err), "an answer naming another token is refused: %v", err)
+	if got := status.Code(err); got != codes.Internal {
+		t.Errorf("an answer naming another token is refused: %v: status.Code(err) = %v, want %v", err, got, codes.Internal)
+	}
 	_, err = c.GetAPIToken(ctx, "../ashares")
-	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	if got := status.Code(err); got != codes.InvalidArgument {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.InvalidArgument)
+	}
 	for _, h := range api.Hits() {
-		assert.NotContains(t, h.Path, "/display")
-		assert.NotContains(t, h.Path, "/generate")
+		if strings.Contains(h.Path, "/display") {
+			t.Errorf("h.Path = %q, want it not to contain %q", h.Path, "/display")
+		}
+		if strings.Contains(h.Path, "/generate") {
+			t.Errorf("h.Path = %q, want it not to contain %q", h.Path, "/generate")
+		}
 	}
 }
 
@@ -244,9 +336,15 @@ func TestTokenInfoTokenID(t *testing.T) {
 		{`{"_userId":"u1","_accessTokenId":42}`, ""},
 	} {
 		var ti TokenInfo
-		require.NoError(t, json.Unmarshal([]byte(tc.body), &ti), tc.body)
-		assert.Equal(t, "u1", ti.UserID, tc.body)
-		assert.Equal(t, tc.want, ti.TokenID, tc.body)
+		if err := json.Unmarshal([]byte(tc.body), &ti); err != nil {
+			t.Fatalf("%s: json.Unmarshal: %v", tc.body, err)
+		}
+		if ti.UserID != "u1" {
+			t.Errorf("%s: ti.UserID = %q, want %q", tc.body, ti.UserID, "u1")
+		}
+		if ti.TokenID != tc.want {
+			t.Errorf("%s: ti.TokenID = %q, want %q", tc.body, ti.TokenID, tc.want)
+		}
 	}
 }
 
@@ -273,14 +371,26 @@ func TestTokenErrorEnvelopesDoNotQuoteValues(t *testing.T) {
 			putErr := c.UpdateAPIToken(ctx, "t1", &APITokenRecord{})
 			delErr := c.DeleteAPIToken(ctx, "t1")
 			for _, err := range []error{listErr, getErr, putErr, delErr} {
-				require.Error(t, err)
-				assert.True(t, IsStatus(err, http.StatusBadRequest), "the status survives: %v", err)
-				assert.NotContains(t, err.Error(), tokenValue)
-				assert.NotContains(t, err.Error(), masked)
+				if err == nil {
+					t.Fatal("err = nil, want an error")
+				}
+				if !IsStatus(err, http.StatusBadRequest) {
+					t.Errorf("the status survives: %v", err)
+				}
+				if strings.Contains(err.Error(), tokenValue) {
+					t.Errorf("err = %q, want it not to contain %q", err, tokenValue)
+				}
+				if strings.Contains(err.Error(), masked) {
+					t.Errorf("err = %q, want it not to contain %q", err, masked)
+				}
 			}
 			if name == "message" {
-				assert.Contains(t, putErr.Error(), "invalid_value", "a code name is kept: %v", putErr)
-				assert.Contains(t, putErr.Error(), "(field token)", "a field name is kept: %v", putErr)
+				if !strings.Contains(putErr.Error(), "invalid_value") {
+					t.Errorf("a code name is kept: %v: putErr = %q, want it to contain %q", putErr, putErr, "invalid_value")
+				}
+				if !strings.Contains(putErr.Error(), "(field token)") {
+					t.Errorf("a field name is kept: %v: putErr = %q, want it to contain %q", putErr, putErr, "(field token)")
+				}
 			}
 		})
 	}

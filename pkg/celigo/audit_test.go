@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -40,7 +39,9 @@ func TestListAuditPages(t *testing.T) {
 	token := ""
 	for {
 		page, next, err := c.ListAudit(context.Background(), AuditQuery{}, token)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("c.ListAudit: %v", err)
+		}
 		for _, a := range page {
 			got = append(got, fmt.Sprintf("%s %s %s %s %d", a.ID, a.ResourceID, a.ByUser.ID, a.FieldChanges[0].NewValue, a.Time.Day()))
 		}
@@ -49,8 +50,12 @@ func TestListAuditPages(t *testing.T) {
 		}
 		token = next
 	}
-	assert.Equal(t, []string{`a0 r0 u0 "manage" 1`, `a1 r1 u1 "manage" 2`, `a2 r2 u2 "manage" 3`}, got)
-	assert.Equal(t, 3, api.Count())
+	if want := []string{`a0 r0 u0 "manage" 1`, `a1 r1 u1 "manage" 2`, `a2 r2 u2 "manage" 3`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := api.Count(); got != 3 {
+		t.Errorf("api.Count() = %d, want %d", got, 3)
+	}
 }
 
 func TestListAuditSendsFilters(t *testing.T) {
@@ -59,23 +64,43 @@ func TestListAuditSendsFilters(t *testing.T) {
 	from := time.Date(2026, 3, 1, 10, 0, 0, 123e6, time.FixedZone("CET", 3600))
 	to := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	_, next, err := c.ListAudit(context.Background(), AuditQuery{ResourceType: "user", ResourceID: "r1", Event: "update", From: from, To: to}, "")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("c.ListAudit: %v", err)
+	}
 	q := api.Hits()[0]
-	assert.Equal(t, "2026-03-01T09:00:00.123Z", mustQuery(t, q.RawQuery, "from"), "UTC, milliseconds")
-	assert.Equal(t, "2026-03-02T00:00:00.000Z", mustQuery(t, q.RawQuery, "to"))
-	assert.Equal(t, "user", mustQuery(t, q.RawQuery, "resourceType"))
-	assert.Equal(t, "r1", mustQuery(t, q.RawQuery, "_resourceId"))
-	assert.Equal(t, "update", mustQuery(t, q.RawQuery, "event"))
+	if got := mustQuery(t, q.RawQuery, "from"); got != "2026-03-01T09:00:00.123Z" {
+		t.Errorf(`UTC, milliseconds: mustQuery(t, q.RawQuery, "from") = %q, want %q`, got, "2026-03-01T09:00:00.123Z")
+	}
+	if got := mustQuery(t, q.RawQuery, "to"); got != "2026-03-02T00:00:00.000Z" {
+		t.Errorf(`mustQuery(t, q.RawQuery, "to") = %q, want %q`, got, "2026-03-02T00:00:00.000Z")
+	}
+	if got := mustQuery(t, q.RawQuery, "resourceType"); got != "user" {
+		t.Errorf(`mustQuery(t, q.RawQuery, "resourceType") = %q, want %q`, got, "user")
+	}
+	if got := mustQuery(t, q.RawQuery, "_resourceId"); got != "r1" {
+		t.Errorf(`mustQuery(t, q.RawQuery, "_resourceId") = %q, want %q`, got, "r1")
+	}
+	if got := mustQuery(t, q.RawQuery, "event"); got != "update" {
+		t.Errorf(`mustQuery(t, q.RawQuery, "event") = %q, want %q`, got, "update")
+	}
 
 	// The next page is the server's link, as it gave it: the filters are not added again.
 	_, _, err = c.ListAudit(context.Background(), AuditQuery{ResourceType: "user"}, next)
-	require.NoError(t, err)
-	assert.Equal(t, "after=1", api.Hits()[1].RawQuery)
+	if err != nil {
+		t.Fatalf("c.ListAudit: %v", err)
+	}
+	if got := api.Hits()[1].RawQuery; got != "after=1" {
+		t.Errorf("api.Hits()[1].RawQuery = %q, want %q", got, "after=1")
+	}
 
 	// No filter, no query.
 	_, _, err = c.ListAudit(context.Background(), AuditQuery{}, "")
-	require.NoError(t, err)
-	assert.Empty(t, api.Hits()[2].RawQuery)
+	if err != nil {
+		t.Fatalf("c.ListAudit: %v", err)
+	}
+	if got := api.Hits()[2].RawQuery; got != "" {
+		t.Errorf(`api.Hits()[2].RawQuery = %q, want ""`, got)
+	}
 }
 
 func mustQuery(t *testing.T, raw, key string) string {
@@ -84,7 +109,9 @@ func mustQuery(t *testing.T, raw, key string) string {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == key {
 			out, err := url.QueryUnescape(v)
-			require.NoError(t, err)
+			if err != nil {
+				t.Fatalf("url.QueryUnescape: %v", err)
+			}
 			return out
 		}
 	}
@@ -109,10 +136,18 @@ func TestAuditRecordShapes(t *testing.T) {
 			})
 			c, _ := newTestClient(t, api.URL)
 			page, _, err := c.ListAudit(context.Background(), AuditQuery{}, "")
-			require.NoError(t, err)
-			require.Len(t, page, 1)
-			assert.Equal(t, tc.resource, page[0].ResourceID)
-			assert.Equal(t, tc.event, page[0].Event)
+			if err != nil {
+				t.Fatalf("c.ListAudit: %v", err)
+			}
+			if len(page) != 1 {
+				t.Fatalf("len(page) = %d, want %d", len(page), 1)
+			}
+			if page[0].ResourceID != tc.resource {
+				t.Errorf("page[0].ResourceID = %q, want %q", page[0].ResourceID, tc.resource)
+			}
+			if page[0].Event != tc.event {
+				t.Errorf("page[0].Event = %q, want %q", page[0].Event, tc.event)
+			}
 		})
 	}
 }
@@ -147,10 +182,18 @@ func TestListAuditRefusesBrokenAnswers(t *testing.T) {
 			})
 			c, _ := newTestClient(t, api.URL)
 			page, _, err := c.ListAudit(context.Background(), AuditQuery{}, "")
-			require.Error(t, err)
-			assert.Nil(t, page)
-			assert.Equal(t, tc.code, status.Code(err), "%v", err)
-			assert.Equal(t, tc.refused, IsAccessRefused(err))
+			if err == nil {
+				t.Fatal("c.ListAudit: err = nil, want an error")
+			}
+			if page != nil {
+				t.Errorf("page = %v, want nil", page)
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Errorf("%v: status.Code(err) = %v, want %v", err, got, tc.code)
+			}
+			if got := IsAccessRefused(err); got != tc.refused {
+				t.Errorf("IsAccessRefused(err) = %t, want %t", got, tc.refused)
+			}
 			requireNoToken(t, err)
 		})
 	}
@@ -160,10 +203,16 @@ func TestListAuditChecksThePageToken(t *testing.T) {
 	api := pagedAudit(t, 2)
 	c, _ := newTestClient(t, api.URL)
 	_, _, err := c.ListAudit(context.Background(), AuditQuery{}, api.URL+"/v1/ashares?after=1")
-	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	if got := status.Code(err); got != codes.InvalidArgument {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.InvalidArgument)
+	}
 	_, _, err = c.ListAudit(context.Background(), AuditQuery{}, "https://evil.example.com/v1/audit?after=1")
-	assert.Equal(t, codes.InvalidArgument, status.Code(err))
-	assert.Zero(t, api.Count())
+	if got := status.Code(err); got != codes.InvalidArgument {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.InvalidArgument)
+	}
+	if got := api.Count(); got != 0 {
+		t.Errorf("api.Count() = %d, want 0", got)
+	}
 }
 
 // TestAuditRecordOfOddShapesCostsOnlyTheOddField: one field of an odd shape must not fail the page (and
@@ -176,21 +225,53 @@ func TestAuditRecordOfOddShapesCostsOnlyTheOddField(t *testing.T) {
 		check       func(t *testing.T, r *AuditRecord)
 	}{
 		{"byUser as an id", `"byUser":"650000000000000000000001"`, func(t *testing.T, r *AuditRecord) {
-			assert.Equal(t, "650000000000000000000001", r.ByUser.ID)
+			if r.ByUser.ID != "650000000000000000000001" {
+				t.Errorf("r.ByUser.ID = %q, want %q", r.ByUser.ID, "650000000000000000000001")
+			}
 		}},
 		{"byUser of odd fields", `"byUser":{"_id":5,"email":"x@example.com"}`, func(t *testing.T, r *AuditRecord) {
-			assert.Empty(t, r.ByUser.ID)
+			if r.ByUser.ID != "" {
+				t.Errorf(`r.ByUser.ID = %q, want ""`, r.ByUser.ID)
+			}
 		}},
 		{"fieldChanges an object", `"fieldChanges":{"fieldPath":"accessLevel"}`, func(t *testing.T, r *AuditRecord) {
-			assert.True(t, r.OddFieldChanges)
-			assert.Empty(t, r.FieldChanges)
+			if !r.OddFieldChanges {
+				t.Error("r.OddFieldChanges is false")
+			}
+			if len(r.FieldChanges) != 0 {
+				t.Errorf("r.FieldChanges = %v, want empty", r.FieldChanges)
+			}
 		}},
-		{"fieldChanges of strings", `"fieldChanges":["accessLevel"]`, func(t *testing.T, r *AuditRecord) { assert.True(t, r.OddFieldChanges) }},
-		{"fieldPath a number", `"fieldChanges":[{"fieldPath":5}]`, func(t *testing.T, r *AuditRecord) { assert.True(t, r.OddFieldChanges) }},
-		{"fieldChanges null", `"fieldChanges":null`, func(t *testing.T, r *AuditRecord) { assert.False(t, r.OddFieldChanges) }},
-		{"support a string", `"support":"yes"`, func(t *testing.T, r *AuditRecord) { assert.False(t, r.Support) }},
-		{"deletedInfo a string", `"deletedInfo":"gone"`, func(t *testing.T, r *AuditRecord) { assert.Nil(t, r.DeletedInfo) }},
-		{"source a number", `"source":1`, func(t *testing.T, r *AuditRecord) { assert.Empty(t, r.Source) }},
+		{"fieldChanges of strings", `"fieldChanges":["accessLevel"]`, func(t *testing.T, r *AuditRecord) {
+			if !r.OddFieldChanges {
+				t.Error("r.OddFieldChanges is false")
+			}
+		}},
+		{"fieldPath a number", `"fieldChanges":[{"fieldPath":5}]`, func(t *testing.T, r *AuditRecord) {
+			if !r.OddFieldChanges {
+				t.Error("r.OddFieldChanges is false")
+			}
+		}},
+		{"fieldChanges null", `"fieldChanges":null`, func(t *testing.T, r *AuditRecord) {
+			if r.OddFieldChanges {
+				t.Error("r.OddFieldChanges is true")
+			}
+		}},
+		{"support a string", `"support":"yes"`, func(t *testing.T, r *AuditRecord) {
+			if r.Support {
+				t.Error("r.Support is true")
+			}
+		}},
+		{"deletedInfo a string", `"deletedInfo":"gone"`, func(t *testing.T, r *AuditRecord) {
+			if r.DeletedInfo != nil {
+				t.Errorf("r.DeletedInfo = %v, want nil", r.DeletedInfo)
+			}
+		}},
+		{"source a number", `"source":1`, func(t *testing.T, r *AuditRecord) {
+			if r.Source != "" {
+				t.Errorf(`r.Source = %q, want ""`, r.Source)
+			}
+		}},
 	}
 	var items []string
 	for _, tc := range cases {
@@ -201,14 +282,24 @@ func TestAuditRecordOfOddShapesCostsOnlyTheOddField(t *testing.T) {
 	})
 	c, _ := newTestClient(t, api.URL)
 	page, _, err := c.ListAudit(context.Background(), AuditQuery{}, "")
-	require.NoError(t, err, "one odd field fails the whole page")
-	require.Len(t, page, len(cases))
+	if err != nil {
+		t.Fatalf("one odd field fails the whole page: %v", err)
+	}
+	if len(page) != len(cases) {
+		t.Fatalf("len(page) = %d, want %d", len(page), len(cases))
+	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := page[i]
-			assert.Equal(t, "update", r.Event, "the other fields are read")
-			assert.Equal(t, "r1", r.ResourceID)
-			assert.Equal(t, 2026, r.Time.Year())
+			if r.Event != "update" {
+				t.Errorf("the other fields are read: r.Event = %q, want %q", r.Event, "update")
+			}
+			if r.ResourceID != "r1" {
+				t.Errorf("r.ResourceID = %q, want %q", r.ResourceID, "r1")
+			}
+			if got := r.Time.Year(); got != 2026 {
+				t.Errorf("r.Time.Year() = %d, want %d", got, 2026)
+			}
 			tc.check(t, r)
 		})
 	}

@@ -4,11 +4,10 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -114,18 +113,38 @@ func TestDecodeErrorsNameTheEndpoint(t *testing.T) {
 			api := serveOnce(t, tc.ct, tc.body)
 			c, _ := newTestClient(t, api.URL)
 			r := tc.call(c)
-			require.Error(t, r.err, "a bad answer must never decode into an empty success")
-			assert.Zero(t, r.n, "no data alongside an error")
-			assert.Empty(t, r.next)
-			assert.Contains(t, r.err.Error(), tc.path)
-			assert.NotEqual(t, codes.OK, status.Code(r.err))
-			assert.NotEqual(t, codes.NotFound, status.Code(r.err), "NotFound would be skipped by the SDK")
+			if r.err == nil {
+				t.Fatal("a bad answer must never decode into an empty success: r.err = nil, want an error")
+			}
+			if r.n != 0 {
+				t.Errorf("no data alongside an error: r.n = %d, want 0", r.n)
+			}
+			if r.next != "" {
+				t.Errorf(`r.next = %q, want ""`, r.next)
+			}
+			if !strings.Contains(r.err.Error(), tc.path) {
+				t.Errorf("r.err = %q, want it to contain %q", r.err, tc.path)
+			}
+			if got := status.Code(r.err); got == codes.OK {
+				t.Errorf("status.Code(r.err) = %v, want anything else", got)
+			}
+			if got := status.Code(r.err); got == codes.NotFound {
+				t.Errorf("NotFound would be skipped by the SDK: status.Code(r.err) = %v, want anything else", got)
+			}
 			if garbledAnswers[tc.name] {
-				assert.Greater(t, api.Count(), 1, "a garbled answer to a GET is asked again")
-				assert.Contains(t, r.err.Error(), "giving up")
-				assert.Equal(t, codes.Aborted, status.Code(r.err), "%v", r.err)
+				if got := api.Count(); got <= 1 {
+					t.Errorf("a garbled answer to a GET is asked again: api.Count() = %d, want > 1", got)
+				}
+				if !strings.Contains(r.err.Error(), "giving up") {
+					t.Errorf("r.err = %q, want it to contain %q", r.err, "giving up")
+				}
+				if got := status.Code(r.err); got != codes.Aborted {
+					t.Errorf("%v: status.Code(r.err) = %v, want %v", r.err, got, codes.Aborted)
+				}
 			} else {
-				assert.Equal(t, 1, api.Count(), "JSON of the wrong shape is not asked again")
+				if got := api.Count(); got != 1 {
+					t.Errorf("JSON of the wrong shape is not asked again: api.Count() = %d, want %d", got, 1)
+				}
 			}
 			requireNoToken(t, r.err)
 		})
@@ -153,12 +172,24 @@ func TestGarbledAnswerThenGoodOne(t *testing.T) {
 			})
 			c, sl := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
-			require.NoError(t, err)
-			require.Len(t, users, 2)
-			assert.Empty(t, next)
-			assert.Equal(t, 2, api.Count())
-			require.Len(t, sl.Waits(), 1)
-			assert.Positive(t, sl.Waits()[0], "the retry waits like after a 5xx")
+			if err != nil {
+				t.Fatalf("c.ListUsers: %v", err)
+			}
+			if len(users) != 2 {
+				t.Fatalf("len(users) = %d, want %d", len(users), 2)
+			}
+			if next != "" {
+				t.Errorf(`next = %q, want ""`, next)
+			}
+			if got := api.Count(); got != 2 {
+				t.Errorf("api.Count() = %d, want %d", got, 2)
+			}
+			if got := sl.Waits(); len(got) != 1 {
+				t.Fatalf("len(sl.Waits()) = %d, want %d", len(got), 1)
+			}
+			if got := sl.Waits()[0]; got <= 0 {
+				t.Errorf("the retry waits like after a 5xx: sl.Waits()[0] = %v, want > 0", got)
+			}
 		})
 	}
 }
@@ -168,28 +199,48 @@ func TestWritesAreNotRepeatedOnGarbledAnswers(t *testing.T) {
 	api := serveOnce(t, "application/json", `{"_id":"n1",`)
 	c, sl := newTestClient(t, api.URL)
 	_, err := c.Invite(context.Background(), Invitation{Email: "a@example.com"})
-	require.Error(t, err)
-	assert.Equal(t, 1, api.Count())
-	assert.Empty(t, sl.Waits())
+	if err == nil {
+		t.Fatal("c.Invite: err = nil, want an error")
+	}
+	if got := api.Count(); got != 1 {
+		t.Errorf("api.Count() = %d, want %d", got, 1)
+	}
+	if got := sl.Waits(); len(got) != 0 {
+		t.Errorf("sl.Waits() = %v, want empty", got)
+	}
 }
 
 func TestDecodeNonJSONNamesContentType(t *testing.T) {
 	api := serveOnce(t, "text/html; charset=utf-8", "<html><body>Please sign in</body></html>")
 	c, _ := newTestClient(t, api.URL)
 	_, _, err := c.ListUsers(context.Background(), "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "text/html")
-	assert.Contains(t, err.Error(), "Please sign in")
-	assert.Contains(t, err.Error(), "HTTP 200")
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "text/html") {
+		t.Errorf("err = %q, want it to contain %q", err, "text/html")
+	}
+	if !strings.Contains(err.Error(), "Please sign in") {
+		t.Errorf("err = %q, want it to contain %q", err, "Please sign in")
+	}
+	if !strings.Contains(err.Error(), "HTTP 200") {
+		t.Errorf("err = %q, want it to contain %q", err, "HTTP 200")
+	}
 }
 
 func TestEmptyListIsNotAnError(t *testing.T) {
 	api := serveOnce(t, "application/json", `[]`)
 	c, _ := newTestClient(t, api.URL)
 	users, next, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	assert.Empty(t, users)
-	assert.Empty(t, next)
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 0 {
+		t.Errorf("users = %v, want empty", users)
+	}
+	if next != "" {
+		t.Errorf(`next = %q, want ""`, next)
+	}
 }
 
 func TestTimestampsTolerated(t *testing.T) {
@@ -203,66 +254,143 @@ func TestTimestampsTolerated(t *testing.T) {
 	api := serveOnce(t, "application/json", body)
 	c, _ := newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	require.Len(t, users, 5)
-	assert.True(t, users[0].LastSignIn.Equal(time.Date(2026, 5, 2, 17, 2, 59, 370e6, time.UTC)), "%v", users[0].LastSignIn)
-	assert.True(t, users[0].CreatedAt.Equal(time.Date(2025, 11, 1, 9, 0, 0, 0, time.UTC)))
-	assert.True(t, users[0].LastModified.Equal(time.Date(2026, 1, 5, 9, 0, 1, 0, time.UTC)))
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 5 {
+		t.Fatalf("len(users) = %d, want %d", len(users), 5)
+	}
+	if !users[0].LastSignIn.Equal(time.Date(2026, 5, 2, 17, 2, 59, 370e6, time.UTC)) {
+		t.Errorf("%v: users[0].LastSignIn.Equal(...) is false", users[0].LastSignIn)
+	}
+	if !users[0].CreatedAt.Equal(time.Date(2025, 11, 1, 9, 0, 0, 0, time.UTC)) {
+		t.Error("users[0].CreatedAt.Equal(...) is false")
+	}
+	if !users[0].LastModified.Equal(time.Date(2026, 1, 5, 9, 0, 1, 0, time.UTC)) {
+		t.Error("users[0].LastModified.Equal(...) is false")
+	}
 	for _, u := range users[1:] {
-		assert.True(t, u.LastSignIn.IsZero(), "%s lastSignIn", u.ID)
-		assert.True(t, u.CreatedAt.IsZero(), "%s createdAt", u.ID)
-		assert.True(t, u.LastModified.IsZero(), "%s lastModified", u.ID)
+		if !u.LastSignIn.IsZero() {
+			t.Errorf("%s lastSignIn", u.ID)
+		}
+		if !u.CreatedAt.IsZero() {
+			t.Errorf("%s createdAt", u.ID)
+		}
+		if !u.LastModified.IsZero() {
+			t.Errorf("%s lastModified", u.ID)
+		}
 	}
 
 	api = serveOnce(t, "application/json", `[{"_id":"i","name":"Ünïcødé ✓ 集成","createdAt":null,"lastModified":"odd"}]`)
 	c, _ = newTestClient(t, api.URL)
 	items, _, err := c.ListIntegrations(context.Background(), "")
-	require.NoError(t, err)
-	require.Len(t, items, 1)
-	assert.Equal(t, "Ünïcødé ✓ 集成", items[0].Name)
-	assert.True(t, items[0].CreatedAt.IsZero())
-	assert.True(t, items[0].LastModified.IsZero())
+	if err != nil {
+		t.Fatalf("c.ListIntegrations: %v", err)
+	}
+	if len(items) != 1 {
+		t.Fatalf("len(items) = %d, want %d", len(items), 1)
+	}
+	if items[0].Name != "Ünïcødé ✓ 集成" {
+		t.Errorf("items[0].Name = %q, want %q", items[0].Name, "Ünïcødé ✓ 集成")
+	}
+	if !items[0].CreatedAt.IsZero() {
+		t.Error("items[0].CreatedAt.IsZero() is false")
+	}
+	if !items[0].LastModified.IsZero() {
+		t.Error("items[0].LastModified.IsZero() is false")
+	}
 }
 
 func TestDecodeFullRecord(t *testing.T) {
 	api := serveOnce(t, "application/json", sampleRecord)
 	c, _ := newTestClient(t, api.URL)
 	u, err := c.GetUser(context.Background(), "6798f4dc43db9184f4bc8ee0")
-	require.NoError(t, err)
-	assert.Equal(t, "6798f4dc43db9184f4bc8ee0", u.ID)
-	require.NotNil(t, u.Accepted)
-	assert.True(t, *u.Accepted)
-	assert.False(t, u.IsPending())
-	assert.False(t, u.Dismissed)
-	assert.False(t, u.Disabled)
-	assert.Equal(t, "monitor", u.AccessLevel)
-	assert.Equal(t, []IntegrationAccess{{IntegrationID: "65a0c0ffee0000000000b001", AccessLevel: "manage"}}, u.IntegrationAccessLevel)
-	assert.False(t, u.AccountSSORequired)
-	assert.True(t, u.AccountMFARequired)
-	assert.Equal(t, "jane@example.com", u.Email())
-	assert.Equal(t, SharedUser{ID: "624774a6a7574d3ed9f9a5cc", Email: "jane@example.com", Name: "Jane Doe",
-		AllowedToResetMFA: true, AccountSSOLinked: "not_linked"}, u.SharedWithUser)
-	assert.Equal(t, CreatedVia(CreatedViaInvite), u.CreatedVia)
-	assert.True(t, u.CreatedVia.Documented())
-	assert.Equal(t, "2026-05-02T17:02:59.37Z", u.LastSignIn.Format(time.RFC3339Nano))
-	assert.JSONEq(t, `{"a":1}`, string(u.Field("futureThing")))
-	assert.Nil(t, u.Field("nope"))
+	if err != nil {
+		t.Fatalf("c.GetUser: %v", err)
+	}
+	if u.ID != "6798f4dc43db9184f4bc8ee0" {
+		t.Errorf("u.ID = %q, want %q", u.ID, "6798f4dc43db9184f4bc8ee0")
+	}
+	if u.Accepted == nil {
+		t.Fatal("u.Accepted is nil")
+	}
+	if !*u.Accepted {
+		t.Error("*u.Accepted is false")
+	}
+	if u.IsPending() {
+		t.Error("u.IsPending() is true")
+	}
+	if u.Dismissed {
+		t.Error("u.Dismissed is true")
+	}
+	if u.Disabled {
+		t.Error("u.Disabled is true")
+	}
+	if u.AccessLevel != "monitor" {
+		t.Errorf("u.AccessLevel = %q, want %q", u.AccessLevel, "monitor")
+	}
+	if want := []IntegrationAccess{{IntegrationID: "65a0c0ffee0000000000b001", AccessLevel: "manage"}}; !reflect.DeepEqual(u.IntegrationAccessLevel, want) {
+		t.Errorf("u.IntegrationAccessLevel = %v, want %v", u.IntegrationAccessLevel, want)
+	}
+	if u.AccountSSORequired {
+		t.Error("u.AccountSSORequired is true")
+	}
+	if !u.AccountMFARequired {
+		t.Error("u.AccountMFARequired is false")
+	}
+	if got := u.Email(); got != "jane@example.com" {
+		t.Errorf("u.Email() = %q, want %q", got, "jane@example.com")
+	}
+	wantShared := SharedUser{ID: "624774a6a7574d3ed9f9a5cc", Email: "jane@example.com", Name: "Jane Doe",
+		AllowedToResetMFA: true, AccountSSOLinked: "not_linked"}
+	if !reflect.DeepEqual(u.SharedWithUser, wantShared) {
+		t.Errorf("u.SharedWithUser = %+v, want %+v", u.SharedWithUser, wantShared)
+	}
+	if u.CreatedVia != CreatedVia(CreatedViaInvite) {
+		t.Errorf("u.CreatedVia = %q, want %q", u.CreatedVia, CreatedVia(CreatedViaInvite))
+	}
+	if !u.CreatedVia.Documented() {
+		t.Error("u.CreatedVia.Documented() is false")
+	}
+	if got := u.LastSignIn.Format(time.RFC3339Nano); got != "2026-05-02T17:02:59.37Z" {
+		t.Errorf("u.LastSignIn.Format(time.RFC3339Nano) = %q, want %q", got, "2026-05-02T17:02:59.37Z")
+	}
+	if got := string(u.Field("futureThing")); !jsonEqual(t, `{"a":1}`, got) {
+		t.Errorf(`string(u.Field("futureThing")) = %s, want JSON equal to %s`, got, `{"a":1}`)
+	}
+	if got := u.Field("nope"); got != nil {
+		t.Errorf(`u.Field("nope") = %q, want nil`, got)
+	}
 
 	// A list reads the same record into a summary: every typed field, no raw copy of the others.
 	api = serveOnce(t, "application/json", `[`+sampleRecord+`]`)
 	c, _ = newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	require.Len(t, users, 1)
-	assert.Equal(t, u.Summary(), users[0])
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 1 {
+		t.Fatalf("len(users) = %d, want %d", len(users), 1)
+	}
+	if got, want := users[0], u.Summary(); !reflect.DeepEqual(got, want) {
+		t.Errorf("users[0] = %v, want %v", got, want)
+	}
 
 	api = serveOnce(t, "application/json", `[{"_id":"x","sharedWithUser":{"_id":"px"}},{"_id":"y","sharedWithUser":{"_id":"py"},"accepted":false},{"_id":"z","sharedWithUser":{"_id":"pz"},"accepted":null}]`)
 	c, _ = newTestClient(t, api.URL)
 	users, _, err = c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	assert.False(t, users[0].IsPending(), "absent accepted is not pending")
-	assert.True(t, users[1].IsPending())
-	assert.False(t, users[2].IsPending())
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if users[0].IsPending() {
+		t.Error("absent accepted is not pending")
+	}
+	if !users[1].IsPending() {
+		t.Error("users[1].IsPending() is false")
+	}
+	if users[2].IsPending() {
+		t.Error("users[2].IsPending() is true")
+	}
 }
 
 // createdVia is informative: any value is kept as sent and never fails the page; the person's last sign-in
@@ -277,20 +405,48 @@ func TestCreatedViaAndSignInsTolerated(t *testing.T) {
 	]`)
 	c, _ := newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	require.Len(t, users, 5)
-	assert.Equal(t, CreatedVia(CreatedViaAutoJoin), users[0].CreatedVia)
-	assert.True(t, users[0].CreatedVia.Documented())
-	assert.Equal(t, 2026, users[0].LastSignIn.Year())
-	assert.Equal(t, time.June, users[0].SharedWithUser.LastSignIn.Month(), "anywhere is sharedWithUser's")
-	assert.Equal(t, time.May, users[0].LastSignIn.Month(), "here is the record's")
-	assert.Equal(t, CreatedVia("joined_by_carrier_pigeon"), users[1].CreatedVia)
-	assert.False(t, users[1].CreatedVia.Documented())
-	assert.Equal(t, CreatedVia(""), users[2].CreatedVia)
-	assert.True(t, users[2].SharedWithUser.LastSignIn.IsZero())
-	assert.Equal(t, CreatedVia("7"), users[3].CreatedVia)
-	assert.True(t, users[3].SharedWithUser.LastSignIn.IsZero())
-	assert.JSONEq(t, `{"how":"x"}`, string(users[4].CreatedVia))
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 5 {
+		t.Fatalf("len(users) = %d, want %d", len(users), 5)
+	}
+	if users[0].CreatedVia != CreatedVia(CreatedViaAutoJoin) {
+		t.Errorf("users[0].CreatedVia = %q, want %q", users[0].CreatedVia, CreatedVia(CreatedViaAutoJoin))
+	}
+	if !users[0].CreatedVia.Documented() {
+		t.Error("users[0].CreatedVia.Documented() is false")
+	}
+	if got := users[0].LastSignIn.Year(); got != 2026 {
+		t.Errorf("users[0].LastSignIn.Year() = %d, want %d", got, 2026)
+	}
+	if got := users[0].SharedWithUser.LastSignIn.Month(); got != time.June {
+		t.Errorf("anywhere is sharedWithUser's: users[0].SharedWithUser.LastSignIn.Month() = %v, want %v", got, time.June)
+	}
+	if got := users[0].LastSignIn.Month(); got != time.May {
+		t.Errorf("here is the record's: users[0].LastSignIn.Month() = %v, want %v", got, time.May)
+	}
+	if users[1].CreatedVia != CreatedVia("joined_by_carrier_pigeon") {
+		t.Errorf("users[1].CreatedVia = %q, want %q", users[1].CreatedVia, CreatedVia("joined_by_carrier_pigeon"))
+	}
+	if users[1].CreatedVia.Documented() {
+		t.Error("users[1].CreatedVia.Documented() is true")
+	}
+	if users[2].CreatedVia != CreatedVia("") {
+		t.Errorf("users[2].CreatedVia = %q, want %q", users[2].CreatedVia, CreatedVia(""))
+	}
+	if !users[2].SharedWithUser.LastSignIn.IsZero() {
+		t.Error("users[2].SharedWithUser.LastSignIn.IsZero() is false")
+	}
+	if users[3].CreatedVia != CreatedVia("7") {
+		t.Errorf("users[3].CreatedVia = %q, want %q", users[3].CreatedVia, CreatedVia("7"))
+	}
+	if !users[3].SharedWithUser.LastSignIn.IsZero() {
+		t.Error("users[3].SharedWithUser.LastSignIn.IsZero() is false")
+	}
+	if !jsonEqual(t, `{"how":"x"}`, string(users[4].CreatedVia)) {
+		t.Errorf("string(users[4].CreatedVia) = %s, want JSON equal to %s", string(users[4].CreatedVia), `{"how":"x"}`)
+	}
 }
 
 // TestUserSummaryHasEveryTypedField: a field added to User for reading must reach the summary the sync uses,
@@ -300,7 +456,9 @@ func TestUserSummaryHasEveryTypedField(t *testing.T) {
 	for i := range full.NumField() {
 		f := full.Field(i)
 		if f.IsExported() {
-			assert.True(t, f.Anonymous && f.Type == reflect.TypeOf(UserSummary{}), "User has its own typed field %s: add it to UserSummary", f.Name)
+			if !f.Anonymous || f.Type != reflect.TypeOf(UserSummary{}) {
+				t.Errorf("User has its own typed field %s: add it to UserSummary", f.Name)
+			}
 		}
 	}
 }

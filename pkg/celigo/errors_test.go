@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -102,28 +100,58 @@ func TestAPIErrors(t *testing.T) {
 			})
 			c, sl := newTestClient(t, api.URL)
 			err := tc.call(c)
-			require.Error(t, err)
-			assert.Equal(t, tc.code, status.Code(err), "error: %v", err)
-			assert.Equal(t, 1, api.Count(), "4xx answers are not retried")
-			assert.Empty(t, sl.Waits())
+			if err == nil {
+				t.Fatal("tc.call: err = nil, want an error")
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Errorf("error: %v: status.Code(err) = %v, want %v", err, got, tc.code)
+			}
+			if got := api.Count(); got != 1 {
+				t.Errorf("4xx answers are not retried: api.Count() = %d, want %d", got, 1)
+			}
+			if got := sl.Waits(); len(got) != 0 {
+				t.Errorf("sl.Waits() = %v, want empty", got)
+			}
 
 			var apiErr *APIError
-			require.True(t, errors.As(err, &apiErr), "an *APIError in the chain: %T %v", err, err)
-			assert.Equal(t, tc.status, apiErr.StatusCode)
-			assert.Equal(t, tc.apiCode, apiErr.Code)
-			assert.Equal(t, tc.field, apiErr.Field)
-			assert.Equal(t, tc.path, apiErr.Path)
-			assert.True(t, IsStatus(err, tc.status))
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("an *APIError in the chain: %T %v", err, err)
+			}
+			if apiErr.StatusCode != tc.status {
+				t.Errorf("apiErr.StatusCode = %d, want %d", apiErr.StatusCode, tc.status)
+			}
+			if apiErr.Code != tc.apiCode {
+				t.Errorf("apiErr.Code = %q, want %q", apiErr.Code, tc.apiCode)
+			}
+			if apiErr.Field != tc.field {
+				t.Errorf("apiErr.Field = %q, want %q", apiErr.Field, tc.field)
+			}
+			if apiErr.Path != tc.path {
+				t.Errorf("apiErr.Path = %q, want %q", apiErr.Path, tc.path)
+			}
+			if !IsStatus(err, tc.status) {
+				t.Error("IsStatus(err, tc.status) is false")
+			}
 			if tc.message != "" {
-				assert.Equal(t, tc.message, apiErr.Message)
+				if apiErr.Message != tc.message {
+					t.Errorf("apiErr.Message = %q, want %q", apiErr.Message, tc.message)
+				}
 			}
 			for _, s := range tc.msgContains {
-				assert.Contains(t, apiErr.Message, s)
+				if !strings.Contains(apiErr.Message, s) {
+					t.Errorf("apiErr.Message = %q, want it to contain %q", apiErr.Message, s)
+				}
 			}
-			assert.Contains(t, err.Error(), tc.path)
-			assert.Contains(t, err.Error(), fmt.Sprintf("HTTP %d", tc.status))
+			if !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("err = %q, want it to contain %q", err, tc.path)
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("HTTP %d", tc.status)) {
+				t.Errorf("err = %q, want it to contain %q", err, fmt.Sprintf("HTTP %d", tc.status))
+			}
 			if tc.apiCode != "" {
-				assert.Contains(t, err.Error(), tc.apiCode)
+				if !strings.Contains(err.Error(), tc.apiCode) {
+					t.Errorf("err = %q, want it to contain %q", err, tc.apiCode)
+				}
 			}
 			requireNoToken(t, err)
 		})
@@ -170,26 +198,56 @@ func TestTransientErrorsEndWithFinalCodes(t *testing.T) {
 			})
 			c, sl := newTestClient(t, api.URL)
 			users, _, err := c.ListUsers(context.Background(), "")
-			require.Error(t, err)
-			assert.Nil(t, users)
-			assert.Equal(t, tc.code, status.Code(err), "error: %v", err)
-			assert.Greater(t, api.Count(), 1, "retried before giving up")
-			assert.Len(t, sl.Waits(), api.Count()-1)
-			assert.LessOrEqual(t, sl.Total(), c.retryBudget, "the waits fit in the budget")
+			if err == nil {
+				t.Fatal("c.ListUsers: err = nil, want an error")
+			}
+			if users != nil {
+				t.Errorf("users = %v, want nil", users)
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Errorf("error: %v: status.Code(err) = %v, want %v", err, got, tc.code)
+			}
+			if got := api.Count(); got <= 1 {
+				t.Errorf("retried before giving up: api.Count() = %d, want > 1", got)
+			}
+			if got := sl.Waits(); len(got) != api.Count()-1 {
+				t.Errorf("len(sl.Waits()) = %d, want %d", len(got), api.Count()-1)
+			}
+			if got := sl.Total(); got > c.retryBudget {
+				t.Errorf("the waits fit in the budget: sl.Total() = %v, want <= c.retryBudget (%v)", got, c.retryBudget)
+			}
 			var apiErr *APIError
-			require.True(t, errors.As(err, &apiErr))
-			assert.Equal(t, tc.status, apiErr.StatusCode)
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("err = %v, want an *APIError in its chain", err)
+			}
+			if apiErr.StatusCode != tc.status {
+				t.Errorf("apiErr.StatusCode = %d, want %d", apiErr.StatusCode, tc.status)
+			}
 			if tc.status == http.StatusTooManyRequests {
-				assert.Equal(t, "rate_limited", apiErr.Code)
-				assert.Contains(t, err.Error(), "rate_limited")
+				if apiErr.Code != "rate_limited" {
+					t.Errorf("apiErr.Code = %q, want %q", apiErr.Code, "rate_limited")
+				}
+				if !strings.Contains(err.Error(), "rate_limited") {
+					t.Errorf("err = %q, want it to contain %q", err, "rate_limited")
+				}
 			}
 			for _, s := range tc.msgContains {
-				assert.Contains(t, apiErr.Message, s)
-				assert.Contains(t, err.Error(), s)
+				if !strings.Contains(apiErr.Message, s) {
+					t.Errorf("apiErr.Message = %q, want it to contain %q", apiErr.Message, s)
+				}
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("err = %q, want it to contain %q", err, s)
+				}
 			}
-			assert.LessOrEqual(t, len(apiErr.Message), maxErrorBodyInMessage+64, "only a bit of the body is quoted")
-			assert.Contains(t, err.Error(), "giving up")
-			assert.Contains(t, err.Error(), "/v1/ashares")
+			if len(apiErr.Message) > maxErrorBodyInMessage+64 {
+				t.Errorf("only a bit of the body is quoted: len(apiErr.Message) = %d, want <= maxErrorBodyInMessage+64", len(apiErr.Message))
+			}
+			if !strings.Contains(err.Error(), "giving up") {
+				t.Errorf("err = %q, want it to contain %q", err, "giving up")
+			}
+			if !strings.Contains(err.Error(), "/v1/ashares") {
+				t.Errorf("err = %q, want it to contain %q", err, "/v1/ashares")
+			}
 			requireNoToken(t, err)
 		})
 	}
@@ -202,15 +260,29 @@ func TestAPIErrorGRPCStatusCarriesRateLimit(t *testing.T) {
 	})
 	c, _ := newTestClient(t, api.URL, func(cfg *Config) { cfg.RetryBudget = -1 })
 	_, _, err := c.ListUsers(context.Background(), "")
-	require.Error(t, err)
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
 	var apiErr *APIError
-	require.True(t, errors.As(err, &apiErr))
-	require.NotNil(t, apiErr.RateLimit)
-	assert.Equal(t, codes.Unavailable, apiErr.GRPCCode(), "the APIError itself keeps uhttp's code")
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("err = %v, want an *APIError in its chain", err)
+	}
+	if apiErr.RateLimit == nil {
+		t.Fatal("apiErr.RateLimit is nil")
+	}
+	if got := apiErr.GRPCCode(); got != codes.Unavailable {
+		t.Errorf("the APIError itself keeps uhttp's code: apiErr.GRPCCode() = %v, want %v", got, codes.Unavailable)
+	}
 	st := apiErr.GRPCStatus()
-	assert.Equal(t, codes.Unavailable, st.Code())
-	assert.NotEmpty(t, st.Details(), "the rate-limit description rides along as a status detail")
-	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "the give-up wrapper decides the final code")
+	if got := st.Code(); got != codes.Unavailable {
+		t.Errorf("st.Code() = %v, want %v", got, codes.Unavailable)
+	}
+	if got := st.Details(); len(got) == 0 {
+		t.Error("the rate-limit description rides along as a status detail: st.Details() is empty")
+	}
+	if got := status.Code(err); got != codes.ResourceExhausted {
+		t.Errorf("the give-up wrapper decides the final code: status.Code(err) = %v, want %v", got, codes.ResourceExhausted)
+	}
 }
 
 func TestWithCodeKeepsTheCause(t *testing.T) {
@@ -237,11 +309,21 @@ func TestErrorTextIsCleanedAndCut(t *testing.T) {
 		c, _ := newTestClient(t, api.URL)
 		_, err := c.GetUser(context.Background(), "abc")
 		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, http.StatusForbidden, apiErr.StatusCode)
-		assert.Equal(t, "forbidden", apiErr.Code)
-		assert.True(t, strings.HasPrefix(apiErr.Message, "badred line breaknuldrow xxx"), "%q", apiErr.Message[:40])
-		assert.LessOrEqual(t, len(err.Error()), 400)
+		if !errors.As(err, &apiErr) {
+			t.Fatalf("err = %v, want an error of type %T", err, apiErr)
+		}
+		if apiErr.StatusCode != http.StatusForbidden {
+			t.Errorf("apiErr.StatusCode = %d, want %d", apiErr.StatusCode, http.StatusForbidden)
+		}
+		if apiErr.Code != "forbidden" {
+			t.Errorf("apiErr.Code = %q, want %q", apiErr.Code, "forbidden")
+		}
+		if !strings.HasPrefix(apiErr.Message, "badred line breaknuldrow xxx") {
+			t.Errorf("%q: strings.HasPrefix(...) is false", apiErr.Message[:40])
+		}
+		if got := len(err.Error()); got > 400 {
+			t.Errorf("len(err.Error()) = %d, want <= 400", got)
+		}
 		assertPrintable(t, err.Error())
 	})
 	t.Run("20 MB error envelope", func(t *testing.T) {
@@ -251,9 +333,15 @@ func TestErrorTextIsCleanedAndCut(t *testing.T) {
 		})
 		c, _ := newTestClient(t, api.URL)
 		_, _, err := c.ListUsers(context.Background(), "")
-		require.True(t, IsStatus(err, http.StatusForbidden), "the real status is lost: %v", err)
-		assert.Equal(t, codes.PermissionDenied, status.Code(err))
-		assert.LessOrEqual(t, len(err.Error()), 400)
+		if !IsStatus(err, http.StatusForbidden) {
+			t.Fatalf("the real status is lost: %v", err)
+		}
+		if got := status.Code(err); got != codes.PermissionDenied {
+			t.Errorf("status.Code(err) = %v, want %v", got, codes.PermissionDenied)
+		}
+		if got := len(err.Error()); got > 400 {
+			t.Errorf("len(err.Error()) = %d, want <= 400", got)
+		}
 		assertPrintable(t, err.Error())
 	})
 }
@@ -279,6 +367,8 @@ func TestCleanText(t *testing.T) {
 		"éèà日本":                      "éèà日本",
 		strings.Repeat("y", 12):      "yyyyyyyyyy...",
 	} {
-		assert.Equal(t, want, cleanText(in, 10), "%q", in)
+		if got := cleanText(in, 10); got != want {
+			t.Errorf("%q: cleanText(in, 10) = %q, want %q", in, got, want)
+		}
 	}
 }

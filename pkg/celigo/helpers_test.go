@@ -2,15 +2,16 @@ package celigo
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
@@ -95,7 +96,9 @@ func newTestClient(t *testing.T, baseURL string, mods ...func(*Config)) (*Client
 		m(&cfg)
 	}
 	c, err := New(context.Background(), cfg)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	rec := &celigotest.SleepRecorder{}
 	c.sleep, c.simulatedTime = rec.Sleep, true
 	return c, rec
@@ -122,7 +125,26 @@ func requireNoToken(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	require.NotContains(t, err.Error(), testToken, "error text leaks the token")
-	require.NotContains(t, status.Convert(err).Message(), testToken, "gRPC status leaks the token")
-	require.NotContains(t, strings.ToLower(err.Error()), "bearer "+strings.ToLower(testToken))
+	if strings.Contains(err.Error(), testToken) {
+		t.Fatalf("error text leaks the token: err = %q, want it not to contain %q", err, testToken)
+	}
+	if got := status.Convert(err).Message(); strings.Contains(got, testToken) {
+		t.Fatalf("gRPC status leaks the token: status.Convert(err).Message() = %q, want it not to contain %q", got, testToken)
+	}
+	if got := strings.ToLower(err.Error()); strings.Contains(got, "bearer "+strings.ToLower(testToken)) {
+		t.Fatalf("strings.ToLower(err.Error()) = %q, want it not to contain %q", got, "bearer "+strings.ToLower(testToken))
+	}
+}
+
+// jsonEqual reports whether got holds the same JSON value as want, whatever the spacing and key order.
+func jsonEqual(t *testing.T, want, got string) bool {
+	t.Helper()
+	var w, g any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("want is not JSON: %v: %s", err, want)
+	}
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		return false
+	}
+	return reflect.DeepEqual(w, g)
 }

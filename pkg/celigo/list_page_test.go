@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -57,8 +56,12 @@ func TestNextLink(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := NextLink(tc.header)
-			require.NoError(t, err, "header %s", tc.header)
-			assert.Equal(t, tc.want, got, "header %s", tc.header)
+			if err != nil {
+				t.Fatalf("header %s: %v", tc.header, err)
+			}
+			if got != tc.want {
+				t.Errorf("header %s: got %q, want %q", tc.header, got, tc.want)
+			}
 		})
 	}
 }
@@ -86,8 +89,12 @@ func TestNextLinkUnreadable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := NextLink(header)
-			require.Error(t, err, "header %s read as %q", header, got)
-			assert.Empty(t, got)
+			if err == nil {
+				t.Fatalf("header %s read as %q: err = nil, want an error", header, got)
+			}
+			if got != "" {
+				t.Errorf(`got = %q, want ""`, got)
+			}
 		})
 	}
 }
@@ -135,14 +142,18 @@ func walkUsers(t *testing.T, c *Client) ([]string, []string) {
 	token := ""
 	for range 100 {
 		users, next, err := c.ListUsers(context.Background(), token)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("c.ListUsers: %v", err)
+		}
 		for _, u := range users {
 			ids = append(ids, u.ID)
 		}
 		if next == "" {
 			return ids, tokens
 		}
-		require.NotEqual(t, token, next, "a page token must never repeat (the SDK treats it as an error)")
+		if next == token {
+			t.Fatalf("a page token must never repeat (the SDK treats it as an error): next = %q, want anything else", next)
+		}
 		tokens = append(tokens, next)
 		token = next
 	}
@@ -206,16 +217,30 @@ func TestListUsersWalksAllPagesOfOne(t *testing.T) {
 			api := pagedUsers(t, n, links)
 			c, _ := newTestClient(t, api.URL)
 			ids, tokens := walkUsers(t, c)
-			assert.Equal(t, want, ids)
-			require.Len(t, tokens, n-1)
+			if !reflect.DeepEqual(ids, want) {
+				t.Errorf("ids = %q, want %q", ids, want)
+			}
+			if len(tokens) != n-1 {
+				t.Fatalf("len(tokens) = %d, want %d", len(tokens), n-1)
+			}
 			hits := api.Hits()
-			require.Len(t, hits, n, "one request per page, no more")
-			assert.Empty(t, hits[0].RawQuery)
+			if len(hits) != n {
+				t.Fatalf("one request per page, no more: len(hits) = %d, want %d", len(hits), n)
+			}
+			if hits[0].RawQuery != "" {
+				t.Errorf(`hits[0].RawQuery = %q, want ""`, hits[0].RawQuery)
+			}
 			for i, h := range hits[1:] {
 				// The absolute next URL is followed verbatim: the opaque query is not rebuilt.
-				assert.Equal(t, fmt.Sprintf("after=%d&sig=a,b%%2Cc&z=%%7E", i+1), h.RawQuery)
-				assert.Equal(t, api.URL+"/v1/ashares?"+h.RawQuery, tokens[i])
-				assert.Equal(t, "Bearer "+testToken, h.Header.Get("Authorization"))
+				if got, want := h.RawQuery, fmt.Sprintf("after=%d&sig=a,b%%2Cc&z=%%7E", i+1); got != want {
+					t.Errorf("h.RawQuery = %q, want %q", got, want)
+				}
+				if tokens[i] != api.URL+"/v1/ashares?"+h.RawQuery {
+					t.Errorf("tokens[i] = %q, want %q", tokens[i], api.URL+"/v1/ashares?"+h.RawQuery)
+				}
+				if got := h.Header.Get("Authorization"); got != "Bearer "+testToken {
+					t.Errorf(`h.Header.Get("Authorization") = %q, want %q`, got, "Bearer "+testToken)
+				}
 			}
 		})
 	}
@@ -232,13 +257,25 @@ func TestListUsersRelativeNextLink(t *testing.T) {
 	})
 	c, _ := newTestClient(t, api.URL)
 	_, next, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	assert.Equal(t, api.URL+"/v1/ashares?after=1", next, "a relative link is resolved to an absolute token")
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if next != api.URL+"/v1/ashares?after=1" {
+		t.Errorf("a relative link is resolved to an absolute token: next = %q, want %q", next, api.URL+"/v1/ashares?after=1")
+	}
 	users, next, err := c.ListUsers(context.Background(), next)
-	require.NoError(t, err)
-	require.Len(t, users, 1)
-	assert.Equal(t, "b", users[0].ID)
-	assert.Empty(t, next)
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 1 {
+		t.Fatalf("len(users) = %d, want %d", len(users), 1)
+	}
+	if users[0].ID != "b" {
+		t.Errorf("users[0].ID = %q, want %q", users[0].ID, "b")
+	}
+	if next != "" {
+		t.Errorf(`next = %q, want ""`, next)
+	}
 }
 
 // Both list endpoints against the strict fake, page size 1 and both rel spellings.
@@ -256,8 +293,12 @@ func TestListAgainstFakeAllPages(t *testing.T) {
 			var gotUsers []string
 			for token, first := "", true; first || token != ""; first = false {
 				users, next, err := c.ListUsers(ctx, token)
-				require.NoError(t, err)
-				require.LessOrEqual(t, len(users), 1)
+				if err != nil {
+					t.Fatalf("c.ListUsers: %v", err)
+				}
+				if len(users) > 1 {
+					t.Fatalf("len(users) = %d, want <= 1", len(users))
+				}
 				for _, u := range users {
 					gotUsers = append(gotUsers, u.ID)
 				}
@@ -267,16 +308,24 @@ func TestListAgainstFakeAllPages(t *testing.T) {
 			for _, rec := range srv.Shares() {
 				wantUsers = append(wantUsers, rec["_id"].(string))
 			}
-			require.NotEmpty(t, wantUsers)
-			assert.Equal(t, wantUsers, gotUsers)
+			if len(wantUsers) == 0 {
+				t.Fatal("wantUsers is empty")
+			}
+			if !reflect.DeepEqual(gotUsers, wantUsers) {
+				t.Errorf("gotUsers = %q, want %q", gotUsers, wantUsers)
+			}
 
 			var gotIntegs []string
 			for token, first := "", true; first || token != ""; first = false {
 				items, next, err := c.ListIntegrations(ctx, token)
-				require.NoError(t, err)
+				if err != nil {
+					t.Fatalf("c.ListIntegrations: %v", err)
+				}
 				for _, it := range items {
 					gotIntegs = append(gotIntegs, it.ID)
-					assert.NotEmpty(t, it.Name)
+					if it.Name == "" {
+						t.Error(`it.Name = ""`)
+					}
 				}
 				token = next
 			}
@@ -284,13 +333,21 @@ func TestListAgainstFakeAllPages(t *testing.T) {
 			for _, in := range srv.Integrations() {
 				wantIntegs = append(wantIntegs, in.ID)
 			}
-			assert.Equal(t, wantIntegs, gotIntegs)
+			if !reflect.DeepEqual(gotIntegs, wantIntegs) {
+				t.Errorf("gotIntegs = %q, want %q", gotIntegs, wantIntegs)
+			}
 
 			reqs := srv.Requests()
-			assert.Len(t, reqs, len(wantUsers)+len(wantIntegs), "one request per record at page size 1")
+			if len(reqs) != len(wantUsers)+len(wantIntegs) {
+				t.Errorf("one request per record at page size 1: len(reqs) = %d, want %d", len(reqs), len(wantUsers)+len(wantIntegs))
+			}
 			for _, r := range reqs {
-				assert.True(t, r.Authorized, "%s %s?%s", r.Method, r.Path, r.RawQuery)
-				assert.Equal(t, http.StatusOK, r.Status)
+				if !r.Authorized {
+					t.Errorf("%s %s?%s: r.Authorized is false", r.Method, r.Path, r.RawQuery)
+				}
+				if r.Status != http.StatusOK {
+					t.Errorf("r.Status = %d, want %d", r.Status, http.StatusOK)
+				}
 			}
 		})
 	}
@@ -355,13 +412,25 @@ func TestNextLinkToAnotherOriginRefused(t *testing.T) {
 			s := mk(t)
 			c, _ := newTestClient(t, s.base.URL, s.options...)
 			users, next, err := c.ListUsers(context.Background(), "")
-			require.Error(t, err)
-			assert.Equal(t, codes.PermissionDenied, status.Code(err), "error: %v", err)
-			assert.Nil(t, users, "no partial page with an error")
-			assert.Empty(t, next)
+			if err == nil {
+				t.Fatal("c.ListUsers: err = nil, want an error")
+			}
+			if got := status.Code(err); got != codes.PermissionDenied {
+				t.Errorf("error: %v: status.Code(err) = %v, want %v", err, got, codes.PermissionDenied)
+			}
+			if users != nil {
+				t.Errorf("no partial page with an error: users = %v, want nil", users)
+			}
+			if next != "" {
+				t.Errorf(`next = %q, want ""`, next)
+			}
 			requireNoToken(t, err)
-			assert.Equal(t, 1, s.base.Count(), "only the first page was requested")
-			assert.Zero(t, s.other.Count(), "the other server must not be contacted")
+			if got := s.base.Count(); got != 1 {
+				t.Errorf("only the first page was requested: s.base.Count() = %d, want %d", got, 1)
+			}
+			if got := s.other.Count(); got != 0 {
+				t.Errorf("the other server must not be contacted: s.other.Count() = %d, want 0", got)
+			}
 		})
 	}
 }
@@ -401,12 +470,24 @@ func TestNextLinkLoopsAndOtherEndpointsRefused(t *testing.T) {
 				token = tc.token(api.URL)
 			}
 			users, next, err := c.ListUsers(context.Background(), token)
-			require.Error(t, err)
-			assert.NotEqual(t, codes.OK, status.Code(err))
-			assert.Nil(t, users)
-			assert.Empty(t, next)
-			assert.Contains(t, err.Error(), "/v1/ashares")
-			assert.Equal(t, 1, api.Count(), "exactly one request: the bad link is not followed")
+			if err == nil {
+				t.Fatal("c.ListUsers: err = nil, want an error")
+			}
+			if got := status.Code(err); got == codes.OK {
+				t.Errorf("status.Code(err) = %v, want anything else", got)
+			}
+			if users != nil {
+				t.Errorf("users = %v, want nil", users)
+			}
+			if next != "" {
+				t.Errorf(`next = %q, want ""`, next)
+			}
+			if !strings.Contains(err.Error(), "/v1/ashares") {
+				t.Errorf("err = %q, want it to contain %q", err, "/v1/ashares")
+			}
+			if got := api.Count(); got != 1 {
+				t.Errorf("exactly one request: the bad link is not followed: api.Count() = %d, want %d", got, 1)
+			}
 			requireNoToken(t, err)
 		})
 	}
@@ -432,21 +513,43 @@ func TestForgedPageTokenRefusedBeforeAnyRequest(t *testing.T) {
 	c, _ := newTestClient(t, api.URL)
 	for _, tok := range tokens {
 		users, next, err := c.ListUsers(context.Background(), tok)
-		require.Error(t, err, "token %q", tok)
-		assert.Equal(t, codes.InvalidArgument, status.Code(err), "token %q: %v", tok, err)
-		assert.Nil(t, users)
-		assert.Empty(t, next)
+		if err == nil {
+			t.Fatalf("token %q: err = nil, want an error", tok)
+		}
+		if got := status.Code(err); got != codes.InvalidArgument {
+			t.Errorf("token %q: %v: status.Code(err) = %v, want %v", tok, err, got, codes.InvalidArgument)
+		}
+		if users != nil {
+			t.Errorf("users = %v, want nil", users)
+		}
+		if next != "" {
+			t.Errorf(`next = %q, want ""`, next)
+		}
 		requireNoToken(t, err)
 		_, _, err = c.ListIntegrations(context.Background(), strings.Replace(tok, "/v1/integrations", "/v1/ashares", 1))
-		require.Error(t, err, "integrations token %q", tok)
-		assert.Equal(t, codes.InvalidArgument, status.Code(err))
+		if err == nil {
+			t.Fatalf("integrations token %q: err = nil, want an error", tok)
+		}
+		if got := status.Code(err); got != codes.InvalidArgument {
+			t.Errorf("status.Code(err) = %v, want %v", got, codes.InvalidArgument)
+		}
 	}
-	assert.Zero(t, api.Count(), "nothing is sent for a forged token")
-	assert.Zero(t, other.Count())
+	if got := api.Count(); got != 0 {
+		t.Errorf("nothing is sent for a forged token: api.Count() = %d, want 0", got)
+	}
+	if got := other.Count(); got != 0 {
+		t.Errorf("other.Count() = %d, want 0", got)
+	}
 
 	// A genuine token of this endpoint is accepted.
 	_, _, err := c.ListUsers(context.Background(), api.URL+"/v1/ashares?after=1")
-	require.NoError(t, err)
-	require.Equal(t, 1, api.Count())
-	assert.Equal(t, "after=1", api.Hits()[0].RawQuery)
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if got := api.Count(); got != 1 {
+		t.Fatalf("api.Count() = %d, want %d", got, 1)
+	}
+	if got := api.Hits()[0].RawQuery; got != "after=1" {
+		t.Errorf("api.Hits()[0].RawQuery = %q, want %q", got, "after=1")
+	}
 }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -34,17 +33,37 @@ func TestEmptyListAnswers(t *testing.T) {
 			})
 			c, sl := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
-			require.NoError(t, err)
-			assert.NotNil(t, users)
-			assert.Empty(t, users)
-			assert.Empty(t, next)
+			if err != nil {
+				t.Fatalf("c.ListUsers: %v", err)
+			}
+			if users == nil {
+				t.Error("users is nil")
+			}
+			if len(users) != 0 {
+				t.Errorf("users = %v, want empty", users)
+			}
+			if next != "" {
+				t.Errorf(`next = %q, want ""`, next)
+			}
 			items, next, err := c.ListIntegrations(context.Background(), "")
-			require.NoError(t, err)
-			assert.NotNil(t, items)
-			assert.Empty(t, items)
-			assert.Empty(t, next)
-			assert.Equal(t, 2, api.Count(), "an empty list is an answer, not a fault to retry")
-			assert.Empty(t, sl.Waits())
+			if err != nil {
+				t.Fatalf("c.ListIntegrations: %v", err)
+			}
+			if items == nil {
+				t.Error("items is nil")
+			}
+			if len(items) != 0 {
+				t.Errorf("items = %v, want empty", items)
+			}
+			if next != "" {
+				t.Errorf(`next = %q, want ""`, next)
+			}
+			if got := api.Count(); got != 2 {
+				t.Errorf("an empty list is an answer, not a fault to retry: api.Count() = %d, want %d", got, 2)
+			}
+			if got := sl.Waits(); len(got) != 0 {
+				t.Errorf("sl.Waits() = %v, want empty", got)
+			}
 		})
 	}
 }
@@ -69,16 +88,34 @@ func TestEmptyPageWithNextLinkFails(t *testing.T) {
 			})
 			c, _ := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
-			require.Error(t, err)
-			assert.Nil(t, users)
-			assert.Empty(t, next)
-			assert.Contains(t, err.Error(), "/v1/ashares")
-			assert.Contains(t, err.Error(), "empty page that still links to a next page")
-			assert.Equal(t, codes.Internal, status.Code(err))
+			if err == nil {
+				t.Fatal("c.ListUsers: err = nil, want an error")
+			}
+			if users != nil {
+				t.Errorf("users = %v, want nil", users)
+			}
+			if next != "" {
+				t.Errorf(`next = %q, want ""`, next)
+			}
+			if !strings.Contains(err.Error(), "/v1/ashares") {
+				t.Errorf("err = %q, want it to contain %q", err, "/v1/ashares")
+			}
+			if !strings.Contains(err.Error(), "empty page that still links to a next page") {
+				t.Errorf("err = %q, want it to contain %q", err, "empty page that still links to a next page")
+			}
+			if got := status.Code(err); got != codes.Internal {
+				t.Errorf("status.Code(err) = %v, want %v", got, codes.Internal)
+			}
 			_, _, err = c.ListIntegrations(context.Background(), "")
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), "/v1/integrations")
-			assert.Equal(t, 2, api.Count(), "the link is not followed")
+			if err == nil {
+				t.Fatal("c.ListIntegrations: err = nil, want an error")
+			}
+			if !strings.Contains(err.Error(), "/v1/integrations") {
+				t.Errorf("err = %q, want it to contain %q", err, "/v1/integrations")
+			}
+			if got := api.Count(); got != 2 {
+				t.Errorf("the link is not followed: api.Count() = %d, want %d", got, 2)
+			}
 		})
 	}
 }
@@ -104,13 +141,27 @@ func TestUnreadableLinkHeaderFailsTheList(t *testing.T) {
 			})
 			c, sl := newTestClient(t, api.URL)
 			users, next, err := c.ListUsers(context.Background(), "")
-			require.Error(t, err)
-			assert.Nil(t, users, "no page alongside the error")
-			assert.Empty(t, next)
-			assert.Contains(t, err.Error(), "Link header")
-			assert.Contains(t, err.Error(), fmt.Sprintf("%q", header), "the message quotes the header")
-			assert.Equal(t, 1, api.Count())
-			assert.Empty(t, sl.Waits(), "a broken header is not a transient fault")
+			if err == nil {
+				t.Fatal("c.ListUsers: err = nil, want an error")
+			}
+			if users != nil {
+				t.Errorf("no page alongside the error: users = %v, want nil", users)
+			}
+			if next != "" {
+				t.Errorf(`next = %q, want ""`, next)
+			}
+			if !strings.Contains(err.Error(), "Link header") {
+				t.Errorf("err = %q, want it to contain %q", err, "Link header")
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", header)) {
+				t.Errorf("the message quotes the header: err = %q, want it to contain %q", err, fmt.Sprintf("%q", header))
+			}
+			if got := api.Count(); got != 1 {
+				t.Errorf("api.Count() = %d, want %d", got, 1)
+			}
+			if got := sl.Waits(); len(got) != 0 {
+				t.Errorf("a broken header is not a transient fault: sl.Waits() = %v, want empty", got)
+			}
 			requireNoToken(t, err)
 		})
 	}
@@ -153,11 +204,19 @@ func TestUnusualNextLinksAreFollowed(t *testing.T) {
 			})
 			c, _ := newTestClient(t, api.URL)
 			ids, _ := walkUsers(t, c)
-			assert.Equal(t, []string{"a", "b"}, ids)
+			if want := []string{"a", "b"}; !reflect.DeepEqual(ids, want) {
+				t.Errorf("ids = %q, want %q", ids, want)
+			}
 			hits := api.Hits()
-			require.Len(t, hits, 2)
-			assert.Equal(t, "/v1/ashares", hits[1].Path)
-			assert.Equal(t, "after=1", hits[1].RawQuery)
+			if len(hits) != 2 {
+				t.Fatalf("len(hits) = %d, want %d", len(hits), 2)
+			}
+			if hits[1].Path != "/v1/ashares" {
+				t.Errorf("hits[1].Path = %q, want %q", hits[1].Path, "/v1/ashares")
+			}
+			if hits[1].RawQuery != "after=1" {
+				t.Errorf("hits[1].RawQuery = %q, want %q", hits[1].RawQuery, "after=1")
+			}
 		})
 	}
 }
@@ -182,17 +241,31 @@ func TestPageRecordCap(t *testing.T) {
 	api := serveOnce(t, "application/json", full)
 	c, _ := newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	assert.Len(t, users, MaxPageRecords)
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != MaxPageRecords {
+		t.Errorf("len(users) = %d, want %d", len(users), MaxPageRecords)
+	}
 
 	api = serveOnce(t, "application/json", over)
 	c, sl := newTestClient(t, api.URL)
 	users, _, err = c.ListUsers(context.Background(), "")
-	require.Error(t, err)
-	assert.Nil(t, users)
-	assert.Contains(t, err.Error(), fmt.Sprintf("more than %d records on one page", MaxPageRecords))
-	assert.Equal(t, 1, api.Count(), "a page too large is not asked again")
-	assert.Empty(t, sl.Waits())
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
+	if users != nil {
+		t.Errorf("users = %v, want nil", users)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("more than %d records on one page", MaxPageRecords)) {
+		t.Errorf("err = %q, want it to contain %q", err, fmt.Sprintf("more than %d records on one page", MaxPageRecords))
+	}
+	if got := api.Count(); got != 1 {
+		t.Errorf("a page too large is not asked again: api.Count() = %d, want %d", got, 1)
+	}
+	if got := sl.Waits(); len(got) != 0 {
+		t.Errorf("sl.Waits() = %v, want empty", got)
+	}
 }
 
 // TestBodyCap: an answer larger than the cap fails clearly, without being read whole.
@@ -209,10 +282,18 @@ func TestBodyCap(t *testing.T) {
 	})
 	c, _ := newTestClient(t, api.URL)
 	_, _, err := c.ListIntegrations(context.Background(), "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "answer larger than")
-	assert.Contains(t, err.Error(), "/v1/integrations")
-	assert.Equal(t, 1, api.Count())
+	if err == nil {
+		t.Fatal("c.ListIntegrations: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "answer larger than") {
+		t.Errorf("err = %q, want it to contain %q", err, "answer larger than")
+	}
+	if !strings.Contains(err.Error(), "/v1/integrations") {
+		t.Errorf("err = %q, want it to contain %q", err, "/v1/integrations")
+	}
+	if got := api.Count(); got != 1 {
+		t.Errorf("api.Count() = %d, want %d", got, 1)
+	}
 }
 
 // TestListPageMemoryIsWhatIsKept: a page of full records costs, once read, about what the summaries hold:
@@ -234,12 +315,18 @@ func TestListPageMemoryIsWhatIsKept(t *testing.T) {
 
 	before := liveHeap()
 	users, _, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
 	retained := liveHeap() - before
-	require.Len(t, users, n)
+	if len(users) != n {
+		t.Fatalf("len(users) = %d, want %d", len(users), n)
+	}
 	perRecord := retained / n
 	t.Logf("%d bytes of JSON a record, %d kept", len(body)/n, perRecord)
-	assert.Less(t, perRecord, int64(len(body)/n), "a listed record must cost less than its JSON")
+	if perRecord >= int64(len(body)/n) {
+		t.Errorf("a listed record must cost less than its JSON: perRecord = %d, want < int64(len(body)/n) (%d)", perRecord, int64(len(body)/n))
+	}
 	runtime.KeepAlive(users)
 }
 
@@ -268,15 +355,31 @@ func TestListOfAnotherKindFails(t *testing.T) {
 	})
 	c, _ := newTestClient(t, api.URL)
 	_, _, err := c.ListUsers(context.Background(), "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "names no person")
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "names no person") {
+		t.Errorf("err = %q, want it to contain %q", err, "names no person")
+	}
 	_, _, err = c.ListIntegrations(context.Background(), "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "it is an access record")
+	if err == nil {
+		t.Fatal("c.ListIntegrations: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "it is an access record") {
+		t.Errorf("err = %q, want it to contain %q", err, "it is an access record")
+	}
 	_, _, err = c.ListMCPServers(context.Background(), "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "it is an access record")
+	if err == nil {
+		t.Fatal("c.ListMCPServers: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "it is an access record") {
+		t.Errorf("err = %q, want it to contain %q", err, "it is an access record")
+	}
 	_, err = c.GetUser(context.Background(), "i1")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "names no person")
+	if err == nil {
+		t.Fatal("c.GetUser: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "names no person") {
+		t.Errorf("err = %q, want it to contain %q", err, "names no person")
+	}
 }

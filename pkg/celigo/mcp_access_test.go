@@ -3,10 +3,9 @@ package celigo
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -55,32 +54,54 @@ func TestMCPScopes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, MCPScopes(tc.u, mcpA))
+			if got := MCPScopes(tc.u, mcpA); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("MCPScopes(tc.u, mcpA) = %q, want %q", got, tc.want)
+			}
 		})
 	}
 }
 
 func TestUnknownMCPScopes(t *testing.T) {
 	u := mcpRec("", false, mcpEntry(mcpA, "mcp:admin", ScopeRead), mcpEntry(mcpB, "mcp:admin", "mcp:own"))
-	assert.Equal(t, []string{"mcp:admin", "mcp:own"}, UnknownMCPScopes(&u.RecordExtras))
-	assert.Empty(t, UnknownMCPScopes(&mcpRec("", false, mcpEntry(mcpA, ScopeRead, ScopeWrite)).RecordExtras))
+	if got, want := UnknownMCPScopes(&u.RecordExtras), []string{"mcp:admin", "mcp:own"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("UnknownMCPScopes(&u.RecordExtras) = %q, want %q", got, want)
+	}
+	if got := UnknownMCPScopes(&mcpRec("", false, mcpEntry(mcpA, ScopeRead, ScopeWrite)).RecordExtras); len(got) != 0 {
+		t.Errorf(`UnknownMCPScopes(&mcpRec("", false, mcpEntry(mcpA, ScopeRead, ScopeWrite)).RecordExtras) = %q, want empty`, got)
+	}
 }
 
 func TestImplicitMCPSource(t *testing.T) {
-	assert.Equal(t, MCPFromAdministrator, ImplicitMCPSource(mcpRec(LevelAdministrator, false)))
-	assert.Equal(t, MCPFromAdministrator, ImplicitMCPSource(mcpRec(LevelAdministrator, true)), "the role is named first: revoking the flag would not take access away")
-	assert.Equal(t, MCPFromAllServers, ImplicitMCPSource(mcpRec(LevelManage, true)))
-	assert.Equal(t, "", ImplicitMCPSource(mcpRec(LevelManage, false)))
-	assert.Equal(t, "", ImplicitMCPSource(mcpRec("", false, mcpEntry(mcpA, ScopeRead))))
-	assert.Equal(t, []string{ScopeRead, ScopeWrite}, ImplicitMCPScopes)
+	if got := ImplicitMCPSource(mcpRec(LevelAdministrator, false)); got != MCPFromAdministrator {
+		t.Errorf("ImplicitMCPSource(mcpRec(LevelAdministrator, false)) = %q, want %q", got, MCPFromAdministrator)
+	}
+	if got := ImplicitMCPSource(mcpRec(LevelAdministrator, true)); got != MCPFromAdministrator {
+		t.Errorf("the role is named first: revoking the flag would not take access away: ImplicitMCPSource(mcpRec(LevelAdministrator, true)) = %q, want %q", got, MCPFromAdministrator)
+	}
+	if got := ImplicitMCPSource(mcpRec(LevelManage, true)); got != MCPFromAllServers {
+		t.Errorf("ImplicitMCPSource(mcpRec(LevelManage, true)) = %q, want %q", got, MCPFromAllServers)
+	}
+	if got := ImplicitMCPSource(mcpRec(LevelManage, false)); got != "" {
+		t.Errorf("ImplicitMCPSource(mcpRec(LevelManage, false)) = %q, want %q", got, "")
+	}
+	if got := ImplicitMCPSource(mcpRec("", false, mcpEntry(mcpA, ScopeRead))); got != "" {
+		t.Errorf(`ImplicitMCPSource(mcpRec("", false, mcpEntry(mcpA, ScopeRead))) = %q, want %q`, got, "")
+	}
+	if want := []string{ScopeRead, ScopeWrite}; !reflect.DeepEqual(ImplicitMCPScopes, want) {
+		t.Errorf("ImplicitMCPScopes = %q, want %q", ImplicitMCPScopes, want)
+	}
 }
 
 func TestDirectMCPAccess(t *testing.T) {
 	x := &RecordExtras{MCPServerAccessLevel: []MCPServerAccess{
 		mcpEntry(mcpA, ScopeWrite, ScopeRead), mcpEntry(mcpB, "mcp:other"), mcpEntry("", ScopeRead), mcpEntry(mcpB, ScopeRead),
 	}}
-	assert.Equal(t, map[string][]string{mcpA: readWrite, mcpB: readOnlyScope}, DirectMCPAccess(x))
-	assert.Nil(t, DirectMCPAccess(&RecordExtras{}))
+	if got, want := DirectMCPAccess(x), map[string][]string{mcpA: readWrite, mcpB: readOnlyScope}; !reflect.DeepEqual(got, want) {
+		t.Errorf("DirectMCPAccess(x) = %v, want %v", got, want)
+	}
+	if got := DirectMCPAccess(&RecordExtras{}); got != nil {
+		t.Errorf("DirectMCPAccess(&RecordExtras{}) = %v, want nil", got)
+	}
 }
 
 func TestGrantMCP(t *testing.T) {
@@ -112,11 +133,21 @@ func TestGrantMCP(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tc.u.Clone()
 			changed, err := GrantMCP(tc.u, mcpA, tc.scope)
-			require.NoError(t, err)
-			assert.Equal(t, tc.changed, changed)
-			assert.Equal(t, tc.want, tc.u.MCPServerAccessLevel)
-			assert.Equal(t, before.AccessLevel, tc.u.AccessLevel)
-			assert.Equal(t, before.AllMCPServerAccess, tc.u.AllMCPServerAccess)
+			if err != nil {
+				t.Fatalf("GrantMCP: %v", err)
+			}
+			if changed != tc.changed {
+				t.Errorf("changed = %t, want %t", changed, tc.changed)
+			}
+			if !reflect.DeepEqual(tc.u.MCPServerAccessLevel, tc.want) {
+				t.Errorf("tc.u.MCPServerAccessLevel = %v, want %v", tc.u.MCPServerAccessLevel, tc.want)
+			}
+			if tc.u.AccessLevel != before.AccessLevel {
+				t.Errorf("tc.u.AccessLevel = %q, want %q", tc.u.AccessLevel, before.AccessLevel)
+			}
+			if tc.u.AllMCPServerAccess != before.AllMCPServerAccess {
+				t.Errorf("tc.u.AllMCPServerAccess = %t, want %t", tc.u.AllMCPServerAccess, before.AllMCPServerAccess)
+			}
 		})
 	}
 }
@@ -125,8 +156,12 @@ func TestGrantMCPDoesNotChangeTheCallersEntries(t *testing.T) {
 	entries := []MCPServerAccess{mcpEntry(mcpA, ScopeRead)}
 	u := mcpRec("", false, entries...)
 	_, err := GrantMCP(u, mcpA, ScopeWrite)
-	require.NoError(t, err)
-	assert.Equal(t, readOnlyScope, entries[0].Scopes)
+	if err != nil {
+		t.Fatalf("GrantMCP: %v", err)
+	}
+	if !reflect.DeepEqual(entries[0].Scopes, readOnlyScope) {
+		t.Errorf("entries[0].Scopes = %q, want %q", entries[0].Scopes, readOnlyScope)
+	}
 }
 
 func TestRevokeMCP(t *testing.T) {
@@ -162,14 +197,26 @@ func TestRevokeMCP(t *testing.T) {
 			changed, err := RevokeMCP(tc.u, mcpA, tc.scope)
 			if tc.source != "" {
 				var implicit *MCPImplicitError
-				require.True(t, errors.As(err, &implicit), "err %v", err)
-				assert.Equal(t, tc.source, implicit.Source)
-				assert.Contains(t, err.Error(), mcpA)
+				if !errors.As(err, &implicit) {
+					t.Fatalf("err %v", err)
+				}
+				if implicit.Source != tc.source {
+					t.Errorf("implicit.Source = %q, want %q", implicit.Source, tc.source)
+				}
+				if !strings.Contains(err.Error(), mcpA) {
+					t.Errorf("err = %q, want it to contain %q", err, mcpA)
+				}
 				return
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.changed, changed)
-			assert.Equal(t, tc.want, tc.u.MCPServerAccessLevel)
+			if err != nil {
+				t.Fatalf("RevokeMCP: %v", err)
+			}
+			if changed != tc.changed {
+				t.Errorf("changed = %t, want %t", changed, tc.changed)
+			}
+			if !reflect.DeepEqual(tc.u.MCPServerAccessLevel, tc.want) {
+				t.Errorf("tc.u.MCPServerAccessLevel = %v, want %v", tc.u.MCPServerAccessLevel, tc.want)
+			}
 		})
 	}
 }
@@ -177,66 +224,122 @@ func TestRevokeMCP(t *testing.T) {
 func TestRemoveMCPScopeIgnoresImplicitAccess(t *testing.T) {
 	u := mcpRec(LevelAdministrator, true)
 	changed, err := RemoveMCPScope(u, mcpA, ScopeRead)
-	require.NoError(t, err)
-	assert.False(t, changed, "a server outside Celigo's sign-in: nothing to take away, nothing refused")
+	if err != nil {
+		t.Fatalf("RemoveMCPScope: %v", err)
+	}
+	if changed {
+		t.Error("a server outside Celigo's sign-in: nothing to take away, nothing refused")
+	}
 }
 
 func TestMCPImplicitErrorNamesTheRole(t *testing.T) {
 	admin := (&MCPImplicitError{Source: MCPFromAdministrator, ServerID: mcpA, Scope: ScopeRead}).Error()
-	assert.Contains(t, admin, `revoke the "administrator" role`)
+	if !strings.Contains(admin, `revoke the "administrator" role`) {
+		t.Errorf("admin = %q, want it to contain %q", admin, `revoke the "administrator" role`)
+	}
 	all := (&MCPImplicitError{Source: MCPFromAllServers, ServerID: mcpA, Scope: ScopeWrite}).Error()
-	assert.Contains(t, all, `revoke "All MCP servers"`)
+	if !strings.Contains(all, `revoke "All MCP servers"`) {
+		t.Errorf("all = %q, want it to contain %q", all, `revoke "All MCP servers"`)
+	}
 }
 
 func TestMCPArgsChecked(t *testing.T) {
 	for _, f := range []func(*User, string, string) (bool, error){GrantMCP, RevokeMCP, RemoveMCPScope} {
 		_, err := f(rec(""), mcpA, "read")
-		assert.ErrorContains(t, err, "not an MCP server scope")
+		if err == nil || !strings.Contains(err.Error(), "not an MCP server scope") {
+			t.Errorf("err = %v, want an error containing %q", err, "not an MCP server scope")
+		}
 		_, err = f(rec(""), "", ScopeRead)
-		assert.ErrorContains(t, err, "empty")
+		if err == nil || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("err = %v, want an error containing %q", err, "empty")
+		}
 	}
 }
 
 func TestAllMCPServers(t *testing.T) {
 	u := mcpRec(LevelMonitor, false, mcpEntry(mcpA, ScopeRead))
-	assert.True(t, GrantAllMCPServers(u))
-	assert.True(t, u.AllMCPServerAccess)
-	assert.Equal(t, []MCPServerAccess{}, u.MCPServerAccessLevel, "Celigo lists no server for a user with all of them")
-	assert.False(t, GrantAllMCPServers(u))
-	assert.True(t, RevokeAllMCPServers(u))
-	assert.False(t, u.AllMCPServerAccess)
-	assert.False(t, RevokeAllMCPServers(u))
-	assert.Equal(t, LevelMonitor, u.AccessLevel)
+	if !GrantAllMCPServers(u) {
+		t.Error("GrantAllMCPServers(u) is false")
+	}
+	if !u.AllMCPServerAccess {
+		t.Error("u.AllMCPServerAccess is false")
+	}
+	if want := []MCPServerAccess{}; !reflect.DeepEqual(u.MCPServerAccessLevel, want) {
+		t.Errorf("Celigo lists no server for a user with all of them: u.MCPServerAccessLevel = %v, want %v", u.MCPServerAccessLevel, want)
+	}
+	if GrantAllMCPServers(u) {
+		t.Error("GrantAllMCPServers(u) is true")
+	}
+	if !RevokeAllMCPServers(u) {
+		t.Error("RevokeAllMCPServers(u) is false")
+	}
+	if u.AllMCPServerAccess {
+		t.Error("u.AllMCPServerAccess is true")
+	}
+	if RevokeAllMCPServers(u) {
+		t.Error("RevokeAllMCPServers(u) is true")
+	}
+	if u.AccessLevel != LevelMonitor {
+		t.Errorf("u.AccessLevel = %q, want %q", u.AccessLevel, LevelMonitor)
+	}
 }
 
 func TestPermissions(t *testing.T) {
 	u := rec(LevelMonitor)
 	for _, p := range Permissions {
-		assert.False(t, HasPermission(&u.RecordExtras, p), p)
+		if HasPermission(&u.RecordExtras, p) {
+			t.Errorf("%s: HasPermission(&u.RecordExtras, p) is true", p)
+		}
 		changed, err := SetPermission(u, p, true)
-		require.NoError(t, err)
-		assert.True(t, changed, p)
-		assert.True(t, HasPermission(&u.RecordExtras, p), p)
+		if err != nil {
+			t.Fatalf("SetPermission: %v", err)
+		}
+		if !changed {
+			t.Errorf("%s: changed is false", p)
+		}
+		if !HasPermission(&u.RecordExtras, p) {
+			t.Errorf("%s: HasPermission(&u.RecordExtras, p) is false", p)
+		}
 		changed, err = SetPermission(u, p, true)
-		require.NoError(t, err)
-		assert.False(t, changed, "already allowed: %s", p)
+		if err != nil {
+			t.Fatalf("SetPermission: %v", err)
+		}
+		if changed {
+			t.Errorf("already allowed: %s", p)
+		}
 	}
-	assert.Equal(t, RecordExtras{AllowToEditRetryData: true, AllowAccessToAPIM: true, AllowIntegrationWorkspaceCreation: true}, u.RecordExtras)
+	if want := (RecordExtras{AllowToEditRetryData: true, AllowAccessToAPIM: true, AllowIntegrationWorkspaceCreation: true}); !reflect.DeepEqual(u.RecordExtras, want) {
+		t.Errorf("u.RecordExtras = %+v, want %+v", u.RecordExtras, want)
+	}
 	changed, err := SetPermission(u, PermissionAPIManagement, false)
-	require.NoError(t, err)
-	assert.True(t, changed)
-	assert.False(t, u.AllowAccessToAPIM)
-	assert.True(t, u.AllowToEditRetryData && u.AllowIntegrationWorkspaceCreation, "the other flags stay")
+	if err != nil {
+		t.Fatalf("SetPermission: %v", err)
+	}
+	if !changed {
+		t.Error("changed is false")
+	}
+	if u.AllowAccessToAPIM {
+		t.Error("u.AllowAccessToAPIM is true")
+	}
+	if !u.AllowToEditRetryData || !u.AllowIntegrationWorkspaceCreation {
+		t.Error("the other flags stay")
+	}
 	_, err = SetPermission(u, "accountMFARequired", true)
-	assert.ErrorContains(t, err, "not a Celigo account permission")
-	assert.False(t, HasPermission(&u.RecordExtras, "nope"))
+	if err == nil || !strings.Contains(err.Error(), "not a Celigo account permission") {
+		t.Errorf("err = %v, want an error containing %q", err, "not a Celigo account permission")
+	}
+	if HasPermission(&u.RecordExtras, "nope") {
+		t.Error(`HasPermission(&u.RecordExtras, "nope") is true`)
+	}
 }
 
 // writable decodes a record and returns it with its PUT body after change.
 func writable(t *testing.T, record string, change func(u *User)) map[string]json.RawMessage {
 	t.Helper()
 	var u User
-	require.NoError(t, json.Unmarshal([]byte(record), &u))
+	if err := json.Unmarshal([]byte(record), &u); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
 	cp := u.Clone()
 	change(cp)
 	return cp.WritableBody()
@@ -247,10 +350,18 @@ func TestWritableBodyCarriesChangedExtras(t *testing.T) {
 		`"mcpServerAccessLevel":[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read"],"futureNote":"x"}],"futureFlag":1}`
 
 	body := writable(t, record, func(u *User) {})
-	assert.Equal(t, `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read"],"futureNote":"x"}]`, string(body["mcpServerAccessLevel"]))
-	assert.Equal(t, "false", string(body["allowToEditRetryData"]))
-	assert.NotContains(t, body, "allMcpServerAccess", "an absent flag left alone stays absent")
-	assert.NotContains(t, body, "allowAccessToAPIM")
+	if string(body["mcpServerAccessLevel"]) != `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read"],"futureNote":"x"}]` {
+		t.Errorf(`string(body["mcpServerAccessLevel"]) = %q, want %q`, string(body["mcpServerAccessLevel"]), `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read"],"futureNote":"x"}]`)
+	}
+	if string(body["allowToEditRetryData"]) != "false" {
+		t.Errorf(`string(body["allowToEditRetryData"]) = %q, want %q`, string(body["allowToEditRetryData"]), "false")
+	}
+	if _, ok := body["allMcpServerAccess"]; ok {
+		t.Errorf("an absent flag left alone stays absent: body has the key %q", "allMcpServerAccess")
+	}
+	if _, ok := body["allowAccessToAPIM"]; ok {
+		t.Errorf("body has the key %q", "allowAccessToAPIM")
+	}
 
 	body = writable(t, record, func(u *User) {
 		_, _ = GrantMCP(u, mcpA, ScopeWrite)
@@ -258,18 +369,34 @@ func TestWritableBodyCarriesChangedExtras(t *testing.T) {
 		_, _ = SetPermission(u, PermissionEditRetryData, true)
 		_, _ = SetPermission(u, PermissionAPIManagement, true)
 	})
-	assert.JSONEq(t, `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read","mcp:write"],"futureNote":"x"},`+
-		`{"_mcpServerId":"65f0000000000000000000c2","scopes":["mcp:read"]}]`, string(body["mcpServerAccessLevel"]),
-		"a changed entry keeps its sub-fields; a new one is plain")
-	assert.Equal(t, "true", string(body["allowToEditRetryData"]))
-	assert.Equal(t, "true", string(body["allowAccessToAPIM"]))
-	assert.Equal(t, "1", string(body["futureFlag"]))
-	assert.Equal(t, `"monitor"`, string(body["accessLevel"]))
+	wantEntries := `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read","mcp:write"],"futureNote":"x"},` +
+		`{"_mcpServerId":"65f0000000000000000000c2","scopes":["mcp:read"]}]`
+	if got := string(body["mcpServerAccessLevel"]); !jsonEqual(t, wantEntries, got) {
+		t.Errorf("a changed entry keeps its sub-fields; a new one is plain: mcpServerAccessLevel = %s, want JSON equal to %s", got, wantEntries)
+	}
+	if string(body["allowToEditRetryData"]) != "true" {
+		t.Errorf(`string(body["allowToEditRetryData"]) = %q, want %q`, string(body["allowToEditRetryData"]), "true")
+	}
+	if string(body["allowAccessToAPIM"]) != "true" {
+		t.Errorf(`string(body["allowAccessToAPIM"]) = %q, want %q`, string(body["allowAccessToAPIM"]), "true")
+	}
+	if string(body["futureFlag"]) != "1" {
+		t.Errorf(`string(body["futureFlag"]) = %q, want %q`, string(body["futureFlag"]), "1")
+	}
+	if string(body["accessLevel"]) != `"monitor"` {
+		t.Errorf(`string(body["accessLevel"]) = %q, want %q`, string(body["accessLevel"]), `"monitor"`)
+	}
 
 	body = writable(t, record, func(u *User) { GrantAllMCPServers(u) })
-	assert.Equal(t, "true", string(body["allMcpServerAccess"]))
-	assert.Equal(t, "[]", string(body["mcpServerAccessLevel"]))
+	if string(body["allMcpServerAccess"]) != "true" {
+		t.Errorf(`string(body["allMcpServerAccess"]) = %q, want %q`, string(body["allMcpServerAccess"]), "true")
+	}
+	if string(body["mcpServerAccessLevel"]) != "[]" {
+		t.Errorf(`string(body["mcpServerAccessLevel"]) = %q, want %q`, string(body["mcpServerAccessLevel"]), "[]")
+	}
 
 	body = writable(t, record, func(u *User) { _, _ = RevokeMCP(u, mcpA, ScopeRead) })
-	assert.Equal(t, "[]", string(body["mcpServerAccessLevel"]), "the last entry removed is an empty list, not an absent field")
+	if string(body["mcpServerAccessLevel"]) != "[]" {
+		t.Errorf(`the last entry removed is an empty list, not an absent field: string(body["mcpServerAccessLevel"]) = %q, want %q`, string(body["mcpServerAccessLevel"]), "[]")
+	}
 }

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -36,24 +35,46 @@ func TestMCPServerExternalProvider(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var s MCPServer
-			require.NoError(t, json.Unmarshal([]byte(tc.record), &s))
-			assert.Equal(t, tc.want, s.ExternalProvider)
-			assert.Equal(t, tc.want != "", s.UsesExternalIdentityProvider())
-			assert.Equal(t, "s", s.ID)
+			if err := json.Unmarshal([]byte(tc.record), &s); err != nil {
+				t.Fatalf("json.Unmarshal: %v", err)
+			}
+			if s.ExternalProvider != tc.want {
+				t.Errorf("s.ExternalProvider = %q, want %q", s.ExternalProvider, tc.want)
+			}
+			if got := s.UsesExternalIdentityProvider(); got != (tc.want != "") {
+				t.Errorf("s.UsesExternalIdentityProvider() = %t, want %t", got, tc.want != "")
+			}
+			if s.ID != "s" {
+				t.Errorf("s.ID = %q, want %q", s.ID, "s")
+			}
 		})
 	}
 }
 
 func TestMCPServerFields(t *testing.T) {
 	var s MCPServer
-	require.NoError(t, json.Unmarshal([]byte(`{"_id":"s1","name":"Orders agent","description":"d","relativeURI":"/orders",`+
-		`"disabled":true,"createdAt":"2025-11-01T09:00:00.000Z","lastModified":"2026-01-05T10:00:01.000Z","tools":[{"_toolId":"t"}]}`), &s))
-	assert.Equal(t, "Orders agent", s.Name)
-	assert.Equal(t, "d", s.Description)
-	assert.Equal(t, "/orders", s.RelativeURI)
-	assert.True(t, s.Disabled)
-	assert.Equal(t, 2025, s.CreatedAt.Year())
-	assert.Equal(t, 2026, s.LastModified.Year())
+	if err := json.Unmarshal([]byte(`{"_id":"s1","name":"Orders agent","description":"d","relativeURI":"/orders",`+
+		`"disabled":true,"createdAt":"2025-11-01T09:00:00.000Z","lastModified":"2026-01-05T10:00:01.000Z","tools":[{"_toolId":"t"}]}`), &s); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
+	if s.Name != "Orders agent" {
+		t.Errorf("s.Name = %q, want %q", s.Name, "Orders agent")
+	}
+	if s.Description != "d" {
+		t.Errorf("s.Description = %q, want %q", s.Description, "d")
+	}
+	if s.RelativeURI != "/orders" {
+		t.Errorf("s.RelativeURI = %q, want %q", s.RelativeURI, "/orders")
+	}
+	if !s.Disabled {
+		t.Error("s.Disabled is false")
+	}
+	if got := s.CreatedAt.Year(); got != 2025 {
+		t.Errorf("s.CreatedAt.Year() = %d, want %d", got, 2025)
+	}
+	if got := s.LastModified.Year(); got != 2026 {
+		t.Errorf("s.LastModified.Year() = %d, want %d", got, 2026)
+	}
 }
 
 // pagedMCPServers serves n servers one a page, the page index in ?after=; none at all is a 204.
@@ -82,7 +103,9 @@ func TestListMCPServersPages(t *testing.T) {
 	token := ""
 	for {
 		page, next, err := c.ListMCPServers(context.Background(), token)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("c.ListMCPServers: %v", err)
+		}
 		for _, s := range page {
 			got = append(got, s.ID+" "+s.RelativeURI)
 		}
@@ -91,18 +114,30 @@ func TestListMCPServersPages(t *testing.T) {
 		}
 		token = next
 	}
-	assert.Equal(t, []string{"s0 /s0", "s1 /s1", "s2 /s2"}, got)
-	assert.Equal(t, 3, api.Count())
+	if want := []string{"s0 /s0", "s1 /s1", "s2 /s2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := api.Count(); got != 3 {
+		t.Errorf("api.Count() = %d, want %d", got, 3)
+	}
 }
 
 func TestListMCPServers204IsEmpty(t *testing.T) {
 	api := pagedMCPServers(t, 0)
 	c, _ := newTestClient(t, api.URL)
 	page, next, err := c.ListMCPServers(context.Background(), "")
-	require.NoError(t, err)
-	assert.NotNil(t, page)
-	assert.Empty(t, page)
-	assert.Empty(t, next)
+	if err != nil {
+		t.Fatalf("c.ListMCPServers: %v", err)
+	}
+	if page == nil {
+		t.Error("page is nil")
+	}
+	if len(page) != 0 {
+		t.Errorf("page = %v, want empty", page)
+	}
+	if next != "" {
+		t.Errorf(`next = %q, want ""`, next)
+	}
 }
 
 func TestListMCPServersRefusesBrokenAnswers(t *testing.T) {
@@ -133,9 +168,15 @@ func TestListMCPServersRefusesBrokenAnswers(t *testing.T) {
 			})
 			c, _ := newTestClient(t, api.URL)
 			page, _, err := c.ListMCPServers(context.Background(), "")
-			require.Error(t, err)
-			assert.Nil(t, page)
-			assert.Equal(t, tc.code, status.Code(err), "%v", err)
+			if err == nil {
+				t.Fatal("c.ListMCPServers: err = nil, want an error")
+			}
+			if page != nil {
+				t.Errorf("page = %v, want nil", page)
+			}
+			if got := status.Code(err); got != tc.code {
+				t.Errorf("%v: status.Code(err) = %v, want %v", err, got, tc.code)
+			}
 			requireNoToken(t, err)
 		})
 	}
@@ -145,6 +186,10 @@ func TestListMCPServersChecksThePageToken(t *testing.T) {
 	api := pagedMCPServers(t, 2)
 	c, _ := newTestClient(t, api.URL)
 	_, _, err := c.ListMCPServers(context.Background(), api.URL+"/v1/ashares?after=1")
-	assert.Equal(t, codes.InvalidArgument, status.Code(err))
-	assert.Zero(t, api.Count())
+	if got := status.Code(err); got != codes.InvalidArgument {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.InvalidArgument)
+	}
+	if got := api.Count(); got != 0 {
+		t.Errorf("api.Count() = %d, want 0", got)
+	}
 }

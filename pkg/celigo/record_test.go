@@ -3,14 +3,14 @@ package celigo
 import (
 	"encoding/json"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 )
 
 func decodeUser(t *testing.T, record string) *User {
 	t.Helper()
 	var u User
-	require.NoError(t, json.Unmarshal([]byte(record), &u))
+	if err := json.Unmarshal([]byte(record), &u); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
 	return &u
 }
 
@@ -48,7 +48,9 @@ func TestSameWritable(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := SameWritable(decodeUser(t, tc.after), decodeUser(t, tc.want), decodeUser(t, tc.before))
-			require.Equal(t, tc.same, got)
+			if got != tc.same {
+				t.Fatalf("got %t, want %t", got, tc.same)
+			}
 		})
 	}
 }

@@ -1,10 +1,8 @@
 package celigo
 
 import (
+	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestNormalizeRegion(t *testing.T) {
@@ -19,28 +17,48 @@ func TestNormalizeRegion(t *testing.T) {
 		"\tEU\n": "eu",
 	}
 	for in, want := range cases {
-		assert.Equal(t, want, NormalizeRegion(in), "NormalizeRegion(%q)", in)
+		if got := NormalizeRegion(in); got != want {
+			t.Errorf("NormalizeRegion(%q): NormalizeRegion(in) = %q, want %q", in, got, want)
+		}
 	}
 }
 
 func TestValidateRegion(t *testing.T) {
 	for _, ok := range []string{"", "us", "eu", "US", " Eu "} {
-		assert.NoError(t, ValidateRegion(ok), "region %q", ok)
+		if err := ValidateRegion(ok); err != nil {
+			t.Errorf("region %q: %v", ok, err)
+		}
 	}
 	for _, bad := range []string{"apac", "ap", "us-east-1", "europe", "u s", "usa"} {
 		err := ValidateRegion(bad)
-		require.Error(t, err, "region %q", bad)
-		assert.Contains(t, err.Error(), `"us"`, "message should name the US region")
-		assert.Contains(t, err.Error(), `"eu"`, "message should name the EU region")
-		assert.Contains(t, err.Error(), bad, "message should quote what was given")
+		if err == nil {
+			t.Fatalf("region %q: err = nil, want an error", bad)
+		}
+		if !strings.Contains(err.Error(), `"us"`) {
+			t.Errorf("message should name the US region: err = %q, want it to contain %q", err, `"us"`)
+		}
+		if !strings.Contains(err.Error(), `"eu"`) {
+			t.Errorf("message should name the EU region: err = %q, want it to contain %q", err, `"eu"`)
+		}
+		if !strings.Contains(err.Error(), bad) {
+			t.Errorf("message should quote what was given: err = %q, want it to contain %q", err, bad)
+		}
 	}
 }
 
 func TestUIURL(t *testing.T) {
-	assert.Equal(t, "https://integrator.io", UIURL(""))
-	assert.Equal(t, "https://integrator.io", UIURL("us"))
-	assert.Equal(t, "https://eu.integrator.io", UIURL("EU"))
-	assert.Equal(t, "https://integrator.io", UIURL("mars"), "unknown regions fall back to the US app")
+	if got := UIURL(""); got != "https://integrator.io" {
+		t.Errorf(`UIURL("") = %q, want %q`, got, "https://integrator.io")
+	}
+	if got := UIURL("us"); got != "https://integrator.io" {
+		t.Errorf(`UIURL("us") = %q, want %q`, got, "https://integrator.io")
+	}
+	if got := UIURL("EU"); got != "https://eu.integrator.io" {
+		t.Errorf(`UIURL("EU") = %q, want %q`, got, "https://eu.integrator.io")
+	}
+	if got := UIURL("mars"); got != "https://integrator.io" {
+		t.Errorf(`unknown regions fall back to the US app: UIURL("mars") = %q, want %q`, got, "https://integrator.io")
+	}
 }
 
 func TestResolveBaseURL(t *testing.T) {
@@ -63,8 +81,12 @@ func TestResolveBaseURL(t *testing.T) {
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
 			u, err := ResolveBaseURL(tc.region, tc.override)
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, u.String())
+			if err != nil {
+				t.Fatalf("ResolveBaseURL: %v", err)
+			}
+			if got := u.String(); got != tc.want {
+				t.Errorf("u.String() = %q, want %q", got, tc.want)
+			}
 		})
 	}
 
@@ -93,10 +115,16 @@ func TestResolveBaseURL(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			u, err := ResolveBaseURL(tc.region, tc.override)
-			require.Error(t, err, "got %v", u)
-			assert.Nil(t, u)
+			if err == nil {
+				t.Fatalf("got %v: err = nil, want an error", u)
+			}
+			if u != nil {
+				t.Errorf("u = %v, want nil", u)
+			}
 			for _, s := range tc.wantInMsg {
-				assert.Contains(t, err.Error(), s)
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("err = %q, want it to contain %q", err, s)
+				}
 			}
 		})
 	}
@@ -104,9 +132,13 @@ func TestResolveBaseURL(t *testing.T) {
 
 func TestIsLoopbackHost(t *testing.T) {
 	for _, h := range []string{"127.0.0.1", "127.1.2.3", "::1", "localhost", "LocalHost"} {
-		assert.True(t, IsLoopbackHost(h), h)
+		if !IsLoopbackHost(h) {
+			t.Errorf("%s: IsLoopbackHost(h) is false", h)
+		}
 	}
 	for _, h := range []string{"", "0.0.0.0", "10.0.0.1", "api.integrator.io", "localhost.example", "[::1]", "::"} {
-		assert.False(t, IsLoopbackHost(h), h)
+		if IsLoopbackHost(h) {
+			t.Errorf("%s: IsLoopbackHost(h) is true", h)
+		}
 	}
 }

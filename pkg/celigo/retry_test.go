@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -40,31 +39,59 @@ func TestRetry429HonoursRetryAfter(t *testing.T) {
 	api := scripted(t, `[{"_id":"a","sharedWithUser":{"_id":"pa"}}]`, "2", 429, 200)
 	c, sl := newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	require.Len(t, users, 1)
-	assert.Equal(t, 2, api.Count())
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 1 {
+		t.Fatalf("len(users) = %d, want %d", len(users), 1)
+	}
+	if got := api.Count(); got != 2 {
+		t.Errorf("api.Count() = %d, want %d", got, 2)
+	}
 	waits := sl.Waits()
-	require.Len(t, waits, 1)
-	assert.Greater(t, waits[0], 1500*time.Millisecond, "waited about Retry-After")
-	assert.LessOrEqual(t, waits[0], 2*time.Second)
+	if len(waits) != 1 {
+		t.Fatalf("len(waits) = %d, want %d", len(waits), 1)
+	}
+	if waits[0] <= 1500*time.Millisecond {
+		t.Errorf("waited about Retry-After: waits[0] = %v, want > 1500*time.Millisecond", waits[0])
+	}
+	if waits[0] > 2*time.Second {
+		t.Errorf("waits[0] = %v, want <= 2*time.Second", waits[0])
+	}
 }
 
 func TestRetry503ThenSuccess(t *testing.T) {
 	api := scripted(t, `[{"_id":"a","sharedWithUser":{"_id":"pa"}},{"_id":"b","sharedWithUser":{"_id":"pb"}}]`, "", 503, 503, 200)
 	c, sl := newTestClient(t, api.URL)
 	users, next, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	assert.Len(t, users, 2)
-	assert.Empty(t, next)
-	assert.Equal(t, 3, api.Count())
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 2 {
+		t.Errorf("len(users) = %d, want %d", len(users), 2)
+	}
+	if next != "" {
+		t.Errorf(`next = %q, want ""`, next)
+	}
+	if got := api.Count(); got != 3 {
+		t.Errorf("api.Count() = %d, want %d", got, 3)
+	}
 	waits := sl.Waits()
-	require.Len(t, waits, 2)
+	if len(waits) != 2 {
+		t.Fatalf("len(waits) = %d, want %d", len(waits), 2)
+	}
 	for _, w := range waits {
-		assert.Positive(t, w)
-		assert.LessOrEqual(t, w, c.retryBudget)
+		if w <= 0 {
+			t.Errorf("w = %v, want > 0", w)
+		}
+		if w > c.retryBudget {
+			t.Errorf("w = %v, want <= c.retryBudget (%v)", w, c.retryBudget)
+		}
 	}
 	for _, h := range api.Hits() {
-		assert.Equal(t, "Bearer "+testToken, h.Header.Get("Authorization"), "every attempt is authenticated")
+		if got := h.Header.Get("Authorization"); got != "Bearer "+testToken {
+			t.Errorf(`every attempt is authenticated: h.Header.Get("Authorization") = %q, want %q`, got, "Bearer "+testToken)
+		}
 	}
 }
 
@@ -72,14 +99,30 @@ func TestRetryPersistent503GivesUp(t *testing.T) {
 	api := scripted(t, `[]`, "", 503)
 	c, sl := newTestClient(t, api.URL)
 	_, err := c.GetUser(context.Background(), "rec1")
-	require.Error(t, err)
-	assert.Equal(t, codes.Aborted, status.Code(err), "%v", err)
-	assert.Contains(t, err.Error(), "/v1/ashares/rec1")
-	assert.Contains(t, err.Error(), "giving up")
-	assert.Contains(t, err.Error(), "Service Unavailable")
-	assert.Greater(t, api.Count(), 1)
-	assert.LessOrEqual(t, sl.Total(), 3*time.Second)
-	assert.True(t, IsStatus(err, 503), "the last answer stays in the chain")
+	if err == nil {
+		t.Fatal("c.GetUser: err = nil, want an error")
+	}
+	if got := status.Code(err); got != codes.Aborted {
+		t.Errorf("%v: status.Code(err) = %v, want %v", err, got, codes.Aborted)
+	}
+	if !strings.Contains(err.Error(), "/v1/ashares/rec1") {
+		t.Errorf("err = %q, want it to contain %q", err, "/v1/ashares/rec1")
+	}
+	if !strings.Contains(err.Error(), "giving up") {
+		t.Errorf("err = %q, want it to contain %q", err, "giving up")
+	}
+	if !strings.Contains(err.Error(), "Service Unavailable") {
+		t.Errorf("err = %q, want it to contain %q", err, "Service Unavailable")
+	}
+	if got := api.Count(); got <= 1 {
+		t.Errorf("api.Count() = %d, want > 1", got)
+	}
+	if got := sl.Total(); got > 3*time.Second {
+		t.Errorf("sl.Total() = %v, want <= 3*time.Second", got)
+	}
+	if !IsStatus(err, 503) {
+		t.Error("the last answer stays in the chain")
+	}
 	requireNoToken(t, err)
 }
 
@@ -87,15 +130,29 @@ func TestRetryPersistent429GivesUp(t *testing.T) {
 	api := scripted(t, `[]`, "1", 429)
 	c, sl := newTestClient(t, api.URL)
 	_, _, err := c.ListIntegrations(context.Background(), "")
-	require.Error(t, err)
-	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
-	assert.Contains(t, err.Error(), "/v1/integrations")
-	assert.Contains(t, err.Error(), "giving up")
-	assert.GreaterOrEqual(t, api.Count(), 3, "Retry-After 1s in a 3s budget allows several attempts")
-	for _, w := range sl.Waits() {
-		assert.LessOrEqual(t, w, time.Second)
+	if err == nil {
+		t.Fatal("c.ListIntegrations: err = nil, want an error")
 	}
-	assert.LessOrEqual(t, sl.Total(), 3*time.Second)
+	if got := status.Code(err); got != codes.ResourceExhausted {
+		t.Errorf("%v: status.Code(err) = %v, want %v", err, got, codes.ResourceExhausted)
+	}
+	if !strings.Contains(err.Error(), "/v1/integrations") {
+		t.Errorf("err = %q, want it to contain %q", err, "/v1/integrations")
+	}
+	if !strings.Contains(err.Error(), "giving up") {
+		t.Errorf("err = %q, want it to contain %q", err, "giving up")
+	}
+	if got := api.Count(); got < 3 {
+		t.Errorf("Retry-After 1s in a 3s budget allows several attempts: api.Count() = %d, want >= 3", got)
+	}
+	for _, w := range sl.Waits() {
+		if w > time.Second {
+			t.Errorf("w = %v, want <= time.Second", w)
+		}
+	}
+	if got := sl.Total(); got > 3*time.Second {
+		t.Errorf("sl.Total() = %v, want <= 3*time.Second", got)
+	}
 	requireNoToken(t, err)
 }
 
@@ -103,10 +160,18 @@ func TestRetryAfterLongerThanBudgetGivesUpAtOnce(t *testing.T) {
 	api := scripted(t, `[]`, "30", 429)
 	c, sl := newTestClient(t, api.URL)
 	_, _, err := c.ListUsers(context.Background(), "")
-	require.Error(t, err)
-	assert.Equal(t, codes.ResourceExhausted, status.Code(err))
-	assert.Equal(t, 1, api.Count())
-	assert.Empty(t, sl.Waits(), "no point waiting past the budget")
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
+	if got := status.Code(err); got != codes.ResourceExhausted {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.ResourceExhausted)
+	}
+	if got := api.Count(); got != 1 {
+		t.Errorf("api.Count() = %d, want %d", got, 1)
+	}
+	if got := sl.Waits(); len(got) != 0 {
+		t.Errorf("no point waiting past the budget: sl.Waits() = %v, want empty", got)
+	}
 }
 
 func TestNegativeBudgetDisablesRetries(t *testing.T) {
@@ -114,14 +179,22 @@ func TestNegativeBudgetDisablesRetries(t *testing.T) {
 		api := scripted(t, `[]`, "1", st, 200)
 		c, sl := newTestClient(t, api.URL, func(cfg *Config) { cfg.RetryBudget = -1 })
 		_, _, err := c.ListUsers(context.Background(), "")
-		require.Error(t, err, "status %d", st)
-		assert.Equal(t, 1, api.Count(), "status %d: exactly one request", st)
-		assert.Empty(t, sl.Waits())
+		if err == nil {
+			t.Fatalf("status %d: err = nil, want an error", st)
+		}
+		if got := api.Count(); got != 1 {
+			t.Errorf("status %d: exactly one request: api.Count() = %d, want %d", st, got, 1)
+		}
+		if got := sl.Waits(); len(got) != 0 {
+			t.Errorf("sl.Waits() = %v, want empty", got)
+		}
 		want := codes.Aborted
 		if st == 429 {
 			want = codes.ResourceExhausted
 		}
-		assert.Equal(t, want, status.Code(err), "status %d", st)
+		if got := status.Code(err); got != want {
+			t.Errorf("status %d: status.Code(err) = %v, want %v", st, got, want)
+		}
 	}
 }
 
@@ -150,19 +223,35 @@ func TestServerThatNeverAnswers(t *testing.T) {
 	case <-time.After(20 * time.Second): // a guard against a hang, not a timing assertion
 		t.Fatal("the call hung on a server that never answers")
 	}
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no answer")
-	assert.Contains(t, err.Error(), "/v1/ashares")
-	assert.Equal(t, codes.Aborted, status.Code(err))
-	assert.GreaterOrEqual(t, api.Count(), 1)
+	if err == nil {
+		t.Fatal("err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "no answer") {
+		t.Errorf("err = %q, want it to contain %q", err, "no answer")
+	}
+	if !strings.Contains(err.Error(), "/v1/ashares") {
+		t.Errorf("err = %q, want it to contain %q", err, "/v1/ashares")
+	}
+	if got := status.Code(err); got != codes.Aborted {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.Aborted)
+	}
+	if got := api.Count(); got < 1 {
+		t.Errorf("api.Count() = %d, want >= 1", got)
+	}
 	requireNoToken(t, err)
 
 	// A toggle that gets no answer is never retried: Celigo may have flipped it already.
 	before := api.Count()
 	err = c.ToggleDisabled(context.Background(), "rec1")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "no answer")
-	assert.Equal(t, before+1, api.Count())
+	if err == nil {
+		t.Fatal("c.ToggleDisabled: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "no answer") {
+		t.Errorf("err = %q, want it to contain %q", err, "no answer")
+	}
+	if got := api.Count(); got != before+1 {
+		t.Errorf("api.Count() = %d, want %d", got, before+1)
+	}
 }
 
 func TestCancelledContextStopsRetrying(t *testing.T) {
@@ -172,9 +261,15 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 	defer cancel()
 	sl.Hook = func(context.Context) { cancel() }
 	_, _, err := c.ListUsers(ctx, "")
-	require.Error(t, err)
-	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
-	assert.Equal(t, 1, api.Count())
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("%v: errors.Is(err, context.Canceled) is false", err)
+	}
+	if got := api.Count(); got != 1 {
+		t.Errorf("api.Count() = %d, want %d", got, 1)
+	}
 }
 
 // TestDefaultsEndARunWithinThreeMinutes: a call gives up once a retry would pass the budget, so the worst

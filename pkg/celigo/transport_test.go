@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
@@ -24,12 +22,18 @@ func TestRetryAfterIsFlooredAtTheBackoff(t *testing.T) {
 		api := scripted(t, `[]`, ra, 429, 429, 429, 200)
 		c, sl := newTestClient(t, api.URL, func(cfg *Config) { cfg.RetryBudget = time.Hour })
 		_, _, err := c.ListUsers(context.Background(), "")
-		require.NoError(t, err, "Retry-After %s", ra)
+		if err != nil {
+			t.Fatalf("Retry-After %s: %v", ra, err)
+		}
 		waits := sl.Waits()
-		require.Len(t, waits, 3)
+		if len(waits) != 3 {
+			t.Fatalf("len(waits) = %d, want %d", len(waits), 3)
+		}
 		for i, w := range waits {
 			floor := (500 * time.Millisecond << i) / 2 // the smallest jittered backoff of attempt i+1
-			assert.GreaterOrEqual(t, w, floor, "Retry-After %s, wait %d", ra, i+1)
+			if w < floor {
+				t.Errorf("Retry-After %s, wait %d: w = %v, want >= floor (%v)", ra, i+1, w, floor)
+			}
 		}
 	}
 }
@@ -38,9 +42,13 @@ func TestRetryAfterIsFlooredAtTheBackoff(t *testing.T) {
 func refusingAddress(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("net.Listen: %v", err)
+	}
 	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	if err := l.Close(); err != nil {
+		t.Fatalf("l.Close: %v", err)
+	}
 	return addr
 }
 
@@ -50,29 +58,53 @@ func TestConnectionRefused(t *testing.T) {
 	t.Run("validation fails after a few quick tries", func(t *testing.T) {
 		c, sl := newTestClient(t, "http://"+addr, func(cfg *Config) { cfg.RetryBudget = time.Hour })
 		_, err := c.ForValidation().TokenInfo(context.Background())
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "cannot reach "+addr)
-		assert.Contains(t, err.Error(), "connection refused")
-		assert.Len(t, sl.Waits(), validationAttempts-1, "a few tries, not the budget")
-		assert.Less(t, sl.Total(), 5*time.Second)
-		assert.NotEqual(t, codes.Unavailable, status.Code(err), "the SDK would retry Unavailable again")
+		if err == nil {
+			t.Fatal("c.ForValidation().TokenInfo: err = nil, want an error")
+		}
+		if !strings.Contains(err.Error(), "cannot reach "+addr) {
+			t.Errorf("err = %q, want it to contain %q", err, "cannot reach "+addr)
+		}
+		if !strings.Contains(err.Error(), "connection refused") {
+			t.Errorf("err = %q, want it to contain %q", err, "connection refused")
+		}
+		if got := sl.Waits(); len(got) != validationAttempts-1 {
+			t.Errorf("a few tries, not the budget: len(sl.Waits()) = %d, want %d", len(got), validationAttempts-1)
+		}
+		if got := sl.Total(); got >= 5*time.Second {
+			t.Errorf("sl.Total() = %v, want < 5*time.Second", got)
+		}
+		if got := status.Code(err); got == codes.Unavailable {
+			t.Errorf("the SDK would retry Unavailable again: status.Code(err) = %v, want anything else", got)
+		}
 		requireNoToken(t, err)
 	})
 	t.Run("a sync keeps the budget", func(t *testing.T) {
 		c, sl := newTestClient(t, "http://"+addr, func(cfg *Config) { cfg.RetryBudget = 30 * time.Second })
 		_, _, err := c.ListUsers(context.Background(), "")
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "giving up")
-		assert.Greater(t, len(sl.Waits()), validationAttempts-1, "a refused connection mid-sync may be a blip")
+		if err == nil {
+			t.Fatal("c.ListUsers: err = nil, want an error")
+		}
+		if !strings.Contains(err.Error(), "giving up") {
+			t.Errorf("err = %q, want it to contain %q", err, "giving up")
+		}
+		if got := len(sl.Waits()); got <= validationAttempts-1 {
+			t.Errorf("a refused connection mid-sync may be a blip: len(sl.Waits()) = %d, want > validationAttempts-1", got)
+		}
 		requireNoToken(t, err)
 	})
 	t.Run("validation keeps the budget for server errors", func(t *testing.T) {
 		api := scripted(t, `{"_userId":"u1"}`, "", 503, 503, 503, 503, 200)
 		c, _ := newTestClient(t, api.URL, func(cfg *Config) { cfg.RetryBudget = time.Hour })
 		ti, err := c.ForValidation().TokenInfo(context.Background())
-		require.NoError(t, err)
-		assert.Equal(t, "u1", ti.UserID)
-		assert.Equal(t, 5, api.Count())
+		if err != nil {
+			t.Fatalf("c.ForValidation().TokenInfo: %v", err)
+		}
+		if ti.UserID != "u1" {
+			t.Errorf("ti.UserID = %q, want %q", ti.UserID, "u1")
+		}
+		if got := api.Count(); got != 5 {
+			t.Errorf("api.Count() = %d, want %d", got, 5)
+		}
 	})
 }
 
@@ -83,11 +115,21 @@ func TestPlainHTTPAnsweringHTTPSFailsAtOnce(t *testing.T) {
 	httpsURL := "https://" + strings.TrimPrefix(api.URL, "http://")
 	c, sl := newTestClient(t, httpsURL, func(cfg *Config) { cfg.RetryBudget = time.Hour })
 	_, _, err := c.ListUsers(context.Background(), "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "did not answer in TLS")
-	assert.Contains(t, err.Error(), "base-url")
-	assert.Empty(t, sl.Waits(), "not retried")
-	assert.Equal(t, codes.FailedPrecondition, status.Code(err))
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "did not answer in TLS") {
+		t.Errorf("err = %q, want it to contain %q", err, "did not answer in TLS")
+	}
+	if !strings.Contains(err.Error(), "base-url") {
+		t.Errorf("err = %q, want it to contain %q", err, "base-url")
+	}
+	if got := sl.Waits(); len(got) != 0 {
+		t.Errorf("not retried: sl.Waits() = %v, want empty", got)
+	}
+	if got := status.Code(err); got != codes.FailedPrecondition {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.FailedPrecondition)
+	}
 	requireNoToken(t, err)
 }
 
@@ -104,22 +146,36 @@ func TestTokenWhitespace(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	ctx := ctxzap.ToContext(context.Background(), zap.New(core))
 	c, err := New(ctx, Config{BaseURL: api.URL, Token: " " + testToken + "\r\n"})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	_, err = c.TokenInfo(ctx)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("c.TokenInfo: %v", err)
+	}
 	trimmed := logs.FilterMessageSnippet("removed spaces or line breaks around the access token").All()
-	assert.Len(t, trimmed, 1)
+	if len(trimmed) != 1 {
+		t.Errorf("len(trimmed) = %d, want %d", len(trimmed), 1)
+	}
 	for _, e := range logs.All() {
-		assert.NotContains(t, e.Message, testToken)
+		if strings.Contains(e.Message, testToken) {
+			t.Errorf("e.Message = %q, want it not to contain %q", e.Message, testToken)
+		}
 	}
 
 	for _, bad := range []string{testToken[:5] + "\n" + testToken[5:], testToken + "\x00x", "a\tb"} {
 		_, err := New(context.Background(), Config{BaseURL: api.URL, Token: bad})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "line break or another control character")
+		if err == nil {
+			t.Fatal("New: err = nil, want an error")
+		}
+		if !strings.Contains(err.Error(), "line break or another control character") {
+			t.Errorf("err = %q, want it to contain %q", err, "line break or another control character")
+		}
 		requireNoToken(t, err)
 	}
-	assert.Equal(t, 1, api.Count())
+	if got := api.Count(); got != 1 {
+		t.Errorf("api.Count() = %d, want %d", got, 1)
+	}
 }
 
 // TestInvalidHeaderFailsAtOnce: should a header Go refuses to send ever reach a request, the call fails at
@@ -129,24 +185,47 @@ func TestInvalidHeaderFailsAtOnce(t *testing.T) {
 	c, sl := newTestClient(t, api.URL, func(cfg *Config) { cfg.RetryBudget = time.Hour })
 	c.token = "abc\ndef"
 	_, _, err := c.ListUsers(context.Background(), "")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "a header holds a character HTTP does not allow")
-	assert.Empty(t, sl.Waits())
-	assert.Zero(t, api.Count())
-	assert.NotContains(t, err.Error(), "abc")
+	if err == nil {
+		t.Fatal("c.ListUsers: err = nil, want an error")
+	}
+	if !strings.Contains(err.Error(), "a header holds a character HTTP does not allow") {
+		t.Errorf("err = %q, want it to contain %q", err, "a header holds a character HTTP does not allow")
+	}
+	if got := sl.Waits(); len(got) != 0 {
+		t.Errorf("sl.Waits() = %v, want empty", got)
+	}
+	if got := api.Count(); got != 0 {
+		t.Errorf("api.Count() = %d, want 0", got)
+	}
+	if strings.Contains(err.Error(), "abc") {
+		t.Errorf("err = %q, want it not to contain %q", err, "abc")
+	}
 }
 
 // A host that refuses connections ends validation with one line that says so: the SDK's transport puts a
 // line break inside its error, which left the exit message's last line a bare "dial tcp ...".
 func TestRefusedConnectionIsOneExplainedLine(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("net.Listen: %v", err)
+	}
 	addr := l.Addr().String()
-	require.NoError(t, l.Close()) // nothing listens there now: connections are refused
+	// nothing listens there now: connections are refused
+	if err := l.Close(); err != nil {
+		t.Fatalf("l.Close: %v", err)
+	}
 	c, _ := newTestClient(t, "http://"+addr)
 	_, err = c.ForValidation().TokenInfo(context.Background())
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "\n")
-	assert.Contains(t, err.Error(), "cannot reach "+addr)
-	assert.True(t, strings.HasSuffix(err.Error(), "connection refused"), "%s", err)
+	if err == nil {
+		t.Fatal("c.ForValidation().TokenInfo: err = nil, want an error")
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %q, want it not to contain %q", err, "\n")
+	}
+	if !strings.Contains(err.Error(), "cannot reach "+addr) {
+		t.Errorf("err = %q, want it to contain %q", err, "cannot reach "+addr)
+	}
+	if !strings.HasSuffix(err.Error(), "connection refused") {
+		t.Errorf(`%s: strings.HasSuffix(err.Error(), "connection refused") is false`, err)
+	}
 }

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -66,9 +66,13 @@ func (rs *recordServer) lastPut(t *testing.T) map[string]json.RawMessage {
 	t.Helper()
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	require.NotEmpty(t, rs.puts, "no PUT was sent")
+	if len(rs.puts) == 0 {
+		t.Fatal("no PUT was sent: rs.puts is empty")
+	}
 	var m map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(rs.puts[len(rs.puts)-1], &m))
+	if err := json.Unmarshal(rs.puts[len(rs.puts)-1], &m); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
 	return m
 }
 
@@ -84,29 +88,47 @@ func keys[V any](m map[string]V) []string {
 func compact(t *testing.T, raw []byte) string {
 	t.Helper()
 	var b bytes.Buffer
-	require.NoError(t, json.Compact(&b, raw))
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatalf("json.Compact: %v", err)
+	}
 	return b.String()
 }
 
 func getAndPut(t *testing.T, record string, change func(u *User)) (map[string]json.RawMessage, map[string]json.RawMessage) {
 	t.Helper()
 	var orig map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal([]byte(record), &orig))
+	if err := json.Unmarshal([]byte(record), &orig); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
 	id := ""
-	require.NoError(t, json.Unmarshal(orig["_id"], &id))
+	if err := json.Unmarshal(orig["_id"], &id); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
 	rs := newRecordServer(t, id, record)
 	c, _ := newTestClient(t, rs.URL)
 	u, err := c.GetUser(context.Background(), id)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("c.GetUser: %v", err)
+	}
 	if change != nil {
 		change(u)
 	}
-	require.NoError(t, c.UpdateUser(context.Background(), u.ID, u))
+	if err := c.UpdateUser(context.Background(), u.ID, u); err != nil {
+		t.Fatalf("c.UpdateUser: %v", err)
+	}
 	hits := rs.Hits()
-	require.Len(t, hits, 2)
-	assert.Equal(t, http.MethodPut, hits[1].Method)
-	assert.Equal(t, "/v1/ashares/"+id, hits[1].Path)
-	assert.Equal(t, "application/json", hits[1].Header.Get("Content-Type"))
+	if len(hits) != 2 {
+		t.Fatalf("len(hits) = %d, want %d", len(hits), 2)
+	}
+	if hits[1].Method != http.MethodPut {
+		t.Errorf("hits[1].Method = %q, want %q", hits[1].Method, http.MethodPut)
+	}
+	if hits[1].Path != "/v1/ashares/"+id {
+		t.Errorf("hits[1].Path = %q, want %q", hits[1].Path, "/v1/ashares/"+id)
+	}
+	if got := hits[1].Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf(`hits[1].Header.Get("Content-Type") = %q, want %q`, got, "application/json")
+	}
 	return orig, rs.lastPut(t)
 }
 
@@ -119,26 +141,52 @@ func TestUpdateUserRoundTripsEveryWritableField(t *testing.T) {
 		}
 	}
 	sort.Strings(want)
-	assert.Equal(t, want, keys(put), "PUT carries every field except the read-only ones")
+	if got := keys(put); !reflect.DeepEqual(got, want) {
+		t.Errorf("PUT carries every field except the read-only ones: keys(put) = %q, want %q", got, want)
+	}
 	for _, k := range readOnly {
-		assert.NotContains(t, put, k)
+		if _, ok := put[k]; ok {
+			t.Errorf("put has the key %q", k)
+		}
 	}
 	for k, v := range put {
-		assert.JSONEq(t, string(orig[k]), string(v), "field %s", k)
-		assert.Equal(t, compact(t, orig[k]), compact(t, v), "field %s is sent back byte for byte", k)
+		if !jsonEqual(t, string(orig[k]), string(v)) {
+			t.Errorf("field %s: string(v) = %s, want JSON equal to %s", k, string(v), string(orig[k]))
+		}
+		if got, want := compact(t, v), compact(t, orig[k]); got != want {
+			t.Errorf("field %s is sent back byte for byte: compact(t, v) = %q, want %q", k, got, want)
+		}
 	}
 	// Unknown fields specifically, including a number a float64 round trip would change.
-	assert.Equal(t, `{"a":1}`, string(put["futureThing"]))
-	assert.Contains(t, string(put["futureNested"]), "12345678901234567890")
-	assert.Contains(t, string(put["futureNested"]), "1.50")
-	assert.Equal(t, "null", string(put["futureNull"]))
-	assert.Equal(t, `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read","mcp:write"]}]`, string(put["mcpServerAccessLevel"]))
-	assert.Equal(t, `false`, string(put["allMcpServerAccess"]))
-	assert.Equal(t, `true`, string(put["allowIntegrationWorkspaceCreation"]))
-	for _, k := range readOnly {
-		assert.True(t, IsReadOnlyField(k), k)
+	if string(put["futureThing"]) != `{"a":1}` {
+		t.Errorf(`string(put["futureThing"]) = %q, want %q`, string(put["futureThing"]), `{"a":1}`)
 	}
-	assert.False(t, IsReadOnlyField("accessLevel"))
+	if !strings.Contains(string(put["futureNested"]), "12345678901234567890") {
+		t.Errorf(`string(put["futureNested"]) = %q, want it to contain %q`, string(put["futureNested"]), "12345678901234567890")
+	}
+	if !strings.Contains(string(put["futureNested"]), "1.50") {
+		t.Errorf(`string(put["futureNested"]) = %q, want it to contain %q`, string(put["futureNested"]), "1.50")
+	}
+	if string(put["futureNull"]) != "null" {
+		t.Errorf(`string(put["futureNull"]) = %q, want %q`, string(put["futureNull"]), "null")
+	}
+	if string(put["mcpServerAccessLevel"]) != `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read","mcp:write"]}]` {
+		t.Errorf(`string(put["mcpServerAccessLevel"]) = %q, want %q`, string(put["mcpServerAccessLevel"]), `[{"_mcpServerId":"65f0000000000000000000c1","scopes":["mcp:read","mcp:write"]}]`)
+	}
+	if string(put["allMcpServerAccess"]) != `false` {
+		t.Errorf(`string(put["allMcpServerAccess"]) = %q, want %q`, string(put["allMcpServerAccess"]), `false`)
+	}
+	if string(put["allowIntegrationWorkspaceCreation"]) != `true` {
+		t.Errorf(`string(put["allowIntegrationWorkspaceCreation"]) = %q, want %q`, string(put["allowIntegrationWorkspaceCreation"]), `true`)
+	}
+	for _, k := range readOnly {
+		if !IsReadOnlyField(k) {
+			t.Errorf("%s: IsReadOnlyField(k) is false", k)
+		}
+	}
+	if IsReadOnlyField("accessLevel") {
+		t.Error(`IsReadOnlyField("accessLevel") is true`)
+	}
 }
 
 func contains(list []string, s string) bool {
@@ -153,63 +201,111 @@ func contains(list []string, s string) bool {
 func TestUpdateUserRemovingRoleOmitsAccessLevel(t *testing.T) {
 	orig, put := getAndPut(t, sampleRecord, func(u *User) {
 		changed, err := RevokeRole(u, LevelMonitor)
-		require.NoError(t, err)
-		require.True(t, changed)
+		if err != nil {
+			t.Fatalf("RevokeRole: %v", err)
+		}
+		if !changed {
+			t.Fatal("changed is false")
+		}
 	})
 	_, present := put["accessLevel"]
-	assert.False(t, present, "accessLevel must be omitted, not null or empty: %s", put["accessLevel"])
-	assert.JSONEq(t, string(orig["integrationAccessLevel"]), string(put["integrationAccessLevel"]), "entries stay")
-	assert.Equal(t, string(orig["futureThing"]), string(put["futureThing"]))
+	if present {
+		t.Errorf("accessLevel must be omitted, not null or empty: %s", put["accessLevel"])
+	}
+	if !jsonEqual(t, string(orig["integrationAccessLevel"]), string(put["integrationAccessLevel"])) {
+		t.Errorf(`entries stay: string(put["integrationAccessLevel"]) = %s, want JSON equal to %s`, string(put["integrationAccessLevel"]), string(orig["integrationAccessLevel"]))
+	}
+	if string(put["futureThing"]) != string(orig["futureThing"]) {
+		t.Errorf(`string(put["futureThing"]) = %q, want %q`, string(put["futureThing"]), string(orig["futureThing"]))
+	}
 
 	// The same when the struct field is just blanked.
 	_, put = getAndPut(t, sampleRecord, func(u *User) { u.AccessLevel = "" })
-	assert.NotContains(t, put, "accessLevel")
+	if _, ok := put["accessLevel"]; ok {
+		t.Errorf("put has the key %q", "accessLevel")
+	}
 }
 
 func TestUpdateUserReflectsAccessChanges(t *testing.T) {
 	_, put := getAndPut(t, sampleRecord, func(u *User) {
 		ok, err := GrantRole(u, LevelAdministrator)
-		require.NoError(t, err)
-		require.True(t, ok)
+		if err != nil {
+			t.Fatalf("GrantRole: %v", err)
+		}
+		if !ok {
+			t.Fatal("GrantRole changed nothing")
+		}
 	})
-	assert.Equal(t, `"administrator"`, string(put["accessLevel"]))
+	if string(put["accessLevel"]) != `"administrator"` {
+		t.Errorf(`string(put["accessLevel"]) = %q, want %q`, string(put["accessLevel"]), `"administrator"`)
+	}
 
 	_, put = getAndPut(t, sampleRecord, func(u *User) {
 		ok, err := GrantIntegration(u, "65a0c0ffee0000000000b002", LevelManage)
-		require.NoError(t, err)
-		require.True(t, ok)
+		if err != nil {
+			t.Fatalf("GrantIntegration: %v", err)
+		}
+		if !ok {
+			t.Fatal("GrantIntegration changed nothing")
+		}
 	})
-	assert.JSONEq(t, `[{"_integrationId":"65a0c0ffee0000000000b001","accessLevel":"manage"},`+
-		`{"_integrationId":"65a0c0ffee0000000000b002","accessLevel":"manage"}]`, string(put["integrationAccessLevel"]))
-	assert.Equal(t, `"monitor"`, string(put["accessLevel"]))
+	wantEntries := `[{"_integrationId":"65a0c0ffee0000000000b001","accessLevel":"manage"},` +
+		`{"_integrationId":"65a0c0ffee0000000000b002","accessLevel":"manage"}]`
+	if got := string(put["integrationAccessLevel"]); !jsonEqual(t, wantEntries, got) {
+		t.Errorf("integrationAccessLevel = %s, want JSON equal to %s", got, wantEntries)
+	}
+	if string(put["accessLevel"]) != `"monitor"` {
+		t.Errorf(`string(put["accessLevel"]) = %q, want %q`, string(put["accessLevel"]), `"monitor"`)
+	}
 
 	// Every entry removed: an explicit empty list, so Celigo clears them.
 	_, put = getAndPut(t, sampleRecord, func(u *User) {
 		ok, err := RevokeIntegration(u, "65a0c0ffee0000000000b001", LevelManage)
-		require.NoError(t, err)
-		require.True(t, ok)
+		if err != nil {
+			t.Fatalf("RevokeIntegration: %v", err)
+		}
+		if !ok {
+			t.Fatal("RevokeIntegration changed nothing")
+		}
 	})
-	assert.Equal(t, `[]`, string(put["integrationAccessLevel"]))
+	if string(put["integrationAccessLevel"]) != `[]` {
+		t.Errorf(`string(put["integrationAccessLevel"]) = %q, want %q`, string(put["integrationAccessLevel"]), `[]`)
+	}
 }
 
 func TestUpdateUserRecordWithoutOptionalFields(t *testing.T) {
 	const rec = `{"_id":"r1","accepted":true,"disabled":true,"accountMFARequired":false,"sharedWithUser":{"_id":"p1"}}`
 	_, put := getAndPut(t, rec, nil)
-	assert.Equal(t, []string{"accountMFARequired", "disabled"}, keys(put),
-		"no accessLevel or integrationAccessLevel invented")
-	assert.Equal(t, "true", string(put["disabled"]))
+	if got, want := keys(put), []string{"accountMFARequired", "disabled"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("no accessLevel or integrationAccessLevel invented: keys(put) = %q, want %q", got, want)
+	}
+	if string(put["disabled"]) != "true" {
+		t.Errorf(`string(put["disabled"]) = %q, want %q`, string(put["disabled"]), "true")
+	}
 
 	_, put = getAndPut(t, rec, func(u *User) {
 		ok, err := GrantIntegration(u, "i9", LevelMonitor)
-		require.NoError(t, err)
-		require.True(t, ok)
+		if err != nil {
+			t.Fatalf("GrantIntegration: %v", err)
+		}
+		if !ok {
+			t.Fatal("GrantIntegration changed nothing")
+		}
 	})
-	assert.JSONEq(t, `[{"_integrationId":"i9","accessLevel":"monitor"}]`, string(put["integrationAccessLevel"]))
-	assert.NotContains(t, put, "accessLevel")
+	if !jsonEqual(t, `[{"_integrationId":"i9","accessLevel":"monitor"}]`, string(put["integrationAccessLevel"])) {
+		t.Errorf(`string(put["integrationAccessLevel"]) = %s, want JSON equal to %s`, string(put["integrationAccessLevel"]), `[{"_integrationId":"i9","accessLevel":"monitor"}]`)
+	}
+	if _, ok := put["accessLevel"]; ok {
+		t.Errorf("put has the key %q", "accessLevel")
+	}
 
 	_, put = getAndPut(t, `{"_id":"r2","accessLevel":null,"integrationAccessLevel":null,"sharedWithUser":{"_id":"p2"}}`, nil)
-	assert.NotContains(t, put, "accessLevel", "a null role stays absent")
-	assert.Equal(t, `[]`, string(put["integrationAccessLevel"]))
+	if _, ok := put["accessLevel"]; ok {
+		t.Errorf("a null role stays absent: put has the key %q", "accessLevel")
+	}
+	if string(put["integrationAccessLevel"]) != `[]` {
+		t.Errorf(`string(put["integrationAccessLevel"]) = %q, want %q`, string(put["integrationAccessLevel"]), `[]`)
+	}
 }
 
 // Against the strict fake (PUT replaces; omitted writable fields are erased): a role change leaves
@@ -223,42 +319,66 @@ func TestUpdateUserAgainstStrictFake(t *testing.T) {
 	for _, before := range srv.Shares() {
 		id := before["_id"].(string)
 		u, err := c.GetUser(ctx, id)
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("c.GetUser: %v", err)
+		}
 		role := LevelManage
 		if u.AccessLevel == LevelManage {
 			role = LevelMonitor
 		}
 		changed, err := GrantRole(u, role)
-		require.NoError(t, err)
-		require.True(t, changed)
-		require.NoError(t, c.UpdateUser(ctx, u.ID, u), "record %s", id)
+		if err != nil {
+			t.Fatalf("GrantRole: %v", err)
+		}
+		if !changed {
+			t.Fatal("changed is false")
+		}
+		if err := c.UpdateUser(ctx, u.ID, u); err != nil {
+			t.Fatalf("record %s: %v", id, err)
+		}
 
 		after, ok := srv.Share(id)
-		require.True(t, ok)
-		assert.Equal(t, role, after["accessLevel"], "record %s", id)
+		if !ok {
+			t.Fatalf("srv.Share(%s): no such record", id)
+		}
+		if !reflect.DeepEqual(after["accessLevel"], role) {
+			t.Errorf(`record %s: after["accessLevel"] = %v, want %q`, id, after["accessLevel"], role)
+		}
 		for k, v := range before {
 			if k == "accessLevel" || k == "lastModified" {
 				continue
 			}
-			assert.Equal(t, v, after[k], "record %s field %s changed", id, k)
+			if !reflect.DeepEqual(after[k], v) {
+				t.Errorf("record %s field %s changed: after[k] = %v, want %v", id, k, after[k], v)
+			}
 		}
 		for k := range after {
 			_, had := before[k]
-			assert.True(t, had || k == "accessLevel", "record %s gained field %s", id, k)
+			if !had && k != "accessLevel" {
+				t.Errorf("record %s gained field %s", id, k)
+			}
 		}
 	}
 	for _, r := range srv.Requests() {
-		assert.True(t, r.Authorized)
-		assert.Less(t, r.Status, 300, "%s %s", r.Method, r.Path)
+		if !r.Authorized {
+			t.Error("r.Authorized is false")
+		}
+		if r.Status >= 300 {
+			t.Errorf("%s %s: r.Status = %d, want < 300", r.Method, r.Path, r.Status)
+		}
 	}
 }
 
 func TestCloneIsDeep(t *testing.T) {
 	var u User
-	require.NoError(t, json.Unmarshal([]byte(sampleRecord), &u))
+	if err := json.Unmarshal([]byte(sampleRecord), &u); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
 	before := u.WritableBody()
 	beforeJSON, err := json.Marshal(before)
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("json.Marshal: %v", err)
+	}
 
 	cp := u.Clone()
 	cp.IntegrationAccessLevel[0].AccessLevel = LevelMonitor
@@ -269,56 +389,122 @@ func TestCloneIsDeep(t *testing.T) {
 	*cp.Accepted = false
 	cp.SharedWithUser.Email = "other@example.com"
 
-	assert.Equal(t, LevelManage, u.IntegrationAccessLevel[0].AccessLevel)
-	assert.Len(t, u.IntegrationAccessLevel, 1)
-	assert.Equal(t, LevelMonitor, u.AccessLevel)
-	assert.Equal(t, `{"a":1}`, string(u.Field("futureThing")))
-	assert.NotNil(t, u.Field("mcpServerAccessLevel"))
-	require.NotNil(t, u.Accepted)
-	assert.True(t, *u.Accepted, "the clone's accepted flag is its own")
-	assert.Equal(t, "jane@example.com", u.Email())
+	if u.IntegrationAccessLevel[0].AccessLevel != LevelManage {
+		t.Errorf("u.IntegrationAccessLevel[0].AccessLevel = %q, want %q", u.IntegrationAccessLevel[0].AccessLevel, LevelManage)
+	}
+	if len(u.IntegrationAccessLevel) != 1 {
+		t.Errorf("len(u.IntegrationAccessLevel) = %d, want %d", len(u.IntegrationAccessLevel), 1)
+	}
+	if u.AccessLevel != LevelMonitor {
+		t.Errorf("u.AccessLevel = %q, want %q", u.AccessLevel, LevelMonitor)
+	}
+	if got := string(u.Field("futureThing")); got != `{"a":1}` {
+		t.Errorf(`string(u.Field("futureThing")) = %q, want %q`, got, `{"a":1}`)
+	}
+	if got := u.Field("mcpServerAccessLevel"); got == nil {
+		t.Error(`u.Field("mcpServerAccessLevel") is nil`)
+	}
+	if u.Accepted == nil {
+		t.Fatal("u.Accepted is nil")
+	}
+	if !*u.Accepted {
+		t.Error("the clone's accepted flag is its own")
+	}
+	if got := u.Email(); got != "jane@example.com" {
+		t.Errorf("u.Email() = %q, want %q", got, "jane@example.com")
+	}
 	afterJSON, err := json.Marshal(u.WritableBody())
-	require.NoError(t, err)
-	assert.JSONEq(t, string(beforeJSON), string(afterJSON), "the original's PUT body is untouched")
+	if err != nil {
+		t.Fatalf("json.Marshal: %v", err)
+	}
+	if !jsonEqual(t, string(beforeJSON), string(afterJSON)) {
+		t.Errorf("the original's PUT body is untouched: string(afterJSON) = %s, want JSON equal to %s", string(afterJSON), string(beforeJSON))
+	}
 
 	// And the other way round.
 	cp2 := u.Clone()
 	u.IntegrationAccessLevel[0].IntegrationID = "changed"
-	assert.Equal(t, "65a0c0ffee0000000000b001", cp2.IntegrationAccessLevel[0].IntegrationID)
+	if cp2.IntegrationAccessLevel[0].IntegrationID != "65a0c0ffee0000000000b001" {
+		t.Errorf("cp2.IntegrationAccessLevel[0].IntegrationID = %q, want %q", cp2.IntegrationAccessLevel[0].IntegrationID, "65a0c0ffee0000000000b001")
+	}
 
 	// A record that never came from JSON clones too.
 	bare := &User{UserSummary: UserSummary{ID: "b"}}
-	assert.Equal(t, "b", bare.Clone().ID)
-	assert.Nil(t, bare.Clone().Accepted)
+	if got := bare.Clone().ID; got != "b" {
+		t.Errorf("bare.Clone().ID = %q, want %q", got, "b")
+	}
+	if got := bare.Clone().Accepted; got != nil {
+		t.Errorf("bare.Clone().Accepted = %v, want nil", got)
+	}
 }
 
 func TestWriteEndpoints(t *testing.T) {
 	api := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int, _ []byte) { w.WriteHeader(http.StatusNoContent) })
 	c, _ := newTestClient(t, api.URL)
 	ctx := context.Background()
-	require.NoError(t, c.DeleteUser(ctx, "6798f4dc43db9184f4bc8ee0"))
-	require.NoError(t, c.ToggleDisabled(ctx, "6798f4dc43db9184f4bc8ee0"))
-	require.NoError(t, c.DeleteUser(ctx, "odd id:é"))
+	if err := c.DeleteUser(ctx, "6798f4dc43db9184f4bc8ee0"); err != nil {
+		t.Fatalf("c.DeleteUser: %v", err)
+	}
+	if err := c.ToggleDisabled(ctx, "6798f4dc43db9184f4bc8ee0"); err != nil {
+		t.Fatalf("c.ToggleDisabled: %v", err)
+	}
+	if err := c.DeleteUser(ctx, "odd id:é"); err != nil {
+		t.Fatalf("c.DeleteUser: %v", err)
+	}
 	inv, err := c.Invite(ctx, Invitation{Email: "x@example.com"})
-	require.NoError(t, err)
-	assert.Nil(t, inv, "a 204 invite returns no record")
-	require.NoError(t, c.Reinvite(ctx, "6798f4dc43db9184f4bc8ee0"))
+	if err != nil {
+		t.Fatalf("c.Invite: %v", err)
+	}
+	if inv != nil {
+		t.Errorf("a 204 invite returns no record: inv = %v, want nil", inv)
+	}
+	if err := c.Reinvite(ctx, "6798f4dc43db9184f4bc8ee0"); err != nil {
+		t.Fatalf("c.Reinvite: %v", err)
+	}
 
 	hits := api.Hits()
-	require.Len(t, hits, 5)
-	assert.Equal(t, http.MethodPut, hits[4].Method)
-	assert.Equal(t, "/v1/ashares/6798f4dc43db9184f4bc8ee0/reinvite", hits[4].Path)
-	assert.Empty(t, hits[4].Body, "re-invite has no body")
-	assert.Equal(t, http.MethodDelete, hits[0].Method)
-	assert.Equal(t, "/v1/ashares/6798f4dc43db9184f4bc8ee0", hits[0].Path)
-	assert.Empty(t, hits[0].Body)
-	assert.Equal(t, http.MethodPut, hits[1].Method)
-	assert.Equal(t, "/v1/ashares/6798f4dc43db9184f4bc8ee0/disable", hits[1].Path)
-	assert.Empty(t, hits[1].Body, "the toggle has no body")
-	assert.Equal(t, "/v1/ashares/odd id:é", hits[2].Path)
-	assert.Equal(t, "/v1/ashares/odd%20id:%C3%A9", hits[2].RawPath, "the id is escaped into one segment")
-	assert.Equal(t, http.MethodPost, hits[3].Method)
-	assert.Equal(t, "/v1/invite", hits[3].Path)
+	if len(hits) != 5 {
+		t.Fatalf("len(hits) = %d, want %d", len(hits), 5)
+	}
+	if hits[4].Method != http.MethodPut {
+		t.Errorf("hits[4].Method = %q, want %q", hits[4].Method, http.MethodPut)
+	}
+	if hits[4].Path != "/v1/ashares/6798f4dc43db9184f4bc8ee0/reinvite" {
+		t.Errorf("hits[4].Path = %q, want %q", hits[4].Path, "/v1/ashares/6798f4dc43db9184f4bc8ee0/reinvite")
+	}
+	if len(hits[4].Body) != 0 {
+		t.Errorf("re-invite has no body: hits[4].Body = %q, want empty", hits[4].Body)
+	}
+	if hits[0].Method != http.MethodDelete {
+		t.Errorf("hits[0].Method = %q, want %q", hits[0].Method, http.MethodDelete)
+	}
+	if hits[0].Path != "/v1/ashares/6798f4dc43db9184f4bc8ee0" {
+		t.Errorf("hits[0].Path = %q, want %q", hits[0].Path, "/v1/ashares/6798f4dc43db9184f4bc8ee0")
+	}
+	if len(hits[0].Body) != 0 {
+		t.Errorf("hits[0].Body = %q, want empty", hits[0].Body)
+	}
+	if hits[1].Method != http.MethodPut {
+		t.Errorf("hits[1].Method = %q, want %q", hits[1].Method, http.MethodPut)
+	}
+	if hits[1].Path != "/v1/ashares/6798f4dc43db9184f4bc8ee0/disable" {
+		t.Errorf("hits[1].Path = %q, want %q", hits[1].Path, "/v1/ashares/6798f4dc43db9184f4bc8ee0/disable")
+	}
+	if len(hits[1].Body) != 0 {
+		t.Errorf("the toggle has no body: hits[1].Body = %q, want empty", hits[1].Body)
+	}
+	if hits[2].Path != "/v1/ashares/odd id:é" {
+		t.Errorf("hits[2].Path = %q, want %q", hits[2].Path, "/v1/ashares/odd id:é")
+	}
+	if hits[2].RawPath != "/v1/ashares/odd%20id:%C3%A9" {
+		t.Errorf("the id is escaped into one segment: hits[2].RawPath = %q, want %q", hits[2].RawPath, "/v1/ashares/odd%20id:%C3%A9")
+	}
+	if hits[3].Method != http.MethodPost {
+		t.Errorf("hits[3].Method = %q, want %q", hits[3].Method, http.MethodPost)
+	}
+	if hits[3].Path != "/v1/invite" {
+		t.Errorf("hits[3].Path = %q, want %q", hits[3].Path, "/v1/invite")
+	}
 }
 
 func TestInviteBody(t *testing.T) {
@@ -328,16 +514,29 @@ func TestInviteBody(t *testing.T) {
 	c, _ := newTestClient(t, api.URL)
 	ctx := context.Background()
 	u, err := c.Invite(ctx, Invitation{Email: "n@example.com", AccessLevel: "manage"})
-	require.NoError(t, err)
-	assert.Equal(t, "n1", u.ID)
-	assert.Equal(t, "n@example.com", u.Email())
+	if err != nil {
+		t.Fatalf("c.Invite: %v", err)
+	}
+	if u.ID != "n1" {
+		t.Errorf("u.ID = %q, want %q", u.ID, "n1")
+	}
+	if got := u.Email(); got != "n@example.com" {
+		t.Errorf("u.Email() = %q, want %q", got, "n@example.com")
+	}
 	_, err = c.Invite(ctx, Invitation{Email: "n@example.com", IntegrationAccessLevel: []IntegrationAccess{{IntegrationID: "i1", AccessLevel: "monitor"}}})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("c.Invite: %v", err)
+	}
 	hits := api.Hits()
-	require.Len(t, hits, 2)
-	assert.JSONEq(t, `{"email":"n@example.com","accessLevel":"manage"}`, string(hits[0].Body))
-	assert.JSONEq(t, `{"email":"n@example.com","integrationAccessLevel":[{"_integrationId":"i1","accessLevel":"monitor"}]}`, string(hits[1].Body),
-		"no role: the accessLevel key is left out")
+	if len(hits) != 2 {
+		t.Fatalf("len(hits) = %d, want %d", len(hits), 2)
+	}
+	if !jsonEqual(t, `{"email":"n@example.com","accessLevel":"manage"}`, string(hits[0].Body)) {
+		t.Errorf("string(hits[0].Body) = %s, want JSON equal to %s", string(hits[0].Body), `{"email":"n@example.com","accessLevel":"manage"}`)
+	}
+	if !jsonEqual(t, `{"email":"n@example.com","integrationAccessLevel":[{"_integrationId":"i1","accessLevel":"monitor"}]}`, string(hits[1].Body)) {
+		t.Errorf("no role: the accessLevel key is left out: string(hits[1].Body) = %s, want JSON equal to %s", string(hits[1].Body), `{"email":"n@example.com","integrationAccessLevel":[{"_integrationId":"i1","accessLevel":"monitor"}]}`)
+	}
 }
 
 func TestBadIDsRefusedBeforeAnyRequest(t *testing.T) {
@@ -354,11 +553,17 @@ func TestBadIDsRefusedBeforeAnyRequest(t *testing.T) {
 		checks["Reinvite"] = c.Reinvite(ctx, id)
 		_, checks["GetIntegration"] = c.GetIntegration(ctx, id)
 		for name, err := range checks {
-			require.Error(t, err, "%s(%q)", name, id)
-			assert.Equal(t, codes.InvalidArgument, status.Code(err), "%s(%q): %v", name, id, err)
+			if err == nil {
+				t.Fatalf("%s(%q): err = nil, want an error", name, id)
+			}
+			if got := status.Code(err); got != codes.InvalidArgument {
+				t.Errorf("%s(%q): %v: status.Code(err) = %v, want %v", name, id, err, got, codes.InvalidArgument)
+			}
 		}
 	}
-	assert.Zero(t, api.Count(), "no request for a bad id")
+	if got := api.Count(); got != 0 {
+		t.Errorf("no request for a bad id: api.Count() = %d, want 0", got)
+	}
 }
 
 // A read answered with another record (a proxy's cache, a rewrite) is refused: a write built on it would
@@ -369,15 +574,29 @@ func TestGetByIDRefusesAnotherRecord(t *testing.T) {
 	})
 	c, _ := newTestClient(t, api.URL)
 	u, err := c.GetUser(context.Background(), "x")
-	require.Error(t, err)
-	assert.Nil(t, u)
-	assert.Contains(t, err.Error(), "another record")
-	assert.Equal(t, codes.Internal, status.Code(err))
+	if err == nil {
+		t.Fatal("c.GetUser: err = nil, want an error")
+	}
+	if u != nil {
+		t.Errorf("u = %v, want nil", u)
+	}
+	if !strings.Contains(err.Error(), "another record") {
+		t.Errorf("err = %q, want it to contain %q", err, "another record")
+	}
+	if got := status.Code(err); got != codes.Internal {
+		t.Errorf("status.Code(err) = %v, want %v", got, codes.Internal)
+	}
 	i, err := c.GetIntegration(context.Background(), "x")
-	require.Error(t, err)
-	assert.Nil(t, i)
+	if err == nil {
+		t.Fatal("c.GetIntegration: err = nil, want an error")
+	}
+	if i != nil {
+		t.Errorf("i = %v, want nil", i)
+	}
 	_, err = c.GetUser(context.Background(), "y")
-	require.NoError(t, err, "the record asked for is accepted")
+	if err != nil {
+		t.Fatalf("the record asked for is accepted: %v", err)
+	}
 }
 
 // An email with spaces or a line break around it is the same address: it reaches the sync trimmed.
@@ -391,10 +610,20 @@ func TestEmailsAreTrimmed(t *testing.T) {
 	})
 	c, _ := newTestClient(t, api.URL)
 	users, _, err := c.ListUsers(context.Background(), "")
-	require.NoError(t, err)
-	require.Len(t, users, 1)
-	assert.Equal(t, "Jane@Example.com", users[0].SharedWithUser.Email)
+	if err != nil {
+		t.Fatalf("c.ListUsers: %v", err)
+	}
+	if len(users) != 1 {
+		t.Fatalf("len(users) = %d, want %d", len(users), 1)
+	}
+	if users[0].SharedWithUser.Email != "Jane@Example.com" {
+		t.Errorf("users[0].SharedWithUser.Email = %q, want %q", users[0].SharedWithUser.Email, "Jane@Example.com")
+	}
 	u, err := c.GetUser(context.Background(), "a")
-	require.NoError(t, err)
-	assert.Equal(t, "jane@example.com", u.Email())
+	if err != nil {
+		t.Fatalf("c.GetUser: %v", err)
+	}
+	if got := u.Email(); got != "jane@example.com" {
+		t.Errorf("u.Email() = %q, want %q", got, "jane@example.com")
+	}
 }

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -37,10 +37,18 @@ func TestWritesAreSentOnce(t *testing.T) {
 				api := scripted(t, `{"_id":"x"}`, "1", st, 204)
 				c, sl := newTestClient(t, api.URL)
 				err := call(c)
-				require.Error(t, err)
-				assert.Equal(t, 1, api.Count(), "sent again by the client")
-				assert.Empty(t, sl.Waits())
-				assert.True(t, IsStatus(err, st), "%v", err)
+				if err == nil {
+					t.Fatal("call: err = nil, want an error")
+				}
+				if got := api.Count(); got != 1 {
+					t.Errorf("sent again by the client: api.Count() = %d, want %d", got, 1)
+				}
+				if got := sl.Waits(); len(got) != 0 {
+					t.Errorf("sl.Waits() = %v, want empty", got)
+				}
+				if !IsStatus(err, st) {
+					t.Errorf("%v: IsStatus(err, st) is false", err)
+				}
 				requireNoToken(t, err)
 			})
 		}
@@ -63,12 +71,24 @@ func TestWritesFollowNoRedirect(t *testing.T) {
 				})
 				c, _ := newTestClient(t, api.URL)
 				err := call(c)
-				require.Error(t, err, "a redirected write must not pass for done")
-				assert.Equal(t, 1, api.Count(), "the redirect was followed")
-				assert.True(t, IsStatus(err, st), "%v", err)
-				assert.Contains(t, err.Error(), "redirect to "+api.URL+"/v1/ashares/rec1")
-				assert.Contains(t, err.Error(), "not known to be done")
-				assert.NotContains(t, err.Error(), "should-not-show", "the target's query is left out")
+				if err == nil {
+					t.Fatal("a redirected write must not pass for done: err = nil, want an error")
+				}
+				if got := api.Count(); got != 1 {
+					t.Errorf("the redirect was followed: api.Count() = %d, want %d", got, 1)
+				}
+				if !IsStatus(err, st) {
+					t.Errorf("%v: IsStatus(err, st) is false", err)
+				}
+				if !strings.Contains(err.Error(), "redirect to "+api.URL+"/v1/ashares/rec1") {
+					t.Errorf("err = %q, want it to contain %q", err, "redirect to "+api.URL+"/v1/ashares/rec1")
+				}
+				if !strings.Contains(err.Error(), "not known to be done") {
+					t.Errorf("err = %q, want it to contain %q", err, "not known to be done")
+				}
+				if strings.Contains(err.Error(), "should-not-show") {
+					t.Errorf("the target's query is left out: err = %q, want it not to contain %q", err, "should-not-show")
+				}
 				requireNoToken(t, err)
 			})
 		}
@@ -80,62 +100,102 @@ func TestWriteRetryWait(t *testing.T) {
 		api := scripted(t, "", retryAfter, st)
 		c, _ := newTestClient(t, api.URL)
 		err := c.DeleteUser(context.Background(), "rec1")
-		require.Error(t, err)
+		if err == nil {
+			t.Fatal("c.DeleteUser: err = nil, want an error")
+		}
 		return err
 	}
 	t.Run("429 waits as told", func(t *testing.T) {
 		c, sl := newTestClient(t, "http://127.0.0.1:1")
 		w := c.NewWriteRetry()
-		require.NoError(t, w.Wait(context.Background(), errFor(t, 429, "2")))
-		assert.Equal(t, []time.Duration{2 * time.Second}, sl.Waits())
+		if err := w.Wait(context.Background(), errFor(t, 429, "2")); err != nil {
+			t.Fatalf("w.Wait: %v", err)
+		}
+		if got, want := sl.Waits(), []time.Duration{2 * time.Second}; !reflect.DeepEqual(got, want) {
+			t.Errorf("sl.Waits() = %v, want %v", got, want)
+		}
 	})
 	t.Run("5xx, 408 and no answer back off", func(t *testing.T) {
 		// Jittered backoff over three rounds can pass the tests' 3 s budget: give it room.
 		c, sl := newTestClient(t, "http://127.0.0.1:1", func(cfg *Config) { cfg.RetryBudget = time.Minute })
 		w := c.NewWriteRetry()
-		require.NoError(t, w.Wait(context.Background(), errFor(t, 503, "")))
-		require.NoError(t, w.Wait(context.Background(), errFor(t, 408, "")))
-		require.NoError(t, w.Wait(context.Background(), &transportError{method: "PUT", path: "/v1/ashares/rec1", err: errors.New("connection reset")}))
-		require.Len(t, sl.Waits(), 3)
+		if err := w.Wait(context.Background(), errFor(t, 503, "")); err != nil {
+			t.Fatalf("w.Wait: %v", err)
+		}
+		if err := w.Wait(context.Background(), errFor(t, 408, "")); err != nil {
+			t.Fatalf("w.Wait: %v", err)
+		}
+		if err := w.Wait(context.Background(), &transportError{method: "PUT", path: "/v1/ashares/rec1", err: errors.New("connection reset")}); err != nil {
+			t.Fatalf("w.Wait: %v", err)
+		}
+		if got := sl.Waits(); len(got) != 3 {
+			t.Fatalf("len(sl.Waits()) = %d, want %d", len(got), 3)
+		}
 		for _, d := range sl.Waits() {
-			assert.Positive(t, d)
+			if d <= 0 {
+				t.Errorf("d = %v, want > 0", d)
+			}
 		}
 	})
 	t.Run("refusals are final", func(t *testing.T) {
 		for _, st := range []int{400, 401, 403, 404, 422, 302} {
 			c, sl := newTestClient(t, "http://127.0.0.1:1")
 			err := errFor(t, st, "")
-			assert.Same(t, err, c.NewWriteRetry().Wait(context.Background(), err), "status %d", st)
-			assert.Empty(t, sl.Waits())
+			if got := c.NewWriteRetry().Wait(context.Background(), err); got != err { //nolint:errorlint // the very error back, not one that wraps it
+				t.Errorf("status %d: Wait(err) = %v (%p), want err itself (%p)", st, got, got, err)
+			}
+			if got := sl.Waits(); len(got) != 0 {
+				t.Errorf("sl.Waits() = %v, want empty", got)
+			}
 		}
 	})
 	t.Run("a conflict starts a new round", func(t *testing.T) {
 		c, sl := newTestClient(t, "http://127.0.0.1:1")
-		require.NoError(t, c.NewWriteRetry().Wait(context.Background(), errFor(t, 409, "")))
-		assert.Len(t, sl.Waits(), 1)
+		if err := c.NewWriteRetry().Wait(context.Background(), errFor(t, 409, "")); err != nil {
+			t.Fatalf("c.NewWriteRetry().Wait: %v", err)
+		}
+		if got := sl.Waits(); len(got) != 1 {
+			t.Errorf("len(sl.Waits()) = %d, want %d", len(got), 1)
+		}
 	})
 	t.Run("budget spent", func(t *testing.T) {
 		c, _ := newTestClient(t, "http://127.0.0.1:1") // 3 s budget
 		w := c.NewWriteRetry()
 		throttled := errFor(t, 429, "2")
-		require.NoError(t, w.Wait(context.Background(), throttled))
+		if err := w.Wait(context.Background(), throttled); err != nil {
+			t.Fatalf("w.Wait: %v", err)
+		}
 		err := w.Wait(context.Background(), throttled)
-		require.Error(t, err)
-		assert.Equal(t, codes.ResourceExhausted, status.Code(err))
-		assert.Contains(t, err.Error(), "giving up")
-		assert.Contains(t, err.Error(), "DELETE /v1/ashares/rec1")
-		assert.True(t, IsStatus(err, 429), "the last answer stays in the chain")
+		if err == nil {
+			t.Fatal("w.Wait: err = nil, want an error")
+		}
+		if got := status.Code(err); got != codes.ResourceExhausted {
+			t.Errorf("status.Code(err) = %v, want %v", got, codes.ResourceExhausted)
+		}
+		if !strings.Contains(err.Error(), "giving up") {
+			t.Errorf("err = %q, want it to contain %q", err, "giving up")
+		}
+		if !strings.Contains(err.Error(), "DELETE /v1/ashares/rec1") {
+			t.Errorf("err = %q, want it to contain %q", err, "DELETE /v1/ashares/rec1")
+		}
+		if !IsStatus(err, 429) {
+			t.Error("the last answer stays in the chain")
+		}
 
 		c, _ = newTestClient(t, "http://127.0.0.1:1", func(cfg *Config) { cfg.RetryBudget = -1 })
 		err = c.NewWriteRetry().Wait(context.Background(), errFor(t, 503, ""))
-		assert.Equal(t, codes.Aborted, status.Code(err))
+		if got := status.Code(err); got != codes.Aborted {
+			t.Errorf("status.Code(err) = %v, want %v", got, codes.Aborted)
+		}
 	})
 	t.Run("cancelled while waiting", func(t *testing.T) {
 		c, sl := newTestClient(t, "http://127.0.0.1:1")
 		ctx, cancel := context.WithCancel(context.Background())
 		sl.Hook = func(context.Context) { cancel() }
 		err := c.NewWriteRetry().Wait(ctx, errFor(t, 503, ""))
-		assert.True(t, errors.Is(err, context.Canceled), "%v", err)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%v: errors.Is(err, context.Canceled) is false", err)
+		}
 	})
 }
 
@@ -156,7 +216,9 @@ func TestMayHaveLanded(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", &APIError{StatusCode: 502}), true},
 		{errors.New("encoding body"), false},
 	} {
-		assert.Equal(t, tc.want, MayHaveLanded(tc.err), "%v", tc.err)
+		if got := MayHaveLanded(tc.err); got != tc.want {
+			t.Errorf("%v: MayHaveLanded(tc.err) = %t, want %t", tc.err, got, tc.want)
+		}
 	}
 }
 
@@ -173,7 +235,9 @@ func TestIsSandboxRefusal(t *testing.T) {
 		{"wrapped", fmt.Errorf("x: %w", &APIError{StatusCode: 403, Message: "sandbox"}), true},
 		{"not an API error", errors.New("sandbox"), false},
 	} {
-		assert.Equal(t, tc.want, IsSandboxRefusal(tc.err), tc.name)
+		if got := IsSandboxRefusal(tc.err); got != tc.want {
+			t.Errorf("%s: IsSandboxRefusal(tc.err) = %t, want %t", tc.name, got, tc.want)
+		}
 	}
 }
 
@@ -186,13 +250,19 @@ func TestEntriesKeepUnknownSubFields(t *testing.T) {
 	entriesAfter := func(t *testing.T, change func(u *User)) string {
 		t.Helper()
 		var u User
-		require.NoError(t, json.Unmarshal([]byte(record), &u))
+		if err := json.Unmarshal([]byte(record), &u); err != nil {
+			t.Fatalf("json.Unmarshal: %v", err)
+		}
 		change(&u)
 		return string(u.WritableBody()["integrationAccessLevel"])
 	}
 	must := func(changed bool, err error) {
-		require.NoError(t, err)
-		require.True(t, changed)
+		if err != nil {
+			t.Fatalf("change: %v", err)
+		}
+		if !changed {
+			t.Fatal("changed is false")
+		}
 	}
 	cases := []struct {
 		name   string
@@ -215,12 +285,18 @@ func TestEntriesKeepUnknownSubFields(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := entriesAfter(t, tc.change)
-			assert.Equal(t, tc.want, got, "byte for byte (compacted), big numbers intact")
+			if got != tc.want {
+				t.Errorf("byte for byte (compacted), big numbers intact: got %q, want %q", got, tc.want)
+			}
 		})
 	}
 	// Duplicated entries for one integration (not valid, but sent back as they came) match one to one.
 	var u User
-	require.NoError(t, json.Unmarshal([]byte(`{"_id":"r","integrationAccessLevel":[{"_integrationId":"i1","accessLevel":"monitor","futureA":1},{"_integrationId":"i1","accessLevel":"manage","futureB":2},null]}`), &u))
-	assert.Equal(t, `[{"_integrationId":"i1","accessLevel":"monitor","futureA":1},{"_integrationId":"i1","accessLevel":"manage","futureB":2},{"_integrationId":"","accessLevel":""}]`,
-		string(u.WritableBody()["integrationAccessLevel"]))
+	if err := json.Unmarshal([]byte(`{"_id":"r","integrationAccessLevel":[{"_integrationId":"i1","accessLevel":"monitor","futureA":1},{"_integrationId":"i1","accessLevel":"manage","futureB":2},null]}`), &u); err != nil {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
+	want := `[{"_integrationId":"i1","accessLevel":"monitor","futureA":1},{"_integrationId":"i1","accessLevel":"manage","futureB":2},{"_integrationId":"","accessLevel":""}]`
+	if got := string(u.WritableBody()["integrationAccessLevel"]); got != want {
+		t.Errorf("integrationAccessLevel = %s, want %s", got, want)
+	}
 }
