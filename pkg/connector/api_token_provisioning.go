@@ -198,11 +198,8 @@ func (c *Connector) deleteToken(ctx context.Context, id string) (out tokenDeleti
 			return out, err
 		}
 	}
-	_, err = c.writeToken(ctx, recordWrite{
-		recordID: id,
-		doing:    "delete API token " + id,
-		notHeld:  "Celigo accepted the delete but the token is still there",
-		prepare: func(ctx context.Context, _ bool) (bool, error) {
+	_, err = c.writeToken(ctx, deleting(id, "API token", c.client.DeleteAPIToken, c.client.GetAPIToken,
+		func(ctx context.Context, _ bool) (bool, error) {
 			t, err := c.client.GetAPIToken(ctx, id)
 			switch {
 			case celigo.IsStatus(err, http.StatusNotFound):
@@ -214,24 +211,7 @@ func (c *Connector) deleteToken(ctx context.Context, id string) (out tokenDeleti
 					"baton-celigo: delete API token %s: it was re-activated while being deleted; nothing was deleted", id)
 			}
 			return false, nil
-		},
-		send: func(ctx context.Context) error {
-			if err := c.client.DeleteAPIToken(ctx, id); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
-				return err
-			}
-			return nil
-		},
-		landed: func(ctx context.Context) (bool, error) {
-			_, err := c.client.GetAPIToken(ctx, id)
-			switch {
-			case celigo.IsStatus(err, http.StatusNotFound):
-				return true, nil
-			case err != nil:
-				return false, wrapErr(err, "confirm the deletion of API token "+id)
-			}
-			return false, nil
-		},
-	})
+		}))
 	return out, err
 }
 

@@ -73,7 +73,7 @@ func (c *Connector) changeEvents(ctx context.Context, records []*celigo.AuditRec
 			OccurredAt:  timestamppb.New(r.Time.Time),
 			Annotations: auditAnnotations(r),
 			ResourceChangeEvent: v2.ResourceChangeEvent_builder{
-				ResourceId: v2.ResourceId_builder{ResourceType: typeID, Resource: id}.Build(),
+				ResourceId: resourceID(typeID, id),
 			}.Build(),
 		}.Build())
 		out = append(out, grants[r.ID]...)

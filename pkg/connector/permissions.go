@@ -6,7 +6,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
@@ -40,9 +39,7 @@ func permissionByID(id string) (permissionInfo, error) {
 		"baton-celigo: permission %q does not exist (permissions: edit_retry_data, api_management, create_workspaces)", id)
 }
 
-func permissionID(id string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: permissionTypeID, Resource: id}.Build()
-}
+func permissionID(id string) *v2.ResourceId { return resourceID(permissionTypeID, id) }
 
 func permissionResource(p permissionInfo) (*v2.Resource, error) {
 	return rs.NewResource(p.name, permissionResourceType, p.id,
@@ -85,11 +82,9 @@ func (b *permissionBuilder) Entitlements(_ context.Context, res *v2.Resource, _ 
 	if err != nil {
 		return nil, nil, err
 	}
-	return []*v2.Entitlement{entitlement.NewPermissionEntitlement(res, permissionEntitlement,
-		entitlement.WithGrantableTo(userResourceType),
-		entitlement.WithDisplayName(p.name),
-		entitlement.WithDescription(fmt.Sprintf("%s Granted by setting the user's %s in Celigo.", p.description, p.field)),
-	)}, &rs.SyncOpResults{}, nil
+	return []*v2.Entitlement{userEntitlement(res, permissionEntitlement, p.name,
+		fmt.Sprintf("%s Granted by setting the user's %s in Celigo.", p.description, p.field)),
+	}, &rs.SyncOpResults{}, nil
 }
 
 // Grants serves one permission's holders (targeted syncs); a full sync uses GrantsForResourceType.

@@ -3,6 +3,7 @@ package connector
 import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 )
 
 // Resource-type ids and entitlement slugs are stored by ConductorOne: they must stay exactly as the
@@ -19,6 +20,17 @@ const (
 	roleEntitlement       = "assigned"
 	permissionEntitlement = "allowed"
 )
+
+// resourceID is the id of resource id of type typeID.
+func resourceID(typeID, id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: typeID, Resource: id}.Build()
+}
+
+// userEntitlement is an entitlement on res that users are granted (integrations, MCP servers, permissions).
+func userEntitlement(res *v2.Resource, slug, displayName, description string) *v2.Entitlement {
+	return entitlement.NewPermissionEntitlement(res, slug, entitlement.WithGrantableTo(userResourceType),
+		entitlement.WithDisplayName(displayName), entitlement.WithDescription(description))
+}
 
 var (
 	userResourceType = v2.ResourceType_builder{

@@ -40,18 +40,14 @@ func roleByID(id string) (roleInfo, bool) {
 	return roleInfo{}, false
 }
 
-func roleID(role string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: roleTypeID, Resource: role}.Build()
-}
+func roleID(role string) *v2.ResourceId { return resourceID(roleTypeID, role) }
 
 // roleEntitlementID is the id of a role's assigned entitlement, e.g. role:administrator:assigned.
 func roleEntitlementID(role string) string {
 	return entitlement.NewEntitlementID(v2.Resource_builder{Id: roleID(role)}.Build(), roleEntitlement)
 }
 
-func userID(id string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: userTypeID, Resource: id}.Build()
-}
+func userID(id string) *v2.ResourceId { return resourceID(userTypeID, id) }
 
 func roleResource(r roleInfo) (*v2.Resource, error) {
 	return rs.NewRoleResource(r.name, roleResourceType, r.id, nil,

@@ -1,9 +1,13 @@
 package connector
 
 import (
+	"context"
+
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/connector/walk"
 )
 
 // The grants one access record holds directly, per resource type: a full sync serves them from the users
@@ -67,4 +71,38 @@ func userGrantsOf(u userAccess, integrationExists, mcpGoverned func(id string) b
 	gs = append(gs, integrationGrantsOf(u, integrationExists)...)
 	gs = append(gs, mcpGrantsOf(u, mcpGoverned)...)
 	return append(gs, permissionGrantsOf(u, "")...)
+}
+
+// entryGrants is how a full sync serves every grant of a type users hold entries on (integrations, MCP
+// servers), from the walk alone: each user's direct grants, then for each listed item the grants the roles
+// pass on to their holders.
+type entryGrants[T any] struct {
+	list      string // the list's name, for checkNamed
+	complete  func(ctx context.Context) (*walk.List[T], error)
+	named     func(u userAccess) []string                          // the ids the user's entries name
+	direct    func(u userAccess, listed *walk.List[T]) []*v2.Grant // the user's direct grants
+	inherited func(item T) []*v2.Grant                             // what the roles pass on, on one item
+}
+
+func (e entryGrants[T]) serve(ctx context.Context, c *Connector, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	g, users, err := c.startUserGrants(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed, err := e.complete(g.ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.first() {
+		if err := checkNamed(g.ctx, e.list, listed, users, e.named); err != nil {
+			return nil, nil, err
+		}
+	}
+	// One list of sources: users, then the listed items.
+	return g.serve(nil, len(users)+len(listed.Items), func(i int) []*v2.Grant {
+		if i >= len(users) {
+			return e.inherited(listed.Items[i-len(users)])
+		}
+		return e.direct(users[i], listed)
+	})
 }

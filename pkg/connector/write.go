@@ -171,11 +171,8 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 // who is the person the record named, for the outcome line (zero when it was never found).
 func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, who celigo.SharedUser, err error) {
 	seen := false // a read found the record: a later 404 is our DELETE's doing (or another remover's)
-	_, err = c.writeRecord(ctx, recordWrite{
-		recordID: recordID,
-		doing:    "delete user " + recordID,
-		notHeld:  "Celigo accepted the delete but the record is still there",
-		prepare: func(ctx context.Context, wrote bool) (bool, error) {
+	_, err = c.writeRecord(ctx, deleting(recordID, "user", c.client.DeleteUser, c.client.GetUser,
+		func(ctx context.Context, wrote bool) (bool, error) {
 			u, err := c.client.GetUser(ctx, recordID)
 			switch {
 			case celigo.IsStatus(err, http.StatusNotFound) && !seen && !wrote:
@@ -192,25 +189,37 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 			}
 			seen, who = true, u.SharedWithUser
 			return false, c.refuseSelf(ctx, u, true, "delete")
-		},
+		}))
+	return alreadyGone, who, err
+}
+
+// deleting is the write that deletes record id (what: "user", "API token") through del, after prepare:
+// sent once per round, where a 404 means it is gone already (by an earlier round of ours, or another
+// remover), and landed once a fresh read answers 404.
+func deleting[R any](id, what string, del func(ctx context.Context, id string) error, read func(ctx context.Context, id string) (R, error),
+	prepare func(ctx context.Context, wrote bool) (done bool, err error)) recordWrite {
+	return recordWrite{
+		recordID: id,
+		doing:    "delete " + what + " " + id,
+		notHeld:  "Celigo accepted the delete but the " + what + " is still there",
+		prepare:  prepare,
 		send: func(ctx context.Context) error {
-			if err := c.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
+			if err := del(ctx, id); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
 				return err
 			}
 			return nil
 		},
 		landed: func(ctx context.Context) (bool, error) {
-			_, err := c.client.GetUser(ctx, recordID)
+			_, err := read(ctx, id)
 			switch {
 			case celigo.IsStatus(err, http.StatusNotFound):
 				return true, nil
 			case err != nil:
-				return false, wrapErr(err, "confirm the deletion of user "+recordID)
+				return false, wrapErr(err, "confirm the deletion of "+what+" "+id)
 			}
 			return false, nil
 		},
-	})
-	return alreadyGone, who, err
+	}
 }
 
 // refuseSelf refuses a change that would lock the connector out: the token acts as its own user, so that
