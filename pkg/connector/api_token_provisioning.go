@@ -71,28 +71,23 @@ func tokenIDArgument() *configv1.Field {
 }
 
 func (b *apiTokenBuilder) setRevokedAction(revoke bool) actions.ActionHandler {
-	return func(ctx context.Context, args *structpb.Struct) (_ *structpb.Struct, _ annotations.Annotations, err error) {
-		id, changed, name := "", false, ""
-		defer func() { logTokenRevoked(ctx, revoke, id, name, changed, err) }()
-		if id, err = tokenIDFromArgs(args); err != nil {
-			return nil, nil, err
-		}
-		if changed, name, err = b.conn.setTokenRevoked(ctx, id, revoke); err != nil {
-			return nil, nil, err
-		}
-		return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil
+	type outcome struct {
+		changed bool
+		name    string
 	}
+	return recordAction(tokenIDFromArgs,
+		func(ctx context.Context, id string) (o outcome, err error) {
+			o.changed, o.name, err = b.conn.setTokenRevoked(ctx, id, revoke)
+			return o, err
+		},
+		func(ctx context.Context, id string, o outcome, err error) {
+			logTokenRevoked(ctx, revoke, id, o.name, o.changed, err)
+		})
 }
 
 func tokenIDFromArgs(args *structpb.Struct) (string, error) {
-	if rid, ok := actions.GetResourceIDArg(args, argTokenID); ok && rid.GetResource() != "" {
-		return tokenResourceID(rid)
-	}
-	if s, ok := actions.GetStringArg(args, argTokenID); ok && s != "" {
-		return s, checkTokenID(s)
-	}
-	return "", status.Errorf(codes.InvalidArgument,
-		"baton-celigo: argument %q is required: the API token's resource id from the sync (`baton resources -t api_token` lists it)", argTokenID)
+	return idFromArgs(args, argTokenID, tokenResourceID, checkTokenID,
+		"the API token's resource id from the sync (`baton resources -t api_token` lists it)")
 }
 
 func tokenResourceID(id *v2.ResourceId) (string, error) {
