@@ -12,7 +12,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -361,13 +360,12 @@ func onlyIn(a, b map[string]*v2.Grant) []string {
 
 // grantEvent is the event of grant g (id) made (granted) or revoked by the change of audit record r.
 func grantEvent(r *celigo.AuditRecord, id string, g *v2.Grant, granted bool) *v2.Event {
-	e := v2.Event_builder{OccurredAt: timestamppb.New(r.Time.Time), Annotations: auditAnnotations(r)}
 	if granted {
-		e.Id = r.ID + ":grant:" + id
+		e := auditEvent(r, r.ID+":grant:"+id)
 		e.CreateGrantEvent = v2.CreateGrantEvent_builder{Entitlement: g.GetEntitlement(), Principal: g.GetPrincipal()}.Build()
-	} else {
-		e.Id = r.ID + ":revoke:" + id
-		e.CreateRevokeEvent = v2.CreateRevokeEvent_builder{Entitlement: g.GetEntitlement(), Principal: g.GetPrincipal()}.Build()
+		return e.Build()
 	}
+	e := auditEvent(r, r.ID+":revoke:"+id)
+	e.CreateRevokeEvent = v2.CreateRevokeEvent_builder{Entitlement: g.GetEntitlement(), Principal: g.GetPrincipal()}.Build()
 	return e.Build()
 }
