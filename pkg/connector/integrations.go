@@ -93,13 +93,10 @@ func (b *integrationBuilder) Entitlements(_ context.Context, res *v2.Resource, _
 // Grants serves one integration's grants (targeted syncs); a full sync uses GrantsForResourceType.
 func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	id := res.GetId().GetResource()
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return g.serve(inheritedGrants(id), len(users), func(i int) []*v2.Grant {
-		if level, ok := users[i].direct[id]; ok {
-			return []*v2.Grant{directGrant(id, level, users[i].recordID)}
+	inherited := func(context.Context, []userAccess) ([]*v2.Grant, error) { return inheritedGrants(id), nil }
+	return b.conn.serveUserGrants(ctx, opts, inherited, func(u userAccess) []*v2.Grant {
+		if level, ok := u.direct[id]; ok {
+			return []*v2.Grant{directGrant(id, level, u.recordID)}
 		}
 		return nil
 	})

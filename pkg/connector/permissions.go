@@ -57,15 +57,7 @@ func (b *permissionBuilder) ResourceType(_ context.Context) *v2.ResourceType {
 }
 
 func (b *permissionBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	out := make([]*v2.Resource, 0, len(permissions))
-	for _, p := range permissions {
-		r, err := permissionResource(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, r)
-	}
-	return out, &rs.SyncOpResults{}, nil
+	return describeAll(permissions, permissionResource)
 }
 
 func (b *permissionBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
@@ -99,11 +91,7 @@ func (b *permissionBuilder) GrantsForResourceType(ctx context.Context, _ string,
 
 // permissionGrants lists grants of permission `only` ("" for all of them).
 func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return g.serve(nil, len(users), func(i int) []*v2.Grant { return permissionGrantsOf(users[i], only) })
+	return b.conn.serveUserGrants(ctx, opts, nil, func(u userAccess) []*v2.Grant { return permissionGrantsOf(u, only) })
 }
 
 func permissionGrant(permission, recordID string) *v2.Grant {

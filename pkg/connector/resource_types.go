@@ -4,6 +4,7 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 )
 
 // Resource-type ids and entitlement slugs are stored by ConductorOne: they must stay exactly as the
@@ -24,6 +25,19 @@ const (
 // resourceID is the id of resource id of type typeID.
 func resourceID(typeID, id string) *v2.ResourceId {
 	return v2.ResourceId_builder{ResourceType: typeID, Resource: id}.Build()
+}
+
+// describeAll lists a type whose resources are fixed (roles, permissions): every item, described.
+func describeAll[T any](items []T, describe func(T) (*v2.Resource, error)) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	out := make([]*v2.Resource, 0, len(items))
+	for _, it := range items {
+		r, err := describe(it)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return out, &rs.SyncOpResults{}, nil
 }
 
 // userEntitlement is an entitlement on res that users are granted (integrations, MCP servers, permissions).

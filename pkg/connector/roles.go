@@ -63,15 +63,7 @@ type roleBuilder struct {
 func (b *roleBuilder) ResourceType(_ context.Context) *v2.ResourceType { return roleResourceType }
 
 func (b *roleBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	out := make([]*v2.Resource, 0, len(roles)+1)
-	for _, r := range allRoles() {
-		res, err := roleResource(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, res)
-	}
-	return out, &rs.SyncOpResults{}, nil
+	return describeAll(allRoles(), roleResource)
 }
 
 func (b *roleBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
@@ -112,21 +104,17 @@ func (b *roleBuilder) GrantsForResourceType(ctx context.Context, _ string, opts 
 
 // roleGrants lists grants of role `only` ("" for all roles).
 func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	var head []*v2.Grant
-	if g.first() && (only == "" || only == celigo.LevelOwner) {
-		ownerID, err := b.conn.ownerUserID(g.ctx, users)
-		if err != nil {
-			return nil, nil, err
+	ownerGrant := func(ctx context.Context, users []userAccess) ([]*v2.Grant, error) {
+		if only != "" && only != celigo.LevelOwner {
+			return nil, nil
 		}
-		if ownerID != "" {
-			head = append(head, roleGrant(celigo.LevelOwner, userID(ownerID)))
+		ownerID, err := b.conn.ownerUserID(ctx, users)
+		if err != nil || ownerID == "" {
+			return nil, err
 		}
+		return []*v2.Grant{roleGrant(celigo.LevelOwner, userID(ownerID))}, nil
 	}
-	return g.serve(head, len(users), func(i int) []*v2.Grant { return roleGrantsOf(users[i], only) })
+	return b.conn.serveUserGrants(ctx, opts, ownerGrant, func(u userAccess) []*v2.Grant { return roleGrantsOf(u, only) })
 }
 
 func roleGrant(role string, principal *v2.ResourceId) *v2.Grant {

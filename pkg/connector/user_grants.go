@@ -73,6 +73,23 @@ func userGrantsOf(u userAccess, integrationExists, mcpGoverned func(id string) b
 	return append(gs, permissionGrantsOf(u, "")...)
 }
 
+// serveUserGrants serves grants that come from the walked users: first head's grants (fixed ones, asked for
+// only at the start of the grants; nil for none), then grantsOf each user.
+func (c *Connector) serveUserGrants(ctx context.Context, opts rs.SyncOpAttrs, head func(ctx context.Context, users []userAccess) ([]*v2.Grant, error),
+	grantsOf func(u userAccess) []*v2.Grant) ([]*v2.Grant, *rs.SyncOpResults, error) {
+	g, users, err := c.startUserGrants(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var first []*v2.Grant
+	if head != nil && g.first() {
+		if first, err = head(g.ctx, users); err != nil {
+			return nil, nil, err
+		}
+	}
+	return g.serve(first, len(users), func(i int) []*v2.Grant { return grantsOf(users[i]) })
+}
+
 // entryGrants is how a full sync serves every grant of a type users hold entries on (integrations, MCP
 // servers), from the walk alone: each user's direct grants, then for each listed item the grants the roles
 // pass on to their holders.
