@@ -7,7 +7,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
@@ -114,17 +113,15 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 }
 
 func directGrant(integration, level, recordID string) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: integrationID(integration)}.Build(), level, userID(recordID))
+	return grantOn(integrationID(integration), level, userID(recordID))
 }
 
-// inheritedGrants gives each role the integration entitlement its holders get, marked expandable so the
-// SDK (and C1) pass it on to every holder of the role: no user × integration rows from the connector.
+// inheritedGrants gives each role the integration entitlement its holders get (passedOn).
 func inheritedGrants(integration string) []*v2.Grant {
 	res := v2.Resource_builder{Id: integrationID(integration)}.Build()
 	out := make([]*v2.Grant, 0, len(roles))
 	for _, r := range roles {
-		out = append(out, grant.NewGrant(res, celigo.RoleIntegrationLevel(r.id), roleID(r.id),
-			grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEntitlementID(r.id)}}.Build())))
+		out = append(out, passedOn(res, celigo.RoleIntegrationLevel(r.id), r.id))
 	}
 	return out
 }

@@ -8,7 +8,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -266,22 +265,19 @@ func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, 
 }
 
 func mcpGrant(server, slug, recordID string) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: mcpServerID(server)}.Build(), slug, userID(recordID))
+	return grantOn(mcpServerID(server), slug, userID(recordID))
 }
 
 // mcpImplicitRoles hold access to every MCP server.
 var mcpImplicitRoles = []string{celigo.LevelOwner, celigo.LevelAdministrator, allMCPRoleID}
 
-// inheritedMCPGrants gives each role with access to every server that access on this one, marked
-// expandable so the SDK (and C1) pass it on to the role's holders: no user × server rows.
+// inheritedMCPGrants gives each role with access to every server that access on this one (passedOn).
 func inheritedMCPGrants(server string) []*v2.Grant {
 	res := v2.Resource_builder{Id: mcpServerID(server)}.Build()
 	out := make([]*v2.Grant, 0, len(mcpImplicitRoles)*len(celigo.ImplicitMCPScopes))
 	for _, role := range mcpImplicitRoles {
-		roleEnt := roleEntitlementID(role)
 		for _, scope := range celigo.ImplicitMCPScopes {
-			out = append(out, grant.NewGrant(res, mcpSlugOf(scope), roleID(role),
-				grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEnt}}.Build())))
+			out = append(out, passedOn(res, mcpSlugOf(scope), role))
 		}
 	}
 	return out

@@ -6,7 +6,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -95,5 +94,5 @@ func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, o
 }
 
 func permissionGrant(permission, recordID string) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: permissionID(permission)}.Build(), permissionEntitlement, userID(recordID))
+	return grantOn(permissionID(permission), permissionEntitlement, userID(recordID))
 }

@@ -7,7 +7,6 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -118,5 +117,5 @@ func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncO
 }
 
 func roleGrant(role string, principal *v2.ResourceId) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: roleID(role)}.Build(), roleEntitlement, principal)
+	return grantOn(roleID(role), roleEntitlement, principal)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
+	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
@@ -13,6 +14,19 @@ import (
 // The grants one access record holds directly, per resource type: a full sync serves them from the users
 // walk, and the change feed diffs them between a record's state before and after a change. One function per
 // type, used by both, so the feed can never report a grant the sync would not hold.
+
+// grantOn is the grant of entitlement slug on the resource id to principal.
+func grantOn(id *v2.ResourceId, slug string, principal *v2.ResourceId) *v2.Grant {
+	return grant.NewGrant(v2.Resource_builder{Id: id}.Build(), slug, principal)
+}
+
+// passedOn is role's grant of entitlement slug on res, which every holder of the role gets: marked
+// expandable, so the SDK (and C1) pass it on to the role's holders, with no user × resource rows from the
+// connector.
+func passedOn(res *v2.Resource, slug, role string) *v2.Grant {
+	return grant.NewGrant(res, slug, roleID(role),
+		grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEntitlementID(role)}}.Build()))
+}
 
 // roleGrantsOf is the record's role grants (role `only`, "" for all).
 func roleGrantsOf(u userAccess, only string) []*v2.Grant {
