@@ -73,12 +73,9 @@ func (c *Connector) mcpFamily() family[mcpAccess] {
 
 // mcpEntitlement reads "mcp_server:<id>:<read|write>" of an MCP server resource.
 func mcpEntitlement(ent *v2.Entitlement) (mcpAccess, error) {
-	server, slug, ok := entitlementOf(ent, mcpServerTypeID)
-	if !ok || mcpScopeOf(slug) == "" {
-		return mcpAccess{}, status.Errorf(codes.InvalidArgument,
-			"baton-celigo: %q is not an MCP server entitlement (want mcp_server:<id>:read or :write)", ent.GetId())
-	}
-	return mcpAccess{server, slug}, nil
+	server, slug, err := parseEntitlement(ent, mcpServerTypeID,
+		func(_, slug string) bool { return mcpScopeOf(slug) != "" }, "an MCP server", "mcp_server:<id>:read or :write")
+	return mcpAccess{server, slug}, err
 }
 
 // Grant gives the user read or write on one MCP server through their entry for it, unless they already
