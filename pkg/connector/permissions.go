@@ -7,8 +7,6 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -29,13 +27,7 @@ var permissions = []permissionInfo{
 }
 
 func permissionByID(id string) (permissionInfo, error) {
-	for _, p := range permissions {
-		if p.id == id {
-			return p, nil
-		}
-	}
-	return permissionInfo{}, status.Errorf(codes.NotFound,
-		"baton-celigo: permission %q does not exist (permissions: edit_retry_data, api_management, create_workspaces)", id)
+	return fixedByID(permissionTypeID, permissions, func(p permissionInfo) string { return p.id }, id)
 }
 
 func permissionID(id string) *v2.ResourceId { return resourceID(permissionTypeID, id) }

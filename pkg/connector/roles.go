@@ -8,8 +8,6 @@ import (
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -30,13 +28,8 @@ var roles = []roleInfo{
 // allRoles are the role resources: the account roles and "All MCP servers".
 func allRoles() []roleInfo { return append(roles[:len(roles):len(roles)], allMCPServersRole) }
 
-func roleByID(id string) (roleInfo, bool) {
-	for _, r := range allRoles() {
-		if r.id == id {
-			return r, true
-		}
-	}
-	return roleInfo{}, false
+func roleByID(id string) (roleInfo, error) {
+	return fixedByID(roleTypeID, allRoles(), func(r roleInfo) string { return r.id }, id)
 }
 
 func roleID(role string) *v2.ResourceId { return resourceID(roleTypeID, role) }
@@ -66,18 +59,18 @@ func (b *roleBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs
 }
 
 func (b *roleBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
-	r, ok := roleByID(id.GetResource())
-	if !ok {
-		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist (roles: owner, administrator, manage, monitor, all_mcp_servers)", id.GetResource())
+	r, err := roleByID(id.GetResource())
+	if err != nil {
+		return nil, nil, err
 	}
 	res, err := roleResource(r)
 	return res, nil, err
 }
 
 func (b *roleBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
-	r, ok := roleByID(res.GetId().GetResource())
-	if !ok {
-		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist", res.GetId().GetResource())
+	r, err := roleByID(res.GetId().GetResource())
+	if err != nil {
+		return nil, nil, err
 	}
 	description := fmt.Sprintf("Holds the Celigo %q account role. %s", r.id, r.description)
 	if r.id == allMCPRoleID {
