@@ -20,6 +20,26 @@ const maxWriteAttempts = 3
 // Its errors are Celigo rule violations (see ruleError).
 type changeFunc func(u *celigo.User) (bool, error)
 
+// extrasChange wraps a change to a record's MCP access or permissions. Such access is not what Celigo
+// counts as access on a record (a role or an integration entry), and Celigo refuses to store a record with
+// neither: that is said plainly here, before writing, instead of as a failed revoke.
+func extrasChange(change changeFunc) changeFunc {
+	return func(u *celigo.User) (bool, error) {
+		changed, err := change(u)
+		var implicit *celigo.MCPImplicitError
+		switch {
+		case errors.As(err, &implicit):
+			return false, celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: %w", err))
+		case err != nil:
+			return false, err
+		case changed && !celigo.HasAccess(u):
+			return false, status.Error(codes.FailedPrecondition,
+				"baton-celigo: the user has no account role and no integration access, and Celigo does not store a user record without one of them (MCP server access and permissions do not count): grant a role or an integration first")
+		}
+		return changed, nil
+	}
+}
+
 // recordWrite is one kind of write to an access record, as writeRecord runs it.
 type recordWrite struct {
 	recordID string
