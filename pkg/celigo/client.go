@@ -192,6 +192,18 @@ type request struct {
 	accept func(*response) error
 }
 
+// payload is the request's body as sent: its JSON, or nil when it has none.
+func (req request) payload() ([]byte, error) {
+	if req.body == nil {
+		return nil, nil
+	}
+	payload, err := json.Marshal(req.body)
+	if err != nil {
+		return nil, fmt.Errorf("celigo: %s %s: encoding body: %w", req.method, req.path, err)
+	}
+	return payload, nil
+}
+
 type response struct {
 	status int
 	header http.Header
@@ -205,12 +217,9 @@ type response struct {
 // like a 5xx, Retry-After is floored at the backoff, and every retry shares one budget that ends the run
 // with a clear code. uhttp still builds the http.Client (user agent, timeout, logging).
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
-	var payload []byte
-	if req.body != nil {
-		var err error
-		if payload, err = json.Marshal(req.body); err != nil {
-			return nil, fmt.Errorf("celigo: %s %s: encoding body: %w", req.method, req.path, err)
-		}
+	payload, err := req.payload()
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	var slept time.Duration // what c.sleep was asked to wait; wall time also counts unless time is simulated

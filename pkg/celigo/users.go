@@ -76,42 +76,32 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 // taken from an answer). Celigo replaces the record, so u must come from a fresh GetUser of id: anything
 // left out would be erased.
 func (c *Client) UpdateUser(ctx context.Context, id string, u *User) error {
-	path, err := userPath(id, "")
-	if err != nil {
-		return err
-	}
-	_, err = c.send(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path, body: u.WritableBody()})
-	return err
+	return c.writeUser(ctx, http.MethodPut, id, "", u.WritableBody())
 }
 
 // DeleteUser removes an access record.
 func (c *Client) DeleteUser(ctx context.Context, id string) error {
-	path, err := userPath(id, "")
-	if err != nil {
-		return err
-	}
-	_, err = c.send(ctx, request{method: http.MethodDelete, url: c.endpoint(path), path: path})
-	return err
+	return c.writeUser(ctx, http.MethodDelete, id, "", nil)
 }
 
 // ToggleDisabled flips the record's disabled flag, whatever it is now: read it first.
 func (c *Client) ToggleDisabled(ctx context.Context, id string) error {
-	path, err := userPath(id, "/disable")
-	if err != nil {
-		return err
-	}
-	_, err = c.send(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path})
-	return err
+	return c.writeUser(ctx, http.MethodPut, id, "/disable", nil)
 }
 
 // Reinvite sends a record's invitation again (PUT /v1/ashares/{id}/reinvite, no body). Celigo documents it
 // for a declined invitation, which becomes pending again; its UI also uses it to re-send a pending one.
 func (c *Client) Reinvite(ctx context.Context, id string) error {
-	path, err := userPath(id, "/reinvite")
+	return c.writeUser(ctx, http.MethodPut, id, "/reinvite", nil)
+}
+
+// writeUser sends one write to the access record id (with suffix, e.g. /disable), body nil for none.
+func (c *Client) writeUser(ctx context.Context, method, id, suffix string, body any) error {
+	path, err := userPath(id, suffix)
 	if err != nil {
 		return err
 	}
-	_, err = c.send(ctx, request{method: http.MethodPut, url: c.endpoint(path), path: path})
+	_, err = c.send(ctx, request{method: method, url: c.endpoint(path), path: path, body: body})
 	return err
 }
 

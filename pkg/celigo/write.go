@@ -2,7 +2,6 @@ package celigo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,12 +15,9 @@ import (
 // because the record may have changed since it was built; the caller reads again, re-applies its change and
 // writes that (WriteRetry paces those rounds).
 func (c *Client) send(ctx context.Context, req request) (*response, error) {
-	var payload []byte
-	if req.body != nil {
-		var err error
-		if payload, err = json.Marshal(req.body); err != nil {
-			return nil, fmt.Errorf("celigo: %s %s: encoding body: %w", req.method, req.path, err)
-		}
+	payload, err := req.payload()
+	if err != nil {
+		return nil, err
 	}
 	return c.once(ctx, req, payload)
 }

@@ -34,22 +34,18 @@ var (
 		field.WithDescription("The Celigo region the account and token live in: us (integrator.io) or eu (eu.integrator.io)."),
 		field.WithDefaultValue(Regions[0]),
 	)
-	BaseURLField = field.StringField(
+	BaseURLField = hiddenCLIOnly(field.StringField(
 		"base-url",
 		field.WithDisplayName("API base URL"),
 		field.WithDescription("Overrides the region's API host (tests, proxies). http:// is accepted only for loopback hosts."),
-		field.WithHidden(true),
-		field.WithExportTarget(field.ExportTargetCLIOnly),
-	)
+	))
 
-	RetryBudgetField = field.IntField(
+	RetryBudgetField = hiddenCLIOnly(field.IntField(
 		"retry-budget-seconds",
 		field.WithDisplayName("Retry budget (seconds)"),
 		field.WithDescription("How long one Celigo call keeps retrying throttling and transient faults before the run fails (0 = the default)."),
 		field.WithDefaultValue(DefaultRetryBudgetSeconds),
-		field.WithHidden(true),
-		field.WithExportTarget(field.ExportTargetCLIOnly),
-	)
+	))
 
 	// SyncSecretsField is off by default, as in ConductorOne's other connectors: API tokens are keys to the
 	// account, and some reviews want them out of the sync.
@@ -62,6 +58,12 @@ var (
 
 	ConfigurationFields = []field.SchemaField{AccessTokenField, RegionField, BaseURLField, RetryBudgetField, SyncSecretsField}
 )
+
+// hiddenCLIOnly makes f a field for the command line only, left out of help and of ConductorOne's form:
+// for tests, proxies and tuning.
+func hiddenCLIOnly(f field.SchemaField) field.SchemaField {
+	return field.WithExportTarget(field.ExportTargetCLIOnly)(field.WithHidden(true)(f))
+}
 
 //go:generate go run ./gen
 //go:generate gofmt -w conf.gen.go

@@ -71,28 +71,23 @@ func tokenIDArgument() *configv1.Field {
 }
 
 func (b *apiTokenBuilder) setRevokedAction(revoke bool) actions.ActionHandler {
-	return func(ctx context.Context, args *structpb.Struct) (_ *structpb.Struct, _ annotations.Annotations, err error) {
-		id, changed, name := "", false, ""
-		defer func() { logTokenRevoked(ctx, revoke, id, name, changed, err) }()
-		if id, err = tokenIDFromArgs(args); err != nil {
-			return nil, nil, err
-		}
-		if changed, name, err = b.conn.setTokenRevoked(ctx, id, revoke); err != nil {
-			return nil, nil, err
-		}
-		return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil
+	type outcome struct {
+		changed bool
+		name    string
 	}
+	return recordAction(tokenIDFromArgs,
+		func(ctx context.Context, id string) (o outcome, err error) {
+			o.changed, o.name, err = b.conn.setTokenRevoked(ctx, id, revoke)
+			return o, err
+		},
+		func(ctx context.Context, id string, o outcome, err error) {
+			logTokenRevoked(ctx, revoke, id, o.name, o.changed, err)
+		})
 }
 
 func tokenIDFromArgs(args *structpb.Struct) (string, error) {
-	if rid, ok := actions.GetResourceIDArg(args, argTokenID); ok && rid.GetResource() != "" {
-		return tokenResourceID(rid)
-	}
-	if s, ok := actions.GetStringArg(args, argTokenID); ok && s != "" {
-		return s, checkTokenID(s)
-	}
-	return "", status.Errorf(codes.InvalidArgument,
-		"baton-celigo: argument %q is required: the API token's resource id from the sync (`baton resources -t api_token` lists it)", argTokenID)
+	return idFromArgs(args, argTokenID, tokenResourceID, checkTokenID,
+		"the API token's resource id from the sync (`baton resources -t api_token` lists it)")
 }
 
 func tokenResourceID(id *v2.ResourceId) (string, error) {
@@ -198,11 +193,8 @@ func (c *Connector) deleteToken(ctx context.Context, id string) (out tokenDeleti
 			return out, err
 		}
 	}
-	_, err = c.writeToken(ctx, recordWrite{
-		recordID: id,
-		doing:    "delete API token " + id,
-		notHeld:  "Celigo accepted the delete but the token is still there",
-		prepare: func(ctx context.Context, _ bool) (bool, error) {
+	_, err = c.writeToken(ctx, deleting(id, "API token", c.client.DeleteAPIToken, c.client.GetAPIToken,
+		func(ctx context.Context, _ bool) (bool, error) {
 			t, err := c.client.GetAPIToken(ctx, id)
 			switch {
 			case celigo.IsStatus(err, http.StatusNotFound):
@@ -214,24 +206,7 @@ func (c *Connector) deleteToken(ctx context.Context, id string) (out tokenDeleti
 					"baton-celigo: delete API token %s: it was re-activated while being deleted; nothing was deleted", id)
 			}
 			return false, nil
-		},
-		send: func(ctx context.Context) error {
-			if err := c.client.DeleteAPIToken(ctx, id); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
-				return err
-			}
-			return nil
-		},
-		landed: func(ctx context.Context) (bool, error) {
-			_, err := c.client.GetAPIToken(ctx, id)
-			switch {
-			case celigo.IsStatus(err, http.StatusNotFound):
-				return true, nil
-			case err != nil:
-				return false, wrapErr(err, "confirm the deletion of API token "+id)
-			}
-			return false, nil
-		},
-	})
+		}))
 	return out, err
 }
 

@@ -19,7 +19,7 @@ import (
 const accountResourceID = "celigo"
 
 func accountResourceIDOf() *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: accountTypeID, Resource: accountResourceID}.Build()
+	return resourceID(accountTypeID, accountResourceID)
 }
 
 // accountAppRef names the account's app resource in events.

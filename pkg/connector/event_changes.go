@@ -4,38 +4,14 @@ import (
 	"context"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
-	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/pagination"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
 
-// changesFeed reports every create, update and delete of a resource this connector syncs as a resource
-// change (ConductorOne then reads just that resource again with the targeted Get), and the grants and
-// revokes a user change made (event_grants.go).
-type changesFeed struct{ conn *Connector }
-
-func (f *changesFeed) EventFeedMetadata(_ context.Context) *v2.EventFeedMetadata {
-	return eventMetadata(changesFeedID, v2.EventType_EVENT_TYPE_RESOURCE_CHANGE,
-		v2.EventType_EVENT_TYPE_CREATE_GRANT, v2.EventType_EVENT_TYPE_CREATE_REVOKE)
-}
-
-func (f *changesFeed) ListEvents(ctx context.Context, earliest *timestamppb.Timestamp, tok *pagination.StreamToken) (
-	[]*v2.Event, *pagination.StreamState, annotations.Annotations, error) {
-	ctx, waits := watchRateLimitWaits(ctx)
-	records, state, err := f.conn.readFeed(ctx, changesFeedID, celigo.AuditQuery{}, earliest, tok)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	events, err := f.conn.changeEvents(ctx, records)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return events, state, waits.annotations(), nil
-}
-
-// changeEvents turns audit records into events, in the records' order: each change, then its grants.
+// changeEvents are the celigo_changes feed's events: every create, update and delete of a resource this
+// connector syncs as a resource change (ConductorOne then reads just that resource again with the targeted
+// Get), and the grants and revokes a user change made (event_grants.go), in the records' order: each
+// change, then its grants.
 func (c *Connector) changeEvents(ctx context.Context, records []*celigo.AuditRecord) ([]*v2.Event, error) {
 	call := &feedCall{conn: c}
 	var changes []*celigo.AuditRecord
@@ -68,14 +44,9 @@ func (c *Connector) changeEvents(ctx context.Context, records []*celigo.AuditRec
 			}
 			id = idx.resourceID(id)
 		}
-		out = append(out, v2.Event_builder{
-			Id:          r.ID,
-			OccurredAt:  timestamppb.New(r.Time.Time),
-			Annotations: auditAnnotations(r),
-			ResourceChangeEvent: v2.ResourceChangeEvent_builder{
-				ResourceId: v2.ResourceId_builder{ResourceType: typeID, Resource: id}.Build(),
-			}.Build(),
-		}.Build())
+		e := auditEvent(r, r.ID)
+		e.ResourceChangeEvent = v2.ResourceChangeEvent_builder{ResourceId: resourceID(typeID, id)}.Build()
+		out = append(out, e.Build())
 		out = append(out, grants[r.ID]...)
 	}
 	return out, nil

@@ -12,7 +12,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -339,23 +338,34 @@ func setIn(node any, path []string, v any, remove bool) any {
 // reverse, in a fixed order.
 func grantDiff(r *celigo.AuditRecord, before, after map[string]*v2.Grant) []*v2.Event {
 	var out []*v2.Event
-	for _, id := range sortedKeys(after) {
-		if _, ok := before[id]; !ok {
-			g := after[id]
-			out = append(out, v2.Event_builder{
-				Id: r.ID + ":grant:" + id, OccurredAt: timestamppb.New(r.Time.Time), Annotations: auditAnnotations(r),
-				CreateGrantEvent: v2.CreateGrantEvent_builder{Entitlement: g.GetEntitlement(), Principal: g.GetPrincipal()}.Build(),
-			}.Build())
-		}
+	for _, id := range onlyIn(after, before) {
+		out = append(out, grantEvent(r, id, after[id], true))
 	}
-	for _, id := range sortedKeys(before) {
-		if _, ok := after[id]; !ok {
-			g := before[id]
-			out = append(out, v2.Event_builder{
-				Id: r.ID + ":revoke:" + id, OccurredAt: timestamppb.New(r.Time.Time), Annotations: auditAnnotations(r),
-				CreateRevokeEvent: v2.CreateRevokeEvent_builder{Entitlement: g.GetEntitlement(), Principal: g.GetPrincipal()}.Build(),
-			}.Build())
+	for _, id := range onlyIn(before, after) {
+		out = append(out, grantEvent(r, id, before[id], false))
+	}
+	return out
+}
+
+// onlyIn is the ids a holds and b does not, sorted.
+func onlyIn(a, b map[string]*v2.Grant) []string {
+	var out []string
+	for _, id := range sortedKeys(a) {
+		if _, ok := b[id]; !ok {
+			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// grantEvent is the event of grant g (id) made (granted) or revoked by the change of audit record r.
+func grantEvent(r *celigo.AuditRecord, id string, g *v2.Grant, granted bool) *v2.Event {
+	if granted {
+		e := auditEvent(r, r.ID+":grant:"+id)
+		e.CreateGrantEvent = v2.CreateGrantEvent_builder{Entitlement: g.GetEntitlement(), Principal: g.GetPrincipal()}.Build()
+		return e.Build()
+	}
+	e := auditEvent(r, r.ID+":revoke:"+id)
+	e.CreateRevokeEvent = v2.CreateRevokeEvent_builder{Entitlement: g.GetEntitlement(), Principal: g.GetPrincipal()}.Build()
+	return e.Build()
 }

@@ -3,8 +3,10 @@ package connector
 import (
 	"strings"
 
+	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -34,6 +36,12 @@ func (c *Connector) resourceTypeOf(auditType string) string {
 		}
 	}
 	return ""
+}
+
+// auditEvent is the start of every event an audit record makes: its id, the record's time, and annotations
+// describing the record.
+func auditEvent(r *celigo.AuditRecord, id string) v2.Event_builder {
+	return v2.Event_builder{Id: id, OccurredAt: timestamppb.New(r.Time.Time), Annotations: auditAnnotations(r)}
 }
 
 // auditAnnotations describe the audit record behind an event: its id, event, source and who acted (by

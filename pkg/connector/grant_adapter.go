@@ -96,6 +96,16 @@ func entitlementOf(ent *v2.Entitlement, typeID string) (resourceID, slug string,
 	return rid.GetResource(), ent.GetId()[len(prefix):], true
 }
 
+// parseEntitlement reads "<typeID>:<resource id>:<slug>" through entitlementOf, with valid checking the
+// two; anything else is refused as not kind's entitlement ("an integration"), with want, the form expected.
+func parseEntitlement(ent *v2.Entitlement, typeID string, valid func(id, slug string) bool, kind, want string) (id, slug string, err error) {
+	id, slug, ok := entitlementOf(ent, typeID)
+	if !ok || !valid(id, slug) {
+		return "", "", status.Errorf(codes.InvalidArgument, "baton-celigo: %q is not %s entitlement (want %s)", ent.GetId(), kind, want)
+	}
+	return id, slug, nil
+}
+
 // isOwner reports whether id is the account owner, who has no access record: the token's user when no
 // record is theirs. It is the one owner check; refuseOwner and the MCP grants use it.
 func (c *Connector) isOwner(ctx context.Context, id string) (bool, error) {

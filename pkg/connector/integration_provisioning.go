@@ -49,12 +49,9 @@ func (c *Connector) integrationFamily() family[integrationAccess] {
 
 // integrationEntitlement reads "integration:<id>:<manage|monitor>" of an integration resource.
 func integrationEntitlement(ent *v2.Entitlement) (integrationAccess, error) {
-	integration, level, ok := entitlementOf(ent, integrationTypeID)
-	if !ok || !celigo.IsIntegrationLevel(level) {
-		return integrationAccess{}, status.Errorf(codes.InvalidArgument,
-			"baton-celigo: %q is not an integration entitlement (want integration:<id>:manage or :monitor)", ent.GetId())
-	}
-	return integrationAccess{integration, level}, nil
+	integration, level, err := parseEntitlement(ent, integrationTypeID,
+		func(_, level string) bool { return celigo.IsIntegrationLevel(level) }, "an integration", "integration:<id>:manage or :monitor")
+	return integrationAccess{integration, level}, err
 }
 
 // Grant gives the user manage or monitor on one integration through an integrationAccessLevel entry,

@@ -7,11 +7,10 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
+	"github.com/conductorone/baton-celigo/pkg/connector/walk"
 )
 
 // integrationBuilder syncs integrations and who can manage or monitor each.
@@ -23,9 +22,7 @@ func (b *integrationBuilder) ResourceType(_ context.Context) *v2.ResourceType {
 	return integrationResourceType
 }
 
-func integrationID(id string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: integrationTypeID, Resource: id}.Build()
-}
+func integrationID(id string) *v2.ResourceId { return resourceID(integrationTypeID, id) }
 
 func (b *integrationBuilder) integrationResource(it *celigo.Integration) (*v2.Resource, error) {
 	link := celigo.UIURL(b.conn.client.Region()) + "/integrations/" + url.PathEscape(it.ID) + "/flows"
@@ -85,27 +82,20 @@ func (b *integrationBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.R
 func (b *integrationBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
 	name := res.GetDisplayName()
 	return []*v2.Entitlement{
-		entitlement.NewPermissionEntitlement(res, celigo.LevelManage,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("Manage %s", name)),
-			entitlement.WithDescription(fmt.Sprintf("Can edit and run the Celigo integration %s.", name))),
-		entitlement.NewPermissionEntitlement(res, celigo.LevelMonitor,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("Monitor %s", name)),
-			entitlement.WithDescription(fmt.Sprintf("Can view and run the Celigo integration %s and retry its errors, without editing it.", name))),
+		userEntitlement(res, celigo.LevelManage, fmt.Sprintf("Manage %s", name),
+			fmt.Sprintf("Can edit and run the Celigo integration %s.", name)),
+		userEntitlement(res, celigo.LevelMonitor, fmt.Sprintf("Monitor %s", name),
+			fmt.Sprintf("Can view and run the Celigo integration %s and retry its errors, without editing it.", name)),
 	}, &rs.SyncOpResults{}, nil
 }
 
 // Grants serves one integration's grants (targeted syncs); a full sync uses GrantsForResourceType.
 func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
 	id := res.GetId().GetResource()
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return g.serve(inheritedGrants(id), len(users), func(i int) []*v2.Grant {
-		if level, ok := users[i].direct[id]; ok {
-			return []*v2.Grant{directGrant(id, level, users[i].recordID)}
+	inherited := func(context.Context, []userAccess) ([]*v2.Grant, error) { return inheritedGrants(id), nil }
+	return b.conn.serveUserGrants(ctx, opts, inherited, func(u userAccess) []*v2.Grant {
+		if level, ok := u.direct[id]; ok {
+			return []*v2.Grant{directGrant(id, level, u.recordID)}
 		}
 		return nil
 	})
@@ -114,42 +104,24 @@ func (b *integrationBuilder) Grants(ctx context.Context, res *v2.Resource, opts 
 // GrantsForResourceType serves every integration grant: first the users' direct entries, then for each
 // integration the grants each role passes on to its holders. Nothing is read from Celigo here.
 func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	walkedInts, err := b.conn.integrations(opts).complete(g.ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if g.first() {
-		if err := checkNamed(g.ctx, integrationsList, walkedInts, users, func(u userAccess) []string { return sortedKeys(u.direct) }); err != nil {
-			return nil, nil, err
-		}
-	}
-	integrations := walkedInts.Items
-	// One list of sources: users, then integrations.
-	return g.serve(nil, len(users)+len(integrations), func(i int) []*v2.Grant {
-		if i >= len(users) {
-			return inheritedGrants(integrations[i-len(users)])
-		}
+	return entryGrants[string]{list: integrationsList, complete: b.conn.integrations(opts).complete,
+		named: func(u userAccess) []string { return sortedKeys(u.direct) },
 		// An entry can outlive its integration (checkNamed logged it).
-		return integrationGrantsOf(users[i], walkedInts.Has)
-	})
+		direct:    func(u userAccess, listed *walk.List[string]) []*v2.Grant { return integrationGrantsOf(u, listed.Has) },
+		inherited: inheritedGrants,
+	}.serve(ctx, b.conn, opts)
 }
 
 func directGrant(integration, level, recordID string) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: integrationID(integration)}.Build(), level, userID(recordID))
+	return grantOn(integrationID(integration), level, userID(recordID))
 }
 
-// inheritedGrants gives each role the integration entitlement its holders get, marked expandable so the
-// SDK (and C1) pass it on to every holder of the role: no user × integration rows from the connector.
+// inheritedGrants gives each role the integration entitlement its holders get (passedOn).
 func inheritedGrants(integration string) []*v2.Grant {
 	res := v2.Resource_builder{Id: integrationID(integration)}.Build()
 	out := make([]*v2.Grant, 0, len(roles))
 	for _, r := range roles {
-		out = append(out, grant.NewGrant(res, celigo.RoleIntegrationLevel(r.id), roleID(r.id),
-			grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEntitlementID(r.id)}}.Build())))
+		out = append(out, passedOn(res, celigo.RoleIntegrationLevel(r.id), r.id))
 	}
 	return out
 }

@@ -2,8 +2,6 @@ package connector
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
@@ -73,12 +71,9 @@ func (c *Connector) mcpFamily() family[mcpAccess] {
 
 // mcpEntitlement reads "mcp_server:<id>:<read|write>" of an MCP server resource.
 func mcpEntitlement(ent *v2.Entitlement) (mcpAccess, error) {
-	server, slug, ok := entitlementOf(ent, mcpServerTypeID)
-	if !ok || mcpScopeOf(slug) == "" {
-		return mcpAccess{}, status.Errorf(codes.InvalidArgument,
-			"baton-celigo: %q is not an MCP server entitlement (want mcp_server:<id>:read or :write)", ent.GetId())
-	}
-	return mcpAccess{server, slug}, nil
+	server, slug, err := parseEntitlement(ent, mcpServerTypeID,
+		func(_, slug string) bool { return mcpScopeOf(slug) != "" }, "an MCP server", "mcp_server:<id>:read or :write")
+	return mcpAccess{server, slug}, err
 }
 
 // Grant gives the user read or write on one MCP server through their entry for it, unless they already
@@ -98,24 +93,4 @@ func externalIdPError(s *celigo.MCPServer) error {
 	return status.Errorf(codes.FailedPrecondition,
 		"baton-celigo: MCP server %s signs users in with an external identity provider (MCP OAuth provider %s): who may use it is managed in that provider, not in Celigo",
 		s.ID, s.ExternalProvider)
-}
-
-// extrasChange wraps a change to a record's MCP access or permissions. Such access is not what Celigo
-// counts as access on a record (a role or an integration entry), and Celigo refuses to store a record with
-// neither: that is said plainly here, before writing, instead of as a failed revoke.
-func extrasChange(change changeFunc) changeFunc {
-	return func(u *celigo.User) (bool, error) {
-		changed, err := change(u)
-		var implicit *celigo.MCPImplicitError
-		switch {
-		case errors.As(err, &implicit):
-			return false, celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: %w", err))
-		case err != nil:
-			return false, err
-		case changed && !celigo.HasAccess(u):
-			return false, status.Error(codes.FailedPrecondition,
-				"baton-celigo: the user has no account role and no integration access, and Celigo does not store a user record without one of them (MCP server access and permissions do not count): grant a role or an integration first")
-		}
-		return changed, nil
-	}
 }

@@ -8,8 +8,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -99,9 +97,7 @@ func (b *mcpServerBuilder) ResourceType(_ context.Context) *v2.ResourceType {
 	return mcpServerResourceType
 }
 
-func mcpServerID(id string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: mcpServerTypeID, Resource: id}.Build()
-}
+func mcpServerID(id string) *v2.ResourceId { return resourceID(mcpServerTypeID, id) }
 
 // Profile values of identity_provider.
 const (
@@ -217,14 +213,10 @@ func (b *mcpServerBuilder) Entitlements(_ context.Context, res *v2.Resource, _ r
 	}
 	name := res.GetDisplayName()
 	return []*v2.Entitlement{
-		entitlement.NewPermissionEntitlement(res, mcpRead,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("Read through MCP server %s", name)),
-			entitlement.WithDescription(fmt.Sprintf("Can connect an AI client to the Celigo MCP server %s and use its read tools (scope mcp:read).", name))),
-		entitlement.NewPermissionEntitlement(res, mcpWrite,
-			entitlement.WithGrantableTo(userResourceType),
-			entitlement.WithDisplayName(fmt.Sprintf("Write through MCP server %s", name)),
-			entitlement.WithDescription(fmt.Sprintf("Can use the tools of the Celigo MCP server %s that change data (scope mcp:write); comes with read.", name))),
+		userEntitlement(res, mcpRead, fmt.Sprintf("Read through MCP server %s", name),
+			fmt.Sprintf("Can connect an AI client to the Celigo MCP server %s and use its read tools (scope mcp:read).", name)),
+		userEntitlement(res, mcpWrite, fmt.Sprintf("Write through MCP server %s", name),
+			fmt.Sprintf("Can use the tools of the Celigo MCP server %s that change data (scope mcp:write); comes with read.", name)),
 	}, &rs.SyncOpResults{}, nil
 }
 
@@ -258,47 +250,34 @@ func (b *mcpServerBuilder) Grants(ctx context.Context, res *v2.Resource, opts rs
 // GrantsForResourceType serves every MCP server grant from the walk: the users' entries, then for each
 // server the grants the owner, administrator and all-servers roles pass on to their holders.
 func (b *mcpServerBuilder) GrantsForResourceType(ctx context.Context, _ string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	servers, err := b.conn.mcpServers(opts).complete(g.ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if g.first() {
-		if err := checkNamed(g.ctx, mcpServersList, servers, users, func(u userAccess) []string { return sortedKeys(u.extra.mcp) }); err != nil {
-			return nil, nil, err
-		}
-	}
-	return g.serve(nil, len(users)+len(servers.Items), func(i int) []*v2.Grant {
-		if i >= len(users) {
-			if s := servers.Items[i-len(users)]; !s.External {
-				return inheritedMCPGrants(s.ID)
+	return entryGrants[mcpServerEntry]{list: mcpServersList, complete: b.conn.mcpServers(opts).complete,
+		named: func(u userAccess) []string { return sortedKeys(u.extra.mcp) },
+		direct: func(u userAccess, servers *walk.List[mcpServerEntry]) []*v2.Grant {
+			return mcpGrantsOf(u, func(id string) bool { return governed(servers, id) })
+		},
+		inherited: func(s mcpServerEntry) []*v2.Grant {
+			if s.External {
+				return nil // an external provider, not Celigo's roles, decides who uses it
 			}
-			return nil
-		}
-		return mcpGrantsOf(users[i], func(id string) bool { return governed(servers, id) })
-	})
+			return inheritedMCPGrants(s.ID)
+		},
+	}.serve(ctx, b.conn, opts)
 }
 
 func mcpGrant(server, slug, recordID string) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: mcpServerID(server)}.Build(), slug, userID(recordID))
+	return grantOn(mcpServerID(server), slug, userID(recordID))
 }
 
 // mcpImplicitRoles hold access to every MCP server.
 var mcpImplicitRoles = []string{celigo.LevelOwner, celigo.LevelAdministrator, allMCPRoleID}
 
-// inheritedMCPGrants gives each role with access to every server that access on this one, marked
-// expandable so the SDK (and C1) pass it on to the role's holders: no user × server rows.
+// inheritedMCPGrants gives each role with access to every server that access on this one (passedOn).
 func inheritedMCPGrants(server string) []*v2.Grant {
 	res := v2.Resource_builder{Id: mcpServerID(server)}.Build()
 	out := make([]*v2.Grant, 0, len(mcpImplicitRoles)*len(celigo.ImplicitMCPScopes))
 	for _, role := range mcpImplicitRoles {
-		roleEnt := roleEntitlementID(role)
 		for _, scope := range celigo.ImplicitMCPScopes {
-			out = append(out, grant.NewGrant(res, mcpSlugOf(scope), roleID(role),
-				grant.WithAnnotation(v2.GrantExpandable_builder{EntitlementIds: []string{roleEnt}}.Build())))
+			out = append(out, passedOn(res, mcpSlugOf(scope), role))
 		}
 	}
 	return out

@@ -5,8 +5,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -32,13 +30,14 @@ func (c *Connector) permissionFamily() family[permissionInfo] {
 
 // permissionEntitlementOf reads "permission:<id>:allowed".
 func permissionEntitlementOf(ent *v2.Entitlement) (permissionInfo, error) {
-	id, slug, ok := entitlementOf(ent, permissionTypeID)
-	p, err := permissionByID(id)
-	if !ok || err != nil || slug != permissionEntitlement {
-		return permissionInfo{}, status.Errorf(codes.InvalidArgument,
-			"baton-celigo: %q is not a permission entitlement (want permission:<edit_retry_data|api_management|create_workspaces>:allowed)", ent.GetId())
+	id, _, err := parseEntitlement(ent, permissionTypeID, func(id, slug string) bool {
+		_, err := permissionByID(id)
+		return err == nil && slug == permissionEntitlement
+	}, "a permission", "permission:<edit_retry_data|api_management|create_workspaces>:allowed")
+	if err != nil {
+		return permissionInfo{}, err
 	}
-	return p, nil
+	return permissionByID(id)
 }
 
 // Grant sets the permission's flag on the user's record.

@@ -6,11 +6,7 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -31,18 +27,10 @@ var permissions = []permissionInfo{
 }
 
 func permissionByID(id string) (permissionInfo, error) {
-	for _, p := range permissions {
-		if p.id == id {
-			return p, nil
-		}
-	}
-	return permissionInfo{}, status.Errorf(codes.NotFound,
-		"baton-celigo: permission %q does not exist (permissions: edit_retry_data, api_management, create_workspaces)", id)
+	return fixedByID(permissionTypeID, permissions, func(p permissionInfo) string { return p.id }, id)
 }
 
-func permissionID(id string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: permissionTypeID, Resource: id}.Build()
-}
+func permissionID(id string) *v2.ResourceId { return resourceID(permissionTypeID, id) }
 
 func permissionResource(p permissionInfo) (*v2.Resource, error) {
 	return rs.NewResource(p.name, permissionResourceType, p.id,
@@ -60,15 +48,7 @@ func (b *permissionBuilder) ResourceType(_ context.Context) *v2.ResourceType {
 }
 
 func (b *permissionBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	out := make([]*v2.Resource, 0, len(permissions))
-	for _, p := range permissions {
-		r, err := permissionResource(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, r)
-	}
-	return out, &rs.SyncOpResults{}, nil
+	return describeAll(permissions, permissionResource)
 }
 
 func (b *permissionBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
@@ -85,11 +65,9 @@ func (b *permissionBuilder) Entitlements(_ context.Context, res *v2.Resource, _ 
 	if err != nil {
 		return nil, nil, err
 	}
-	return []*v2.Entitlement{entitlement.NewPermissionEntitlement(res, permissionEntitlement,
-		entitlement.WithGrantableTo(userResourceType),
-		entitlement.WithDisplayName(p.name),
-		entitlement.WithDescription(fmt.Sprintf("%s Granted by setting the user's %s in Celigo.", p.description, p.field)),
-	)}, &rs.SyncOpResults{}, nil
+	return []*v2.Entitlement{userEntitlement(res, permissionEntitlement, p.name,
+		fmt.Sprintf("%s Granted by setting the user's %s in Celigo.", p.description, p.field)),
+	}, &rs.SyncOpResults{}, nil
 }
 
 // Grants serves one permission's holders (targeted syncs); a full sync uses GrantsForResourceType.
@@ -104,13 +82,9 @@ func (b *permissionBuilder) GrantsForResourceType(ctx context.Context, _ string,
 
 // permissionGrants lists grants of permission `only` ("" for all of them).
 func (b *permissionBuilder) permissionGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return g.serve(nil, len(users), func(i int) []*v2.Grant { return permissionGrantsOf(users[i], only) })
+	return b.conn.serveUserGrants(ctx, opts, nil, func(u userAccess) []*v2.Grant { return permissionGrantsOf(u, only) })
 }
 
 func permissionGrant(permission, recordID string) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: permissionID(permission)}.Build(), permissionEntitlement, userID(recordID))
+	return grantOn(permissionID(permission), permissionEntitlement, userID(recordID))
 }

@@ -38,16 +38,8 @@ func (b *userBuilder) registerReinvite(ctx context.Context, registry actions.Act
 	return registry.Register(ctx, reinviteSchema(), b.reinviteAction)
 }
 
-func (b *userBuilder) reinviteAction(ctx context.Context, args *structpb.Struct) (_ *structpb.Struct, _ annotations.Annotations, err error) {
-	id, was := "", ""
-	defer func() { logReinvite(ctx, id, was, err) }()
-	if id, err = userIDFromArgs(args); err != nil {
-		return nil, nil, err
-	}
-	if was, err = b.conn.reinvite(ctx, id); err != nil {
-		return nil, nil, err
-	}
-	return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil
+func (b *userBuilder) reinviteAction(ctx context.Context, args *structpb.Struct) (*structpb.Struct, annotations.Annotations, error) {
+	return recordAction(userIDFromArgs, b.conn.reinvite, logReinvite)(ctx, args)
 }
 
 // reinvite sends the invitation again and returns the state it was in (pending or declined), through the

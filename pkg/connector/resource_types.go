@@ -1,8 +1,14 @@
 package connector
 
 import (
+	"strings"
+
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Resource-type ids and entitlement slugs are stored by ConductorOne: they must stay exactly as the
@@ -19,6 +25,44 @@ const (
 	roleEntitlement       = "assigned"
 	permissionEntitlement = "allowed"
 )
+
+// resourceID is the id of resource id of type typeID.
+func resourceID(typeID, id string) *v2.ResourceId {
+	return v2.ResourceId_builder{ResourceType: typeID, Resource: id}.Build()
+}
+
+// describeAll lists a type whose resources are fixed (roles, permissions): every item, described.
+func describeAll[T any](items []T, describe func(T) (*v2.Resource, error)) ([]*v2.Resource, *rs.SyncOpResults, error) {
+	out := make([]*v2.Resource, 0, len(items))
+	for _, it := range items {
+		r, err := describe(it)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return out, &rs.SyncOpResults{}, nil
+}
+
+// fixedByID finds the item of a fixed type (roles, permissions) whose id is id; any other id is NotFound,
+// naming the type's ids.
+func fixedByID[T any](typeID string, items []T, idOf func(T) string, id string) (T, error) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		if idOf(it) == id {
+			return it, nil
+		}
+		ids[i] = idOf(it)
+	}
+	var none T
+	return none, status.Errorf(codes.NotFound, "baton-celigo: %s %q does not exist (%ss: %s)", typeID, id, typeID, strings.Join(ids, ", "))
+}
+
+// userEntitlement is an entitlement on res that users are granted (integrations, MCP servers, permissions).
+func userEntitlement(res *v2.Resource, slug, displayName, description string) *v2.Entitlement {
+	return entitlement.NewPermissionEntitlement(res, slug, entitlement.WithGrantableTo(userResourceType),
+		entitlement.WithDisplayName(displayName), entitlement.WithDescription(description))
+}
 
 var (
 	userResourceType = v2.ResourceType_builder{

@@ -5,8 +5,6 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -39,15 +37,12 @@ func roleChange(role string, rule func(*celigo.User, string) (bool, error), mcp 
 // roleEntitlementOf reads "role:<role>:assigned". The owner role is refused here: ownership moves only in
 // Celigo.
 func roleEntitlementOf(ent *v2.Entitlement) (string, error) {
-	role, slug, ok := entitlementOf(ent, roleTypeID)
-	switch {
-	case !ok || slug != roleEntitlement:
-		return "", status.Errorf(codes.InvalidArgument,
-			"baton-celigo: %q is not a role entitlement (want role:<role>:%s)", ent.GetId(), roleEntitlement)
-	case role == celigo.LevelOwner:
+	role, _, err := parseEntitlement(ent, roleTypeID,
+		func(_, slug string) bool { return slug == roleEntitlement }, "a role", "role:<role>:"+roleEntitlement)
+	if err == nil && role == celigo.LevelOwner {
 		return "", ruleError(celigo.ErrOwnership) // the README quotes this message: keep it the rule's own
 	}
-	return role, nil
+	return role, err
 }
 
 // Grant sets the user's account-wide role to this role, or gives access to all MCP servers.

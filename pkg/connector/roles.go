@@ -7,10 +7,7 @@ import (
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
 	"github.com/conductorone/baton-sdk/pkg/types/entitlement"
-	"github.com/conductorone/baton-sdk/pkg/types/grant"
 	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 )
@@ -31,27 +28,18 @@ var roles = []roleInfo{
 // allRoles are the role resources: the account roles and "All MCP servers".
 func allRoles() []roleInfo { return append(roles[:len(roles):len(roles)], allMCPServersRole) }
 
-func roleByID(id string) (roleInfo, bool) {
-	for _, r := range allRoles() {
-		if r.id == id {
-			return r, true
-		}
-	}
-	return roleInfo{}, false
+func roleByID(id string) (roleInfo, error) {
+	return fixedByID(roleTypeID, allRoles(), func(r roleInfo) string { return r.id }, id)
 }
 
-func roleID(role string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: roleTypeID, Resource: role}.Build()
-}
+func roleID(role string) *v2.ResourceId { return resourceID(roleTypeID, role) }
 
 // roleEntitlementID is the id of a role's assigned entitlement, e.g. role:administrator:assigned.
 func roleEntitlementID(role string) string {
 	return entitlement.NewEntitlementID(v2.Resource_builder{Id: roleID(role)}.Build(), roleEntitlement)
 }
 
-func userID(id string) *v2.ResourceId {
-	return v2.ResourceId_builder{ResourceType: userTypeID, Resource: id}.Build()
-}
+func userID(id string) *v2.ResourceId { return resourceID(userTypeID, id) }
 
 func roleResource(r roleInfo) (*v2.Resource, error) {
 	return rs.NewRoleResource(r.name, roleResourceType, r.id, nil,
@@ -67,30 +55,22 @@ type roleBuilder struct {
 func (b *roleBuilder) ResourceType(_ context.Context) *v2.ResourceType { return roleResourceType }
 
 func (b *roleBuilder) List(_ context.Context, _ *v2.ResourceId, _ rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
-	out := make([]*v2.Resource, 0, len(roles)+1)
-	for _, r := range allRoles() {
-		res, err := roleResource(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, res)
-	}
-	return out, &rs.SyncOpResults{}, nil
+	return describeAll(allRoles(), roleResource)
 }
 
 func (b *roleBuilder) Get(_ context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
-	r, ok := roleByID(id.GetResource())
-	if !ok {
-		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist (roles: owner, administrator, manage, monitor, all_mcp_servers)", id.GetResource())
+	r, err := roleByID(id.GetResource())
+	if err != nil {
+		return nil, nil, err
 	}
 	res, err := roleResource(r)
 	return res, nil, err
 }
 
 func (b *roleBuilder) Entitlements(_ context.Context, res *v2.Resource, _ rs.SyncOpAttrs) ([]*v2.Entitlement, *rs.SyncOpResults, error) {
-	r, ok := roleByID(res.GetId().GetResource())
-	if !ok {
-		return nil, nil, status.Errorf(codes.NotFound, "baton-celigo: role %q does not exist", res.GetId().GetResource())
+	r, err := roleByID(res.GetId().GetResource())
+	if err != nil {
+		return nil, nil, err
 	}
 	description := fmt.Sprintf("Holds the Celigo %q account role. %s", r.id, r.description)
 	if r.id == allMCPRoleID {
@@ -116,23 +96,19 @@ func (b *roleBuilder) GrantsForResourceType(ctx context.Context, _ string, opts 
 
 // roleGrants lists grants of role `only` ("" for all roles).
 func (b *roleBuilder) roleGrants(ctx context.Context, only string, opts rs.SyncOpAttrs) ([]*v2.Grant, *rs.SyncOpResults, error) {
-	g, users, err := b.conn.startUserGrants(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	var head []*v2.Grant
-	if g.first() && (only == "" || only == celigo.LevelOwner) {
-		ownerID, err := b.conn.ownerUserID(g.ctx, users)
-		if err != nil {
-			return nil, nil, err
+	ownerGrant := func(ctx context.Context, users []userAccess) ([]*v2.Grant, error) {
+		if only != "" && only != celigo.LevelOwner {
+			return nil, nil
 		}
-		if ownerID != "" {
-			head = append(head, roleGrant(celigo.LevelOwner, userID(ownerID)))
+		ownerID, err := b.conn.ownerUserID(ctx, users)
+		if err != nil || ownerID == "" {
+			return nil, err
 		}
+		return []*v2.Grant{roleGrant(celigo.LevelOwner, userID(ownerID))}, nil
 	}
-	return g.serve(head, len(users), func(i int) []*v2.Grant { return roleGrantsOf(users[i], only) })
+	return b.conn.serveUserGrants(ctx, opts, ownerGrant, func(u userAccess) []*v2.Grant { return roleGrantsOf(u, only) })
 }
 
 func roleGrant(role string, principal *v2.ResourceId) *v2.Grant {
-	return grant.NewGrant(v2.Resource_builder{Id: roleID(role)}.Build(), roleEntitlement, principal)
+	return grantOn(roleID(role), roleEntitlement, principal)
 }

@@ -299,13 +299,32 @@ func (b *userBuilder) ResourceActions(ctx context.Context, registry actions.Acti
 }
 
 func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {
+	type outcome struct {
+		changed bool
+		who     celigo.SharedUser
+	}
+	return recordAction(userIDFromArgs,
+		func(ctx context.Context, id string) (o outcome, err error) {
+			o.changed, o.who, err = b.conn.setDisabled(ctx, id, disabled)
+			return o, err
+		},
+		func(ctx context.Context, id string, o outcome, err error) {
+			logSetDisabled(ctx, id, o.who, disabled, o.changed, err)
+		})
+}
+
+// recordAction is an action on one record, run as every action runs: the record's id read from the
+// arguments (idOf), the request (do), its outcome line whatever happens (logged), and the success result.
+func recordAction[O any](idOf func(*structpb.Struct) (string, error), do func(ctx context.Context, id string) (O, error),
+	logged func(ctx context.Context, id string, outcome O, err error)) actions.ActionHandler {
 	return func(ctx context.Context, args *structpb.Struct) (_ *structpb.Struct, _ annotations.Annotations, err error) {
-		id, changed, who := "", false, celigo.SharedUser{}
-		defer func() { logSetDisabled(ctx, id, who, disabled, changed, err) }()
-		if id, err = userIDFromArgs(args); err != nil {
+		var id string
+		var outcome O
+		defer func() { logged(ctx, id, outcome, err) }()
+		if id, err = idOf(args); err != nil {
 			return nil, nil, err
 		}
-		if changed, who, err = b.conn.setDisabled(ctx, id, disabled); err != nil {
+		if outcome, err = do(ctx, id); err != nil {
 			return nil, nil, err
 		}
 		return &structpb.Struct{Fields: map[string]*structpb.Value{"success": structpb.NewBoolValue(true)}}, nil, nil
@@ -314,12 +333,18 @@ func (b *userBuilder) setDisabledAction(disabled bool) actions.ActionHandler {
 
 // userIDFromArgs accepts the user as a resource id (what C1 sends) or a plain string (handy on the CLI).
 func userIDFromArgs(args *structpb.Struct) (string, error) {
-	if rid, ok := actions.GetResourceIDArg(args, argUserID); ok && rid.GetResource() != "" {
-		return principalUser(rid)
+	return idFromArgs(args, argUserID, principalUser, checkCeligoID,
+		"the user's resource id from the sync, i.e. the Celigo access record id (`baton resources -t user` lists it)")
+}
+
+// idFromArgs reads argument name as a resource id (what C1 sends), checked by ofResource, or as a plain
+// string (handy on the CLI), checked by check; required says what to pass when neither is there.
+func idFromArgs(args *structpb.Struct, name string, ofResource func(*v2.ResourceId) (string, error), check func(string) error, required string) (string, error) {
+	if rid, ok := actions.GetResourceIDArg(args, name); ok && rid.GetResource() != "" {
+		return ofResource(rid)
 	}
-	if s, ok := actions.GetStringArg(args, argUserID); ok && s != "" {
-		return s, checkCeligoID(s)
+	if s, ok := actions.GetStringArg(args, name); ok && s != "" {
+		return s, check(s)
 	}
-	return "", status.Errorf(codes.InvalidArgument,
-		"baton-celigo: argument %q is required: the user's resource id from the sync, i.e. the Celigo access record id (`baton resources -t user` lists it)", argUserID)
+	return "", status.Errorf(codes.InvalidArgument, "baton-celigo: argument %q is required: %s", name, required)
 }

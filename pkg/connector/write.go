@@ -20,6 +20,26 @@ const maxWriteAttempts = 3
 // Its errors are Celigo rule violations (see ruleError).
 type changeFunc func(u *celigo.User) (bool, error)
 
+// extrasChange wraps a change to a record's MCP access or permissions. Such access is not what Celigo
+// counts as access on a record (a role or an integration entry), and Celigo refuses to store a record with
+// neither: that is said plainly here, before writing, instead of as a failed revoke.
+func extrasChange(change changeFunc) changeFunc {
+	return func(u *celigo.User) (bool, error) {
+		changed, err := change(u)
+		var implicit *celigo.MCPImplicitError
+		switch {
+		case errors.As(err, &implicit):
+			return false, celigo.WithCode(codes.FailedPrecondition, fmt.Errorf("baton-celigo: %w", err))
+		case err != nil:
+			return false, err
+		case changed && !celigo.HasAccess(u):
+			return false, status.Error(codes.FailedPrecondition,
+				"baton-celigo: the user has no account role and no integration access, and Celigo does not store a user record without one of them (MCP server access and permissions do not count): grant a role or an integration first")
+		}
+		return changed, nil
+	}
+}
+
 // recordWrite is one kind of write to an access record, as writeRecord runs it.
 type recordWrite struct {
 	recordID string
@@ -171,11 +191,8 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 // who is the person the record named, for the outcome line (zero when it was never found).
 func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, who celigo.SharedUser, err error) {
 	seen := false // a read found the record: a later 404 is our DELETE's doing (or another remover's)
-	_, err = c.writeRecord(ctx, recordWrite{
-		recordID: recordID,
-		doing:    "delete user " + recordID,
-		notHeld:  "Celigo accepted the delete but the record is still there",
-		prepare: func(ctx context.Context, wrote bool) (bool, error) {
+	_, err = c.writeRecord(ctx, deleting(recordID, "user", c.client.DeleteUser, c.client.GetUser,
+		func(ctx context.Context, wrote bool) (bool, error) {
 			u, err := c.client.GetUser(ctx, recordID)
 			switch {
 			case celigo.IsStatus(err, http.StatusNotFound) && !seen && !wrote:
@@ -192,25 +209,37 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 			}
 			seen, who = true, u.SharedWithUser
 			return false, c.refuseSelf(ctx, u, true, "delete")
-		},
+		}))
+	return alreadyGone, who, err
+}
+
+// deleting is the write that deletes record id (what: "user", "API token") through del, after prepare:
+// sent once per round, where a 404 means it is gone already (by an earlier round of ours, or another
+// remover), and landed once a fresh read answers 404.
+func deleting[R any](id, what string, del func(ctx context.Context, id string) error, read func(ctx context.Context, id string) (R, error),
+	prepare func(ctx context.Context, wrote bool) (done bool, err error)) recordWrite {
+	return recordWrite{
+		recordID: id,
+		doing:    "delete " + what + " " + id,
+		notHeld:  "Celigo accepted the delete but the " + what + " is still there",
+		prepare:  prepare,
 		send: func(ctx context.Context) error {
-			if err := c.client.DeleteUser(ctx, recordID); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
+			if err := del(ctx, id); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {
 				return err
 			}
 			return nil
 		},
 		landed: func(ctx context.Context) (bool, error) {
-			_, err := c.client.GetUser(ctx, recordID)
+			_, err := read(ctx, id)
 			switch {
 			case celigo.IsStatus(err, http.StatusNotFound):
 				return true, nil
 			case err != nil:
-				return false, wrapErr(err, "confirm the deletion of user "+recordID)
+				return false, wrapErr(err, "confirm the deletion of "+what+" "+id)
 			}
 			return false, nil
 		},
-	})
-	return alreadyGone, who, err
+	}
 }
 
 // refuseSelf refuses a change that would lock the connector out: the token acts as its own user, so that

@@ -33,8 +33,8 @@ func (s *Server) profile(w http.ResponseWriter) {
 		writeJSON(w, http.StatusOK, profileJSON(s.owner))
 		return
 	}
-	for _, sid := range s.order {
-		u, _ := s.shares[sid]["sharedWithUser"].(map[string]any)
+	for i := range s.shares.order {
+		u, _ := s.shares.at(i)["sharedWithUser"].(map[string]any)
 		if uid, _ := u["_id"].(string); uid == id {
 			email, _ := u["email"].(string)
 			name, _ := u["name"].(string)

@@ -85,50 +85,21 @@ func tokenReadOnly(k string) bool {
 }
 
 // APITokens returns deep copies of every token record, in list order.
-func (s *Server) APITokens() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokensLocked()
-}
-
-func (s *Server) tokensLocked() []map[string]any {
-	out := make([]map[string]any, len(s.tokenOrder))
-	for i, id := range s.tokenOrder {
-		out[i] = copyRecord(s.tokens[id])
-	}
-	return out
-}
+func (s *Server) APITokens() []map[string]any { return locked(s, s.tokens.copies) }
 
 // APIToken returns a deep copy of one token record.
 func (s *Server) APIToken(id string) (map[string]any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.tokens[id]
-	if !ok {
-		return nil, false
-	}
-	return copyRecord(rec), true
+	return s.tokens.copyOf(id)
 }
 
 // SetAPIToken inserts or replaces a token record as another writer would, unvalidated.
-func (s *Server) SetAPIToken(rec map[string]any) {
-	id := recordID(rec)
-	c := copyRecord(rec)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.tokens[id]; !ok {
-		s.tokenOrder = append(s.tokenOrder, id)
-	}
-	s.tokens[id] = c
-}
+func (s *Server) SetAPIToken(rec map[string]any) { s.setRecord(s.tokens, rec) }
 
 // RefuseAPITokens makes the token list answer status (401, 403 or 404, as Celigo may for a token that may
 // not see tokens, or a deployment without the endpoint); 0 serves it again.
-func (s *Server) RefuseAPITokens(status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokensRefused = status
-}
+func (s *Server) RefuseAPITokens(status int) { setLocked(s, &s.tokensRefused, status) }
 
 // RevealingCalls counts the requests made to the endpoints that reveal or re-generate a token.
 func (s *Server) RevealingCalls() int {
@@ -162,20 +133,9 @@ func (s *Server) refuseRevealing(w http.ResponseWriter) {
 		"celigotest: this endpoint reveals or re-generates an API token; the connector must never call it", "")
 }
 
-func tokenNotFound(w http.ResponseWriter) {
-	writeError(w, http.StatusNotFound, "access_restricted", "The resource does not exist or you do not have access to it", "")
-}
-
 // withToken runs f on token id under the lock; an unknown id is Celigo's 404.
 func (s *Server) withToken(w http.ResponseWriter, id string, f func(rec map[string]any)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.tokens[id]
-	if !ok {
-		tokenNotFound(w)
-		return
-	}
-	f(rec)
+	s.withRecord(w, s.tokens, id, f)
 }
 
 func (s *Server) getAPIToken(w http.ResponseWriter, id string) {
@@ -190,11 +150,10 @@ func (s *Server) putAPIToken(w http.ResponseWriter, r *http.Request, id string, 
 		if !ok {
 			return
 		}
+		if refusedReadOnly(w, in, tokenReadOnly) {
+			return
+		}
 		for k := range in {
-			if tokenReadOnly(k) {
-				writeError(w, http.StatusBadRequest, "invalid_field", k+" is read-only and cannot be set", k)
-				return
-			}
 			if !tokenWritable(k) {
 				writeError(w, http.StatusBadRequest, "invalid_field", "unknown field "+k, k)
 				return
@@ -204,17 +163,8 @@ func (s *Server) putAPIToken(w http.ResponseWriter, r *http.Request, id string, 
 			writeError(w, http.StatusUnprocessableEntity, "invalid_field", msg, field)
 			return
 		}
-		rec := make(map[string]any, len(old)+len(in))
-		for k, v := range old {
-			if !tokenWritable(k) {
-				rec[k] = v
-			}
-		}
-		for k, v := range in {
-			rec[k] = v
-		}
-		rec["lastModified"] = now()
-		s.tokens[id] = rec
+		rec := replaced(old, in, tokenWritable)
+		s.tokens.byID[id] = rec
 		s.logTokenWrite(id, old, rec)
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -264,14 +214,8 @@ func (s *Server) deleteAPIToken(w http.ResponseWriter, r *http.Request, id strin
 			writeError(w, http.StatusUnprocessableEntity, "invalid_field", "Revoke the API token before deleting it", "revoked")
 			return
 		}
-		delete(s.tokens, id)
+		s.tokens.remove(id)
 		s.logTokenWrite(id, rec, nil)
-		for i, x := range s.tokenOrder {
-			if x == id {
-				s.tokenOrder = append(s.tokenOrder[:i], s.tokenOrder[i+1:]...)
-				break
-			}
-		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

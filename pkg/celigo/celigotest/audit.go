@@ -51,27 +51,15 @@ const (
 
 // SetClock makes the audit log (and only it) take its times from now: a test controls it to give many
 // records one time, or to move time on. nil restores the wall clock.
-func (s *Server) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.clock = now
-}
+func (s *Server) SetClock(now func() time.Time) { setLocked(s, &s.clock, now) }
 
 // SetAuditNamesPerson makes user records in the audit log name the person's user id (sharedWithUser._id)
 // instead of the access-record id: Celigo does not document which one it uses.
-func (s *Server) SetAuditNamesPerson(b bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.auditNamesPerson = b
-}
+func (s *Server) SetAuditNamesPerson(b bool) { setLocked(s, &s.auditNamesPerson, b) }
 
 // SetAuditToExclusive makes the "to" filter leave out records at exactly "to" (by default they are in):
 // Celigo does not document which.
-func (s *Server) SetAuditToExclusive(b bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.auditToExclusive = b
-}
+func (s *Server) SetAuditToExclusive(b bool) { setLocked(s, &s.auditToExclusive, b) }
 
 // AddAudit adds records as Celigo would for changes made elsewhere; a record without an ID gets one. A
 // record may carry any time, earlier ones included (a late record).
@@ -130,7 +118,7 @@ func (s *Server) tokenPerson() Person {
 	if id == s.owner.ID {
 		return s.owner
 	}
-	for _, rec := range s.shares {
+	for _, rec := range s.shares.byID {
 		if p := sharePerson(rec); p.ID == id {
 			return p
 		}

@@ -38,28 +38,16 @@ func EveryNth(n, status int, retryAfter string) func(*http.Request, int) *Fault 
 }
 
 // SetLatency delays every request by d.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { setLocked(s, &s.latency, d) }
 
 // SetFault installs f, asked before each request is handled; n is the 1-based count
 // of requests since the server started or ResetRequests was last called.
 // A nil result serves the request normally. f runs without the server's lock held.
-func (s *Server) SetFault(f func(r *http.Request, n int) *Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault = f
-}
+func (s *Server) SetFault(f func(r *http.Request, n int) *Fault) { setLocked(s, &s.fault, f) }
 
 // OnBeforeWrite installs f, called (without the server's lock) before a PUT, DELETE
 // or POST mutates state, so a test can change the record between a client's read and write.
-func (s *Server) OnBeforeWrite(f func(method, path string)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.beforeWrite = f
-}
+func (s *Server) OnBeforeWrite(f func(method, path string)) { setLocked(s, &s.beforeWrite, f) }
 
 func serveFault(w http.ResponseWriter, f *Fault) {
 	status := f.Status

@@ -37,5 +37,5 @@ func (s *Server) getIntegration(w http.ResponseWriter, id string) {
 			return
 		}
 	}
-	shareNotFound(w)
+	unknownID(w)
 }

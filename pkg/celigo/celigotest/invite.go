@@ -69,8 +69,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, body []byte) {
 		}
 	}
 	id := rec["_id"].(string)
-	s.order = append(s.order, id)
-	s.shares[id] = rec
+	s.shares.put(id, rec)
 	s.logShareWrite(id, nil, rec)
 	writeJSON(w, http.StatusCreated, rec)
 }
@@ -85,7 +84,7 @@ func validEmail(e string) bool {
 }
 
 func (s *Server) emailTaken(email string) bool {
-	for _, rec := range s.shares {
+	for _, rec := range s.shares.byID {
 		u, _ := rec["sharedWithUser"].(map[string]any)
 		if e, _ := u["email"].(string); strings.EqualFold(e, email) {
 			return true
@@ -102,7 +101,7 @@ func (s *Server) newID() string {
 		binary.BigEndian.PutUint32(b[:4], uint32(time.Now().Unix()))
 		_, _ = rand.Read(b[4:])
 		id := hex.EncodeToString(b[:])
-		if _, taken := s.shares[id]; !taken && !s.userIDTaken(id) {
+		if _, taken := s.shares.byID[id]; !taken && !s.userIDTaken(id) {
 			return id
 		}
 	}
@@ -112,7 +111,7 @@ func (s *Server) userIDTaken(id string) bool {
 	if id == s.owner.ID {
 		return true
 	}
-	for _, rec := range s.shares {
+	for _, rec := range s.shares.byID {
 		if u, _ := rec["sharedWithUser"].(map[string]any); u["_id"] == id {
 			return true
 		}

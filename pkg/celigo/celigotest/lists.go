@@ -30,40 +30,20 @@ const (
 )
 
 // SetPageSize sets the list page size (default 1000); n < 1 means 1.
-func (s *Server) SetPageSize(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pageSize = max(n, 1)
-}
+func (s *Server) SetPageSize(n int) { setLocked(s, &s.pageSize, max(n, 1)) }
 
 // SetUnquotedRel makes Link headers say rel=next instead of rel="next"; both are valid RFC 8288.
-func (s *Server) SetUnquotedRel(b bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.unquotedRel = b
-}
+func (s *Server) SetUnquotedRel(b bool) { setLocked(s, &s.unquotedRel, b) }
 
 // SetLinkFormat makes list pages send f(next URL) as their Link header instead of `<next>; rel="next"`:
 // tests use it for unusual but valid spellings and for broken ones. nil restores the default.
-func (s *Server) SetLinkFormat(f func(next string) string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.linkFormat = f
-}
+func (s *Server) SetLinkFormat(f func(next string) string) { setLocked(s, &s.linkFormat, f) }
 
 // SetEmptyListAs200 makes an empty list page answer 200 [] instead of Celigo's 204 with no body.
-func (s *Server) SetEmptyListAs200(b bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.emptyAs200 = b
-}
+func (s *Server) SetEmptyListAs200(b bool) { setLocked(s, &s.emptyAs200, b) }
 
 // SetEndless makes both lists never end, in the way e says.
-func (s *Server) SetEndless(e Endless) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.endless = e
-}
+func (s *Server) SetEndless(e Endless) { setLocked(s, &s.endless, e) }
 
 // ShareCursorsWith makes s and other accept each other's cursors, as two accounts on one Celigo host may
 // (a cursor names a position in a list, not an account). Call it before either serves a request.
@@ -109,8 +89,8 @@ type listKind struct {
 
 var (
 	sharesList = listKind{tag: 'a',
-		size: func(s *Server) int { return len(s.order) },
-		item: func(s *Server, i int) any { return s.shares[s.order[i]] }}
+		size: func(s *Server) int { return len(s.shares.order) },
+		item: func(s *Server, i int) any { return s.shares.at(i) }}
 	integrationsList = listKind{tag: 'i',
 		size: func(s *Server) int { return len(s.integrations) },
 		item: func(s *Server, i int) any { return integrationJSON(s.integrations[i]) }}
@@ -118,8 +98,8 @@ var (
 		size: func(s *Server) int { return len(s.mcpServers) },
 		item: func(s *Server, i int) any { return mcpServerJSON(s.mcpServers[i]) }}
 	tokensList = listKind{tag: 't', noneIs204: true,
-		size: func(s *Server) int { return len(s.tokenOrder) },
-		item: func(s *Server, i int) any { return s.tokens[s.tokenOrder[i]] }}
+		size: func(s *Server) int { return len(s.tokens.order) },
+		item: func(s *Server, i int) any { return s.tokens.at(i) }}
 )
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, q url.Values, list listKind) {

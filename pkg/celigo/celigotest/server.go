@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,14 +44,12 @@ type Server struct {
 	tokenUserID   string
 	profileDeny   bool
 	sandboxToken  bool
-	order         []string // ashare ids in list order
-	shares        map[string]map[string]any
+	shares        *records // the access records (ashares)
 	integrations  []Integration
 	integByID     map[string]bool
 	mcpServers    []MCPServer
-	tokenOrder    []string // API token ids in list order
-	tokens        map[string]map[string]any
-	callerToken   string // the calling token's id, which tokenInfo names when set
+	tokens        *records // the API token records
+	callerToken   string   // the calling token's id, which tokenInfo names when set
 	tokensRefused int
 	revealing     int // calls to the endpoints that reveal a token's value
 	pageSize      int
@@ -70,6 +69,20 @@ type Server struct {
 	clock            func() time.Time
 	auditNamesPerson bool
 	auditToExclusive bool
+}
+
+// setLocked stores v in *field under the server's lock: every test setting of the fake is one call of it.
+func setLocked[T any](s *Server, field *T, v T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*field = v
+}
+
+// locked is f's result, read under the server's lock.
+func locked[T any](s *Server, f func() T) T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f()
 }
 
 // NewServer starts the fake on a loopback port; Close stops it.
@@ -93,22 +106,14 @@ func NewHandler(token string, acct Account) *Server {
 		tokenUserID:  acct.TokenUserID,
 		profileDeny:  acct.ProfileRefused,
 		sandboxToken: acct.SandboxToken,
-		shares:       make(map[string]map[string]any, len(acct.Shares)),
+		shares:       newRecords(acct.Shares, "ashare"),
 		integrations: append([]Integration(nil), acct.Integrations...),
 		integByID:    make(map[string]bool, len(acct.Integrations)),
 		mcpServers:   append([]MCPServer(nil), acct.MCPServers...),
-		tokens:       make(map[string]map[string]any, len(acct.APITokens)),
+		tokens:       newRecords(acct.APITokens, "API token"),
 		callerToken:  acct.CallerTokenID,
 		audit:        copyAudit(acct.Audit),
 		pageSize:     DefaultPageSize,
-	}
-	for _, rec := range acct.APITokens {
-		id := recordID(rec)
-		if _, dup := s.tokens[id]; dup {
-			panic("celigotest: duplicate API token _id " + id)
-		}
-		s.tokenOrder = append(s.tokenOrder, id)
-		s.tokens[id] = copyRecord(rec)
 	}
 	for _, in := range acct.Integrations {
 		s.integByID[in.ID] = true
@@ -118,15 +123,119 @@ func NewHandler(token string, acct Account) *Server {
 			s.audit[i].ID = s.auditID()
 		}
 	}
-	for _, rec := range acct.Shares {
-		id := recordID(rec)
-		if _, dup := s.shares[id]; dup {
-			panic("celigotest: duplicate ashare _id " + id)
-		}
-		s.order = append(s.order, id)
-		s.shares[id] = copyRecord(rec)
-	}
 	return s
+}
+
+// records are raw records by _id, in list order: the fake's access records and API tokens.
+type records struct {
+	order []string
+	byID  map[string]map[string]any
+}
+
+// newRecords copies recs; it panics on a duplicated _id (kind names the records in the message).
+func newRecords(recs []map[string]any, kind string) *records {
+	r := &records{byID: make(map[string]map[string]any, len(recs))}
+	for _, rec := range recs {
+		id := recordID(rec)
+		if _, dup := r.byID[id]; dup {
+			panic("celigotest: duplicate " + kind + " _id " + id)
+		}
+		r.put(id, copyRecord(rec))
+	}
+	return r
+}
+
+// put stores rec as record id, replacing one with that id; a new record goes to the end of the list.
+func (r *records) put(id string, rec map[string]any) {
+	if _, ok := r.byID[id]; !ok {
+		r.order = append(r.order, id)
+	}
+	r.byID[id] = rec
+}
+
+// remove deletes record id, if there is one.
+func (r *records) remove(id string) {
+	delete(r.byID, id)
+	if i := slices.Index(r.order, id); i >= 0 {
+		r.order = slices.Delete(r.order, i, i+1)
+	}
+}
+
+// at is the i-th record in list order.
+func (r *records) at(i int) map[string]any { return r.byID[r.order[i]] }
+
+// copyOf is a deep copy of record id.
+func (r *records) copyOf(id string) (map[string]any, bool) {
+	rec, ok := r.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return copyRecord(rec), true
+}
+
+// copies are deep copies of every record, in list order.
+func (r *records) copies() []map[string]any {
+	out := make([]map[string]any, len(r.order))
+	for i := range r.order {
+		out[i] = copyRecord(r.at(i))
+	}
+	return out
+}
+
+// setRecord stores a copy of rec in recs under the lock, as another writer would: unvalidated, replacing
+// the record with its _id, or else at the end of the list.
+func (s *Server) setRecord(recs *records, rec map[string]any) {
+	id := recordID(rec)
+	c := copyRecord(rec)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs.put(id, c)
+}
+
+// withRecord runs f on record id of recs under the lock; an unknown id is Celigo's 404.
+func (s *Server) withRecord(w http.ResponseWriter, recs *records, id string, f func(rec map[string]any)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := recs.byID[id]
+	if !ok {
+		unknownID(w)
+		return
+	}
+	f(rec)
+}
+
+// unknownID is Celigo's answer for an id it does not know: 404 access_restricted.
+func unknownID(w http.ResponseWriter) {
+	writeError(w, http.StatusNotFound, "access_restricted", "The resource does not exist or you do not have access to it", "")
+}
+
+// refusedReadOnly answers Celigo's 400 for a PUT body that sets a field readOnly names, and says whether it did.
+func refusedReadOnly(w http.ResponseWriter, in map[string]any, readOnly func(string) bool) bool {
+	for k := range in {
+		if readOnly(k) {
+			writeError(w, http.StatusBadRequest, "invalid_field", k+" is read-only and cannot be set", k)
+			return true
+		}
+	}
+	return false
+}
+
+// replaced is the record a PUT stores, as Celigo replaces one: fields that are not writable survive from
+// old, writable ones come only from in (so an omitted writable field is erased), and lastModified is now.
+func replaced(old, in map[string]any, writable func(string) bool) map[string]any {
+	rec := make(map[string]any, len(old)+len(in))
+	for k, v := range old {
+		if !writable(k) {
+			rec[k] = v
+		}
+	}
+	for k, v := range in {
+		if writable(k) {
+			rec[k] = v
+		}
+	}
+	rec["lastModified"] = now()
+	return rec
 }
 
 func recordID(rec map[string]any) string {
@@ -173,10 +282,10 @@ func (s *Server) Account() Account {
 		TokenUserID:    s.tokenUserID,
 		ProfileRefused: s.profileDeny,
 		SandboxToken:   s.sandboxToken,
-		Shares:         s.sharesLocked(),
+		Shares:         s.shares.copies(),
 		Integrations:   append([]Integration(nil), s.integrations...),
 		MCPServers:     append([]MCPServer(nil), s.mcpServers...),
-		APITokens:      s.tokensLocked(),
+		APITokens:      s.tokens.copies(),
 		CallerTokenID:  s.callerToken,
 		Audit:          copyAudit(s.audit),
 	}

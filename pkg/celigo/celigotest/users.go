@@ -13,45 +13,15 @@ import (
 func (s *Server) Share(id string) (map[string]any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.shares[id]
-	if !ok {
-		return nil, false
-	}
-	return copyRecord(rec), true
+	return s.shares.copyOf(id)
 }
 
 // Shares returns deep copies of every ashare record, in list order.
-func (s *Server) Shares() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sharesLocked()
-}
-
-func (s *Server) sharesLocked() []map[string]any {
-	out := make([]map[string]any, len(s.order))
-	for i, id := range s.order {
-		out[i] = copyRecord(s.shares[id])
-	}
-	return out
-}
+func (s *Server) Shares() []map[string]any { return locked(s, s.shares.copies) }
 
 // SetShare inserts or replaces a record as another writer (Celigo's UI) would; a new
 // record goes to the end of the list. The record is stored as given, unvalidated.
-func (s *Server) SetShare(rec map[string]any) {
-	id := recordID(rec)
-	c := copyRecord(rec)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.shares[id]; !ok {
-		s.order = append(s.order, id)
-	}
-	s.shares[id] = c
-}
-
-func shareNotFound(w http.ResponseWriter) {
-	// Celigo answers 404 access_restricted for ids it does not know.
-	writeError(w, http.StatusNotFound, "access_restricted", "The resource does not exist or you do not have access to it", "")
-}
+func (s *Server) SetShare(rec map[string]any) { s.setRecord(s.shares, rec) }
 
 func (s *Server) getShare(w http.ResponseWriter, id string) {
 	s.withShare(w, id, func(rec map[string]any) { writeJSON(w, http.StatusOK, rec) })
@@ -173,14 +143,7 @@ func (s *Server) writeShare(w http.ResponseWriter, r *http.Request, id string, w
 
 // withShare runs f on access record id under the lock; an unknown id is Celigo's 404.
 func (s *Server) withShare(w http.ResponseWriter, id string, f func(rec map[string]any)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.shares[id]
-	if !ok {
-		shareNotFound(w)
-		return
-	}
-	f(rec)
+	s.withRecord(w, s.shares, id, f)
 }
 
 func (s *Server) putShare(w http.ResponseWriter, r *http.Request, id string, body []byte) {
@@ -193,11 +156,8 @@ func (s *Server) replaceShare(w http.ResponseWriter, id string, old map[string]a
 	if !ok {
 		return
 	}
-	for k := range in {
-		if readOnly(k) {
-			writeError(w, http.StatusBadRequest, "invalid_field", k+" is read-only and cannot be set", k)
-			return
-		}
+	if refusedReadOnly(w, in, readOnly) {
+		return
 	}
 	if field, msg := s.validate(in); field != "" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid_field", msg, field)
@@ -209,21 +169,8 @@ func (s *Server) replaceShare(w http.ResponseWriter, id string, old map[string]a
 			"a user needs an accessLevel or at least one integrationAccessLevel entry", "accessLevel")
 		return
 	}
-	// Replace semantics: read-only fields survive from the stored record, writable
-	// ones come only from the body, so an omitted writable field is erased.
-	rec := make(map[string]any, len(old)+len(in))
-	for k, v := range old {
-		if !writable(k) {
-			rec[k] = v
-		}
-	}
-	for k, v := range in {
-		if writable(k) {
-			rec[k] = v
-		}
-	}
-	rec["lastModified"] = now()
-	s.shares[id] = rec
+	rec := replaced(old, in, writable)
+	s.shares.byID[id] = rec
 	s.logShareWrite(id, old, rec)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -231,13 +178,7 @@ func (s *Server) replaceShare(w http.ResponseWriter, id string, old map[string]a
 func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, id string) {
 	s.writeShare(w, r, id, func(old map[string]any) {
 		s.logShareWrite(id, old, nil)
-		delete(s.shares, id)
-		for i, x := range s.order {
-			if x == id {
-				s.order = append(s.order[:i], s.order[i+1:]...)
-				break
-			}
-		}
+		s.shares.remove(id)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
