@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	rs "github.com/conductorone/baton-sdk/pkg/types/resource"
 	"go.uber.org/zap"
 
 	"github.com/conductorone/baton-celigo/pkg/celigo"
@@ -12,7 +13,8 @@ import (
 // Who created each API token: a token record names no creator, Celigo's audit log does (its create event).
 // The log is read with one bounded query per sync (resource type accesstoken, event create, every page),
 // never once per token. A token the log says nothing of (created before the log's retention) has no creator;
-// a token that may not read the log leaves every creator empty, said once in the log.
+// a token that may not read the log leaves every creator empty, said once in the log. A creator who has an
+// access record in the account is also named as the user resource (the secret's created_by_id).
 
 // tokenCreators holds the creators read for one sync.
 type tokenCreators struct {
@@ -69,4 +71,24 @@ func readTokenCreators(ctx context.Context, client *celigo.Client) (map[string]c
 		out[id] = r.ByUser
 	}
 	return out, nil
+}
+
+// creatorRecords maps each creator's Celigo user id to their access record in the sync's users list (the
+// user resource's id), from the walk the users' List filled. The owner, or a person without a record, maps to
+// none. Nothing is read when no token has a creator.
+func (c *Connector) creatorRecords(ctx context.Context, opts rs.SyncOpAttrs, creators map[string]celigo.AuditUser) (map[string]string, error) {
+	if len(creators) == 0 {
+		return nil, nil
+	}
+	users, err := c.walkedUsers(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	records := make(map[string]string, len(users))
+	for _, u := range users {
+		if _, taken := records[u.personID]; u.personID != "" && !taken {
+			records[u.personID] = u.recordID
+		}
+	}
+	return records, nil
 }

@@ -89,7 +89,13 @@ func TestSyncMatchesCeligoAPITokens(t *testing.T) {
 		celigotest.TokenCreated(first, acct.Owner, base.Add(time.Hour)),
 		celigotest.AuditEntry{Time: base, Event: celigotest.AuditUpdate, Source: "ui", ResourceType: celigotest.AuditTypeAccessToken, ResourceID: str(acct.APITokens[1], "_id"), ByUser: admin},
 	)
-	creators := map[string]celigotest.Person{first: admin, second: acct.Owner}
+	// A third is created by a person with an access record in the account: the secret names their user.
+	third, holder := str(acct.APITokens[2], "_id"), acct.Shares[0]
+	member := holder["sharedWithUser"].(map[string]any)
+	user := celigotest.Person{ID: member["_id"].(string), Email: member["email"].(string), Name: member["name"].(string)}
+	fake.AddAudit(celigotest.TokenCreated(third, user, base.Add(3*time.Hour)))
+	creators := map[string]celigotest.Person{first: admin, second: acct.Owner, third: user}
+	createdBy := map[string]string{third: str(holder, "_id")} // the admin and the owner have no access record
 	d, _, err := syncSecrets(t, fake)
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +167,9 @@ func TestSyncMatchesCeligoAPITokens(t *testing.T) {
 		if p["scope"] != wantScope || p["full_access"] != full || !strings.HasPrefix(r.GetDescription(), detail) {
 			t.Errorf("token %s scope %v / %q", id, p["scope"], r.GetDescription())
 		}
+		if got, want := st.GetCreatedById(), createdBy[id]; got.GetResource() != want || want != "" && got.GetResourceType() != "user" {
+			t.Errorf("token %s: the secret is created by %v, want user %q", id, got, want)
+		}
 		who := creators[id]
 		if p["created_by_user_id"] != who.ID || p["created_by_email"] != who.Email || p["created_by_name"] != who.Name {
 			t.Errorf("token %s created by %v %v %v, want %+v", id, p["created_by_user_id"], p["created_by_email"], p["created_by_name"], who)
@@ -189,14 +198,32 @@ func TestSyncMatchesCeligoAPITokens(t *testing.T) {
 	if n := fake.RevealingCalls(); n != 0 {
 		t.Errorf("%d calls to the endpoints that reveal a token", n)
 	}
-	// The creators come from one query of the audit log, paged (three create records, a page each).
+	// The creators come from one query of the audit log, paged (four create records, a page each), and their
+	// access records from the users the sync already read: the users list is read as often as without tokens.
 	var audits []string
+	usersReads := 0
 	for _, r := range fake.Requests() {
-		if r.Path == "/v1/audit" {
+		switch r.Path {
+		case "/v1/audit":
 			audits = append(audits, r.RawQuery)
+		case "/v1/ashares":
+			usersReads++
 		}
 	}
-	if len(audits) != 3 || !strings.Contains(audits[0], "resourceType=accesstoken") || !strings.Contains(audits[0], "event=create") {
+	plain := celigotest.NewServer(token, acct)
+	defer plain.Close()
+	plain.SetPageSize(1)
+	syncFake(t, plain)
+	want := 0
+	for _, r := range plain.Requests() {
+		if r.Path == "/v1/ashares" {
+			want++
+		}
+	}
+	if usersReads != want {
+		t.Errorf("%d reads of the users list, %d without --sync-secrets", usersReads, want)
+	}
+	if len(audits) != 4 || !strings.Contains(audits[0], "resourceType=accesstoken") || !strings.Contains(audits[0], "event=create") {
 		t.Errorf("audit requests: %v", audits)
 	}
 	// Everything else is synced as without --sync-secrets.

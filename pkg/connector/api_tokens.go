@@ -44,6 +44,7 @@ func tokenListRefused(err error) bool {
 func (b *apiTokenBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.SyncOpAttrs) ([]*v2.Resource, *rs.SyncOpResults, error) {
 	ctx, waits := watchRateLimitWaits(ctx)
 	var creators map[string]celigo.AuditUser // read once there is a token to describe
+	var records map[string]string            // each creator's access record
 	read := false
 	part, err := serveList(ctx, b.conn, opts, celigoList[celigo.APIToken]{name: "API tokens",
 		read: b.conn.client.ListAPITokens, id: apiTokenKey,
@@ -53,9 +54,13 @@ func (b *apiTokenBuilder) List(ctx context.Context, _ *v2.ResourceId, opts rs.Sy
 				if creators, err = b.creators.of(ctx, b.conn.client, opts.SyncID); err != nil {
 					return nil, err
 				}
+				if records, err = b.conn.creatorRecords(ctx, opts, creators); err != nil {
+					return nil, err
+				}
 				read = true
 			}
-			r, err := apiTokenResource(t, creators[t.ID])
+			creator := creators[t.ID]
+			r, err := apiTokenResource(t, creator, records[creator.ID])
 			return r, wrapErr(err, "describe API token "+t.ID)
 		}})
 	if err != nil && opts.PageToken.Token == "" && tokenListRefused(err) {
@@ -88,7 +93,7 @@ func (b *apiTokenBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.Reso
 	if err != nil {
 		return nil, nil, wrapErr(err, "get API token "+id.GetResource())
 	}
-	r, err := apiTokenResource(&t.APIToken, celigo.AuditUser{})
+	r, err := apiTokenResource(&t.APIToken, celigo.AuditUser{}, "")
 	return r, nil, wrapErr(err, "describe API token "+t.ID)
 }
 
@@ -101,8 +106,8 @@ func (b *apiTokenBuilder) Grants(_ context.Context, _ *v2.Resource, _ rs.SyncOpA
 }
 
 // apiTokenResource describes a token: never its value (the type has no field for it). creator is who
-// created it, zero when unknown.
-func apiTokenResource(t *celigo.APIToken, creator celigo.AuditUser) (*v2.Resource, error) {
+// created it, zero when unknown; creatorRecord is their access record, "" when they have none.
+func apiTokenResource(t *celigo.APIToken, creator celigo.AuditUser, creatorRecord string) (*v2.Resource, error) {
 	name := t.Name
 	if name == "" {
 		name = t.ID
@@ -113,6 +118,9 @@ func apiTokenResource(t *celigo.APIToken, creator celigo.AuditUser) (*v2.Resourc
 	}
 	if t.AutoPurgeAt.Expires() {
 		traits = append(traits, rs.WithSecretExpiresAt(t.AutoPurgeAt.At))
+	}
+	if creatorRecord != "" {
+		traits = append(traits, rs.WithSecretCreatedByID(userID(creatorRecord)))
 	}
 	opts := []rs.ResourceOption{
 		rs.WithExternalID(v2.ExternalId_builder{Id: t.ID}.Build()),
@@ -168,8 +176,8 @@ func count(n int, noun string) string {
 }
 
 // tokenProfile holds what a review asks of a key, with stable keys. Lists of ids are what the token may reach.
-// The creator is the person's Celigo user id, email and name: the secret trait's created_by_id names a
-// resource, and a person's user resource is keyed by its access record, which the audit log does not give.
+// The creator is the person's Celigo user id, email and name, as the audit log names them: the owner, or a
+// person whose access record is gone, has no user resource for the secret trait's created_by_id to name.
 func tokenProfile(t *celigo.APIToken, creator celigo.AuditUser) map[string]any {
 	scope := "custom"
 	if t.FullAccess {
