@@ -136,6 +136,9 @@ func (s Sync) ClaimAccount(ctx context.Context, account string) (other string) {
 // persist writes page n of sweep to the store: its parts, the page naming them, and, for the last page, the
 // marker that makes the sweep the list. A failed write is logged: where the store lacks it, the list is read again.
 func (w *Walk[T]) persist(ctx context.Context, s Sync, sweep string, n int, page Page[T]) {
+	if w.noStore(s) {
+		return
+	}
 	payload, err := json.Marshal(page.Items)
 	key := w.pageKey(sweep, n)
 	header := storedPage{Token: page.Token, Next: page.Next, Count: len(page.Items), Write: NewSweepID()}
@@ -159,6 +162,9 @@ func (w *Walk[T]) persist(ctx context.Context, s Sync, sweep string, n int, page
 
 // load reads the sync's complete list from the store: nil when the store has none or holds one incomplete.
 func (w *Walk[T]) load(ctx context.Context, s Sync) (string, *List[T]) {
+	if w.noStore(s) {
+		return "", nil
+	}
 	stored, err := s.getMany(ctx, []string{w.markerKey()}, nil)
 	marker, found := stored[w.markerKey()]
 	sweep, count, _ := strings.Cut(string(marker), "/")
@@ -232,12 +238,20 @@ func (w *Walk[T]) loadPages(ctx context.Context, s Sync, sweep, count string) (*
 	return nil, fmt.Errorf("%w: its pages' next links do not chain from the first page to the last", errIncomplete)
 }
 
-// note logs a session-store problem once per sync and list.
+// noStore says whether the sync is known to have no session store, so it is not asked again.
+func (w *Walk[T]) noStore(s Sync) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.syncID == s.ID && w.storeOff
+}
+
+// note logs a session-store problem once per sync and list; a store that is not there is asked nothing more.
 func (w *Walk[T]) note(ctx context.Context, s Sync, err error) {
 	w.mu.Lock()
 	w.forSync(s.ID)
 	first := !w.noted
 	w.noted = true
+	w.storeOff = w.storeOff || errors.Is(err, errNoStore)
 	w.mu.Unlock()
 	switch {
 	case !first:
