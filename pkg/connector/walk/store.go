@@ -120,10 +120,17 @@ func sized(key string, value []byte) session.SizedItem[[]byte] {
 }
 
 // ClaimAccount ties the sync to account in its session store, and returns the account the store names when
-// that is another one. Without a working store it returns "": the page tokens carry the account too.
+// that is another one. Without a working store it returns "": the page tokens carry the account too. It
+// reads with Get, not GetMany: the check must not depend on a store's batch reads, which it does not need
+// (the SDK's unrolling, for one, takes a key left unprocessed for an error).
 func (s Sync) ClaimAccount(ctx context.Context, account string) (other string) {
-	stored, err := s.getMany(ctx, []string{accountKey}, nil)
-	switch v, found := stored[accountKey]; {
+	var v []byte
+	var found bool
+	err := s.do(func(ss sessions.SessionStore) (err error) {
+		v, found, err = ss.Get(ctx, accountKey)
+		return err
+	})
+	switch {
 	case err != nil:
 	case found && string(v) != account:
 		return string(v)

@@ -361,3 +361,39 @@ func (p panicsCounted) SetMany(ctx context.Context, values map[string][]byte, op
 	p.n.Add(1)
 	return p.panicking.SetMany(ctx, values, opt...)
 }
+
+// TestClaimAccountNeedsOnlyGet: the account is claimed and checked with one Get, as it always was, so a store
+// whose GetMany fails, or leaves every key unprocessed (which the SDK's unrolling takes for an error), still
+// refuses a sync resumed with another account instead of letting it through unchecked.
+func TestClaimAccountNeedsOnlyGet(t *testing.T) {
+	for name, brk := range map[string]func(keys []string) (map[string][]byte, []string, error){
+		"GetMany fails": func([]string) (map[string][]byte, []string, error) {
+			return nil, nil, status.Error(codes.Unavailable, "GetMany down")
+		},
+		"GetMany leaves every key unprocessed": func(keys []string) (map[string][]byte, []string, error) {
+			return nil, keys, nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := newLimitStore(t)
+			ctx := context.Background()
+			s := Sync{ID: "s", Store: getManyBroken{store.sync("s").Store.(scoped), brk}}
+			if other := s.ClaimAccount(ctx, "a"); other != "" {
+				t.Fatalf("first: %q", other)
+			}
+			if other := s.ClaimAccount(ctx, "b"); other != "a" {
+				t.Errorf("another account: %q, want a", other)
+			}
+		})
+	}
+}
+
+// getManyBroken is a store whose GetMany answers as brk says; its other calls work.
+type getManyBroken struct {
+	scoped
+	brk func(keys []string) (map[string][]byte, []string, error)
+}
+
+func (s getManyBroken) GetMany(_ context.Context, keys []string, _ ...sessions.SessionStoreOption) (map[string][]byte, []string, error) {
+	return s.brk(keys)
+}
