@@ -193,7 +193,7 @@ func (c *Connector) deleteToken(ctx context.Context, id string) (out tokenDeleti
 			return out, err
 		}
 	}
-	_, err = c.writeToken(ctx, deleting(id, "API token", c.client.DeleteAPIToken, c.client.GetAPIToken,
+	_, err = c.writeToken(ctx, deleting(id, "API token", "token", c.client.DeleteAPIToken, c.client.GetAPIToken,
 		func(ctx context.Context, _ bool) (bool, error) {
 			t, err := c.client.GetAPIToken(ctx, id)
 			switch {

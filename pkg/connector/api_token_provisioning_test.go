@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +166,18 @@ func TestDeleteAPIToken(t *testing.T) {
 		}
 		if w := f.writes(); !slices.Equal(w, []string{"DELETE /v1/accesstokens/" + tokRevoked}) {
 			t.Errorf("writes %v", w)
+		}
+	})
+	t.Run("answered 204 but still there: an error, never success", func(t *testing.T) {
+		f := newTokenFixture(t, false)
+		f.faultOn(http.MethodDelete, "/v1/accesstokens/"+tokRevoked, func(int) *celigotest.Fault { return &celigotest.Fault{Status: http.StatusNoContent} })
+		err := f.deleteToken(tokRevoked)
+		// The wording is the one this error has always had.
+		if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "delete API token "+tokRevoked+": Celigo accepted the delete but the token is still there") {
+			t.Fatalf("got %v (%v)", status.Code(err), err)
+		}
+		if _, ok := f.fake.APIToken(tokRevoked); !ok {
+			t.Error("the token is gone")
 		}
 	})
 	t.Run("gone: nothing written", func(t *testing.T) {

@@ -191,7 +191,7 @@ func (c *Connector) setDisabled(ctx context.Context, recordID string, disabled b
 // who is the person the record named, for the outcome line (zero when it was never found).
 func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGone bool, who celigo.SharedUser, err error) {
 	seen := false // a read found the record: a later 404 is our DELETE's doing (or another remover's)
-	_, err = c.writeRecord(ctx, deleting(recordID, "user", c.client.DeleteUser, c.client.GetUser,
+	_, err = c.writeRecord(ctx, deleting(recordID, "user", "record", c.client.DeleteUser, c.client.GetUser,
 		func(ctx context.Context, wrote bool) (bool, error) {
 			u, err := c.client.GetUser(ctx, recordID)
 			switch {
@@ -213,15 +213,15 @@ func (c *Connector) deleteUser(ctx context.Context, recordID string) (alreadyGon
 	return alreadyGone, who, err
 }
 
-// deleting is the write that deletes record id (what: "user", "API token") through del, after prepare:
-// sent once per round, where a 404 means it is gone already (by an earlier round of ours, or another
-// remover), and landed once a fresh read answers 404.
-func deleting[R any](id, what string, del func(ctx context.Context, id string) error, read func(ctx context.Context, id string) (R, error),
+// deleting is the write that deletes record id (what: "user", "API token"; held: what a read still finds,
+// "record", "token") through del, after prepare: sent once per round, where a 404 means it is gone already
+// (by an earlier round of ours, or another remover), and landed once a fresh read answers 404.
+func deleting[R any](id, what, held string, del func(ctx context.Context, id string) error, read func(ctx context.Context, id string) (R, error),
 	prepare func(ctx context.Context, wrote bool) (done bool, err error)) recordWrite {
 	return recordWrite{
 		recordID: id,
 		doing:    "delete " + what + " " + id,
-		notHeld:  "Celigo accepted the delete but the " + what + " is still there",
+		notHeld:  "Celigo accepted the delete but the " + held + " is still there",
 		prepare:  prepare,
 		send: func(ctx context.Context) error {
 			if err := del(ctx, id); err != nil && !celigo.IsStatus(err, http.StatusNotFound) {

@@ -307,7 +307,8 @@ func TestDeleteIsConfirmedByARead(t *testing.T) {
 		f := newFixture(t, 0)
 		f.faultOn(http.MethodDelete, path, func(int) *celigotest.Fault { return &celigotest.Fault{Status: http.StatusNoContent} })
 		err := del(f, chosen)
-		if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "still there") {
+		// The wording is the one this error has always had: the access record is still there.
+		if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "delete user "+chosen+": Celigo accepted the delete but the record is still there") {
 			t.Fatalf("got %v (%v)", status.Code(err), err)
 		}
 		f.othersUnchanged(t) // the record is whole

@@ -5,18 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/conductorone/baton-sdk/pkg/types/sessions"
 )
 
 // limitStore is a session store that holds the SDK's limits as errors: at most 100 keys a call and about
-// 4 MB a message, both ways. fail, when set, fails every call.
+// 4 MB a message, both ways. fail, when set, fails every call; calls counts the calls made.
 type limitStore struct {
-	t    *testing.T
-	mu   sync.Mutex
-	data map[string][]byte
-	fail error
+	t     *testing.T
+	mu    sync.Mutex
+	data  map[string][]byte
+	fail  error
+	calls atomic.Int64
 }
 
 func newLimitStore(t *testing.T) *limitStore { return &limitStore{t: t, data: map[string][]byte{}} }
@@ -35,6 +37,7 @@ func (s *limitStore) bag(ctx context.Context, opt []sessions.SessionStoreOption)
 }
 
 func (s *limitStore) Get(ctx context.Context, key string, opt ...sessions.SessionStoreOption) ([]byte, bool, error) {
+	s.calls.Add(1)
 	if s.fail != nil {
 		return nil, false, s.fail
 	}
@@ -46,6 +49,7 @@ func (s *limitStore) Get(ctx context.Context, key string, opt ...sessions.Sessio
 }
 
 func (s *limitStore) GetMany(ctx context.Context, keys []string, opt ...sessions.SessionStoreOption) (map[string][]byte, []string, error) {
+	s.calls.Add(1)
 	if s.fail != nil {
 		return nil, nil, s.fail
 	}
@@ -73,6 +77,7 @@ func (s *limitStore) Set(ctx context.Context, key string, value []byte, opt ...s
 }
 
 func (s *limitStore) SetMany(ctx context.Context, values map[string][]byte, opt ...sessions.SessionStoreOption) error {
+	s.calls.Add(1)
 	if s.fail != nil {
 		return s.fail
 	}

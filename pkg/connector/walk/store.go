@@ -120,10 +120,17 @@ func sized(key string, value []byte) session.SizedItem[[]byte] {
 }
 
 // ClaimAccount ties the sync to account in its session store, and returns the account the store names when
-// that is another one. Without a working store it returns "": the page tokens carry the account too.
+// that is another one. Without a working store it returns "": the page tokens carry the account too. It
+// reads with Get, not GetMany: the check must not depend on a store's batch reads, which it does not need
+// (the SDK's unrolling, for one, takes a key left unprocessed for an error).
 func (s Sync) ClaimAccount(ctx context.Context, account string) (other string) {
-	stored, err := s.getMany(ctx, []string{accountKey}, nil)
-	switch v, found := stored[accountKey]; {
+	var v []byte
+	var found bool
+	err := s.do(func(ss sessions.SessionStore) (err error) {
+		v, found, err = ss.Get(ctx, accountKey)
+		return err
+	})
+	switch {
 	case err != nil:
 	case found && string(v) != account:
 		return string(v)
@@ -136,6 +143,9 @@ func (s Sync) ClaimAccount(ctx context.Context, account string) (other string) {
 // persist writes page n of sweep to the store: its parts, the page naming them, and, for the last page, the
 // marker that makes the sweep the list. A failed write is logged: where the store lacks it, the list is read again.
 func (w *Walk[T]) persist(ctx context.Context, s Sync, sweep string, n int, page Page[T]) {
+	if w.noStore(s) {
+		return
+	}
 	payload, err := json.Marshal(page.Items)
 	key := w.pageKey(sweep, n)
 	header := storedPage{Token: page.Token, Next: page.Next, Count: len(page.Items), Write: NewSweepID()}
@@ -159,6 +169,9 @@ func (w *Walk[T]) persist(ctx context.Context, s Sync, sweep string, n int, page
 
 // load reads the sync's complete list from the store: nil when the store has none or holds one incomplete.
 func (w *Walk[T]) load(ctx context.Context, s Sync) (string, *List[T]) {
+	if w.noStore(s) {
+		return "", nil
+	}
 	stored, err := s.getMany(ctx, []string{w.markerKey()}, nil)
 	marker, found := stored[w.markerKey()]
 	sweep, count, _ := strings.Cut(string(marker), "/")
@@ -232,12 +245,20 @@ func (w *Walk[T]) loadPages(ctx context.Context, s Sync, sweep, count string) (*
 	return nil, fmt.Errorf("%w: its pages' next links do not chain from the first page to the last", errIncomplete)
 }
 
-// note logs a session-store problem once per sync and list.
+// noStore says whether the sync is known to have no session store, so it is not asked again.
+func (w *Walk[T]) noStore(s Sync) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.syncID == s.ID && w.storeOff
+}
+
+// note logs a session-store problem once per sync and list; a store that is not there is asked nothing more.
 func (w *Walk[T]) note(ctx context.Context, s Sync, err error) {
 	w.mu.Lock()
 	w.forSync(s.ID)
 	first := !w.noted
 	w.noted = true
+	w.storeOff = w.storeOff || errors.Is(err, errNoStore)
 	w.mu.Unlock()
 	switch {
 	case !first:

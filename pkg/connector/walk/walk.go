@@ -96,6 +96,7 @@ type Walk[T any] struct {
 	done          *List[T]
 	doneSweep     string // the sweep done came from
 	noted         bool   // a session-store problem was logged for syncID
+	storeOff      bool   // syncID has no session store: it is asked nothing more (the SDK's disabled one warns every call)
 }
 
 // New is the walk of list name (named in errors, logs and session-store keys), whose records key tells apart.
@@ -107,7 +108,7 @@ func (w *Walk[T]) Name() string { return w.name }
 // forSync switches the walk to syncID, dropping any other sync's data. Caller holds mu.
 func (w *Walk[T]) forSync(syncID string) {
 	if w.syncID != syncID || w.pages == nil {
-		w.syncID, w.noted, w.done, w.doneSweep = syncID, false, nil, ""
+		w.syncID, w.noted, w.storeOff, w.done, w.doneSweep = syncID, false, false, nil, ""
 		w.startSweep("")
 	}
 }

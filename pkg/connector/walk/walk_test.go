@@ -4,9 +4,11 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/conductorone/baton-sdk/pkg/session"
+	"github.com/conductorone/baton-sdk/pkg/types/sessions"
 	"github.com/grpc-ecosystem/go-grpc-middleware/logging/zap/ctxzap"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -292,4 +294,106 @@ func TestClaimAccount(t *testing.T) {
 	if other := store.sync("s").ClaimAccount(ctx, "b"); other != "" {
 		t.Errorf("a failing store: %q", other)
 	}
+}
+
+// TestNoStoreIsAskedOncePerSync: once the walk knows a sync has no session store (the SDK's disabled one,
+// which logs a warning on every call, or one that panics), it asks that store nothing more for the sync: a
+// list of many pages costs one call in each process, not one a page. Another sync is asked again.
+func TestNoStoreIsAskedOncePerSync(t *testing.T) {
+	pages := []Page[rec]{pageN(0, 2, someRecs(0, 2, 0)), pageN(1, 2, someRecs(2, 2, 0)), pageN(2, 2, someRecs(4, 1, 0))}
+	run := func(t *testing.T, ctx context.Context, store func(syncID string) Sync, calls func() int) {
+		t.Helper()
+		w, sweep := recs(), NewSweepID()
+		for n, p := range pages {
+			if err := w.Add(ctx, store("s"), sweep, n, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := calls(); n != 1 {
+			t.Errorf("%d store calls while %d pages were listed, want 1", n, len(pages))
+		}
+		r := &reader{pages: pages}
+		l, err := recs().Complete(ctx, store("s"), r.read) // another process
+		if err != nil || len(l.Items) != 5 || r.reads != 3 {
+			t.Fatalf("another process: %v %v, %d reads", l, err, r.reads)
+		}
+		if n := calls(); n != 2 {
+			t.Errorf("%d store calls after another process read the list again, want 2", n)
+		}
+		if err := w.Add(ctx, store("s2"), NewSweepID(), 0, pages[0]); err != nil {
+			t.Fatal(err)
+		}
+		if n := calls(); n != 3 {
+			t.Errorf("%d store calls after another sync's first page, want 3", n)
+		}
+	}
+	t.Run("the SDK's disabled store", func(t *testing.T) {
+		core, logs := observer.New(zap.WarnLevel)
+		ctx := ctxzap.ToContext(context.Background(), zap.New(core))
+		run(t, ctx, func(id string) Sync { return Sync{ID: id, Store: &session.NoOpSessionStore{}} }, func() int {
+			return logs.FilterMessage("NoOpSessionStore operation ignored").Len()
+		})
+	})
+	t.Run("a store that panics", func(t *testing.T) {
+		var n atomic.Int64
+		run(t, context.Background(), func(id string) Sync { return Sync{ID: id, Store: panicsCounted{n: &n}} },
+			func() int { return int(n.Load()) })
+	})
+}
+
+// panicsCounted panics on every call, as panicking does, and counts the calls.
+type panicsCounted struct {
+	panicking
+	n *atomic.Int64
+}
+
+func (p panicsCounted) Get(ctx context.Context, key string, opt ...sessions.SessionStoreOption) ([]byte, bool, error) {
+	p.n.Add(1)
+	return p.panicking.Get(ctx, key, opt...)
+}
+
+func (p panicsCounted) GetMany(ctx context.Context, keys []string, opt ...sessions.SessionStoreOption) (map[string][]byte, []string, error) {
+	p.n.Add(1)
+	return p.panicking.GetMany(ctx, keys, opt...)
+}
+
+func (p panicsCounted) SetMany(ctx context.Context, values map[string][]byte, opt ...sessions.SessionStoreOption) error {
+	p.n.Add(1)
+	return p.panicking.SetMany(ctx, values, opt...)
+}
+
+// TestClaimAccountNeedsOnlyGet: the account is claimed and checked with one Get, as it always was, so a store
+// whose GetMany fails, or leaves every key unprocessed (which the SDK's unrolling takes for an error), still
+// refuses a sync resumed with another account instead of letting it through unchecked.
+func TestClaimAccountNeedsOnlyGet(t *testing.T) {
+	for name, brk := range map[string]func(keys []string) (map[string][]byte, []string, error){
+		"GetMany fails": func([]string) (map[string][]byte, []string, error) {
+			return nil, nil, status.Error(codes.Unavailable, "GetMany down")
+		},
+		"GetMany leaves every key unprocessed": func(keys []string) (map[string][]byte, []string, error) {
+			return nil, keys, nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := newLimitStore(t)
+			ctx := context.Background()
+			s := Sync{ID: "s", Store: getManyBroken{store.sync("s").Store.(scoped), brk}}
+			if other := s.ClaimAccount(ctx, "a"); other != "" {
+				t.Fatalf("first: %q", other)
+			}
+			if other := s.ClaimAccount(ctx, "b"); other != "a" {
+				t.Errorf("another account: %q, want a", other)
+			}
+		})
+	}
+}
+
+// getManyBroken is a store whose GetMany answers as brk says; its other calls work.
+type getManyBroken struct {
+	scoped
+	brk func(keys []string) (map[string][]byte, []string, error)
+}
+
+func (s getManyBroken) GetMany(_ context.Context, keys []string, _ ...sessions.SessionStoreOption) (map[string][]byte, []string, error) {
+	return s.brk(keys)
 }
