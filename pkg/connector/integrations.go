@@ -107,7 +107,7 @@ func (b *integrationBuilder) GrantsForResourceType(ctx context.Context, _ string
 	return entryGrants[string]{list: integrationsList, complete: b.conn.integrations(opts).complete,
 		named: func(u userAccess) []string { return sortedKeys(u.direct) },
 		// An entry can outlive its integration (checkNamed logged it).
-		direct:    func(u userAccess, listed *walk.List[string]) []*v2.Grant { return integrationGrantsOf(u, listed.Has) },
+		direct:    func(u userAccess, listed *walk.List[string]) []*v2.Grant { return integrationGrantsOf(u, has(listed)) },
 		inherited: inheritedGrants,
 	}.serve(ctx, b.conn, opts)
 }

@@ -68,7 +68,7 @@ func mcpEntries(page []*celigo.MCPServer) []mcpServerEntry {
 
 // governed reports whether Celigo lists server id and decides who uses it (no external provider does).
 func governed(servers *walk.List[mcpServerEntry], id string) bool {
-	s, ok := servers.Find(id)
+	s, ok := servers.ByKey[id]
 	return ok && !s.External
 }
 

@@ -38,6 +38,11 @@ func newWalks() walks {
 	}
 }
 
+// has says whether l lists an id.
+func has[T any](l *walk.List[T]) func(id string) bool {
+	return func(id string) bool { _, ok := l.ByKey[id]; return ok }
+}
+
 func syncOf(opts rs.SyncOpAttrs) walk.Sync { return walk.Sync{ID: opts.SyncID, Store: opts.Session} }
 
 // walkedList is a Celigo list the walk keeps, for one call of a sync: how a page is read, and what grants
@@ -151,7 +156,7 @@ func checkNamed[T any](ctx context.Context, list string, l *walk.List[T], users 
 	}
 	var missing []string
 	for id := range ids {
-		if !l.Has(id) {
+		if _, ok := l.ByKey[id]; !ok {
 			missing = append(missing, id)
 		}
 	}

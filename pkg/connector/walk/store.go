@@ -77,17 +77,12 @@ func (s Sync) do(fn func(sessions.SessionStore) error) (err error) {
 	return err
 }
 
-// getMany reads keys, at most 100 a call and, when sizes (the values' lengths) are given, about
-// maxBatchBytes of values a call. Missing keys are missing from the answer.
+// getMany reads keys (values about sizes long), at most 100 and about maxBatchBytes a call; missing ones are left out.
 func (s Sync) getMany(ctx context.Context, keys []string, sizes []int) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(keys))
 	for start, end := 0, 0; start < len(keys); start = end {
-		for total := 0; end < len(keys) && end-start < sessions.MaxKeysPerRequest; end++ {
-			if sizes != nil {
-				if total += sizes[end]; end > start && total > maxBatchBytes {
-					break
-				}
-			}
+		for total := 0; end < len(keys) && end-start < sessions.MaxKeysPerRequest && (end == start || total+sizes[end] <= maxBatchBytes); end++ {
+			total += sizes[end]
 		}
 		batch := slices.Clone(keys[start:end]) // the SDK's gRPC client sorts the keys it is given
 		err := s.do(func(ss sessions.SessionStore) error {
@@ -119,10 +114,8 @@ func sized(key string, value []byte) session.SizedItem[[]byte] {
 	return session.SizedItem[[]byte]{Key: key, Value: value, Size: len(key) + len(value)}
 }
 
-// ClaimAccount ties the sync to account in its session store, and returns the account the store names when
-// that is another one. Without a working store it returns "": the page tokens carry the account too. It
-// reads with Get, not GetMany: the check must not depend on a store's batch reads, which it does not need
-// (the SDK's unrolling, for one, takes a key left unprocessed for an error).
+// ClaimAccount ties the sync to account in its session store and returns another account the store names ("" with
+// no working store: page tokens carry the account too). It reads with Get, never failing on a batch read's limits.
 func (s Sync) ClaimAccount(ctx context.Context, account string) (other string) {
 	var v []byte
 	var found bool
@@ -172,7 +165,7 @@ func (w *Walk[T]) load(ctx context.Context, s Sync) (string, *List[T]) {
 	if w.noStore(s) {
 		return "", nil
 	}
-	stored, err := s.getMany(ctx, []string{w.markerKey()}, nil)
+	stored, err := s.getMany(ctx, []string{w.markerKey()}, []int{0})
 	marker, found := stored[w.markerKey()]
 	sweep, count, _ := strings.Cut(string(marker), "/")
 	var l *List[T]
@@ -199,7 +192,7 @@ func (w *Walk[T]) loadPages(ctx context.Context, s Sync, sweep, count string) (*
 	for n := range keys {
 		keys[n] = w.pageKey(sweep, n)
 	}
-	raw, err := s.getMany(ctx, keys, nil)
+	raw, err := s.getMany(ctx, keys, make([]int, pageCount))
 	if err != nil {
 		return nil, err
 	}

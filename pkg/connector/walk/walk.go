@@ -27,23 +27,11 @@ type Page[T any] struct {
 	Items       []T
 }
 
-// List is a complete list: its records in list order, each once, and where each is.
+// List is a complete list: its records in list order, each once, and each under its key.
 type List[T any] struct {
 	Items []T
-	index map[string]int
+	ByKey map[string]T
 }
-
-// Find returns the record listed under key, and whether there is one.
-func (l *List[T]) Find(key string) (rec T, ok bool) {
-	i, ok := l.index[key]
-	if ok {
-		rec = l.Items[i]
-	}
-	return rec, ok
-}
-
-// Has says whether the list holds key.
-func (l *List[T]) Has(key string) bool { _, ok := l.index[key]; return ok }
 
 // NewSweepID names a sweep (or one write of a page) uniquely across the processes serving a sync.
 func NewSweepID() string {
@@ -160,7 +148,7 @@ func (w *Walk[T]) assemble(pages map[int]Page[T], last int) *List[T] {
 	if pages[last].Next != "" {
 		return nil // not the last page: checked first, as Add asks after every page
 	}
-	l := &List[T]{index: map[string]int{}}
+	l, at := &List[T]{ByKey: map[string]T{}}, map[string]int{}
 	for i := 0; i <= last; i++ {
 		p, ok := pages[i]
 		if !ok || (i == 0 && p.Token != "") || (i > 0 && p.Token != pages[i-1].Next) {
@@ -168,12 +156,11 @@ func (w *Walk[T]) assemble(pages map[int]Page[T], last int) *List[T] {
 		}
 		for _, it := range p.Items {
 			k := w.key(it)
-			if at, ok := l.index[k]; ok {
-				l.Items[at] = it
-				continue
+			if _, seen := at[k]; !seen {
+				at[k] = len(l.Items)
+				l.Items = append(l.Items, it)
 			}
-			l.index[k] = len(l.Items)
-			l.Items = append(l.Items, it)
+			l.Items[at[k]], l.ByKey[k] = it, it
 		}
 	}
 	return l
