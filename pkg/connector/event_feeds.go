@@ -47,11 +47,16 @@ func (e *eventState) clock() time.Time {
 	return time.Now()
 }
 
+// maxRemembered bounds what firstTime remembers: keys come from audit records, so a server sending endless
+// odd records would otherwise grow a long-running process's memory without end. Past it, memory starts over
+// and a record may be logged once more.
+const maxRemembered = 10_000
+
 // firstTime reports whether key is seen for the first time in this process, and remembers it.
 func (e *eventState) firstTime(key string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.skipped == nil {
+	if e.skipped == nil || len(e.skipped) >= maxRemembered && !e.skipped[key] {
 		e.skipped = map[string]bool{}
 	}
 	first := !e.skipped[key]

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -60,6 +61,24 @@ func TestChangeEventsSkipUnknownKindsWithOneLineEach(t *testing.T) {
 		if lines[i] != want[i] {
 			t.Errorf("log lines %v, want %v", lines, want)
 			break
+		}
+	}
+}
+
+// TestFirstTimeRemembersABoundedNumber: what is logged once is remembered up to maxRemembered keys, so
+// endless odd audit records cannot grow a long-running process's memory; a key just seen stays seen.
+func TestFirstTimeRemembersABoundedNumber(t *testing.T) {
+	var e eventState
+	for i := 0; i < 3*maxRemembered; i++ {
+		key := strconv.Itoa(i)
+		if !e.firstTime(key) {
+			t.Fatalf("key %d was not new", i)
+		}
+		if e.firstTime(key) {
+			t.Fatalf("key %d seen twice as new", i)
+		}
+		if len(e.skipped) > maxRemembered {
+			t.Fatalf("%d keys remembered, at most %d", len(e.skipped), maxRemembered)
 		}
 	}
 }
