@@ -31,7 +31,7 @@ func (tc *tokenCreators) of(ctx context.Context, client *celigo.Client, syncID s
 	if tc.read && tc.syncID == syncID {
 		return tc.byToken, nil
 	}
-	byToken, err := readTokenCreators(ctx, client)
+	byToken, err := readTokenCreators(ctx, client, "")
 	if celigo.IsAccessRefused(err) {
 		// Said once per sync: the result is kept for the sync like any other.
 		logger(ctx).Info("baton-celigo: the access token may not read Celigo's audit log; API tokens are synced without who created them",
@@ -45,16 +45,17 @@ func (tc *tokenCreators) of(ctx context.Context, client *celigo.Client, syncID s
 	return byToken, nil
 }
 
-// readTokenCreators reads every create event of a token; when a token has several (the log is not ordered),
-// the earliest is its creation.
-func readTokenCreators(ctx context.Context, client *celigo.Client) (map[string]celigo.AuditUser, error) {
-	q := celigo.AuditQuery{ResourceType: celigo.AuditTypeAccessToken, Event: celigo.AuditEventCreate}
+// readTokenCreators reads every create event of a token (of token only, when one is named); when a token has
+// several (the log is not ordered), the earliest is its creation.
+func readTokenCreators(ctx context.Context, client *celigo.Client, only string) (map[string]celigo.AuditUser, error) {
+	q := celigo.AuditQuery{ResourceType: celigo.AuditTypeAccessToken, Event: celigo.AuditEventCreate, ResourceID: only}
 	first := map[string]*celigo.AuditRecord{}
 	err := eachPage(ctx, "audit log (API token creations)", func(ctx context.Context, token string) ([]*celigo.AuditRecord, string, error) {
 		return client.ListAudit(ctx, q, token)
 	}, func(page []*celigo.AuditRecord) bool {
 		for _, r := range page {
-			if r.ResourceType != celigo.AuditTypeAccessToken || r.Event != celigo.AuditEventCreate || r.ResourceID == "" {
+			if r.ResourceType != celigo.AuditTypeAccessToken || r.Event != celigo.AuditEventCreate || r.ResourceID == "" ||
+				only != "" && r.ResourceID != only {
 				continue // a record the filter should have left out
 			}
 			if seen, ok := first[r.ResourceID]; !ok || r.Time.Before(seen.Time.Time) {
@@ -91,4 +92,27 @@ func (c *Connector) creatorRecords(ctx context.Context, opts rs.SyncOpAttrs, cre
 		}
 	}
 	return records, nil
+}
+
+// creatorOf is who created token id and their access record, for a targeted sync of the token, which has no
+// sync's users at hand: the audit log's create events of that token alone, then the users list read until
+// the person's record is found. A token that may not read the log has no creator, as in a full sync.
+func (c *Connector) creatorOf(ctx context.Context, id string) (creator celigo.AuditUser, record string, err error) {
+	creators, err := readTokenCreators(ctx, c.client, id)
+	if celigo.IsAccessRefused(err) {
+		return creator, "", nil
+	}
+	if creator = creators[id]; err != nil || creator.ID == "" {
+		return creator, "", err
+	}
+	err = eachPage(ctx, usersList, c.client.ListUsers, func(page []*celigo.UserSummary) bool {
+		for _, u := range page {
+			if u.SharedWithUser.ID == creator.ID {
+				record = u.ID
+				return true
+			}
+		}
+		return false
+	})
+	return creator, record, err
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	v2 "github.com/conductorone/baton-sdk/pb/c1/connector/v2"
 	"github.com/conductorone/baton-sdk/pkg/annotations"
+	"github.com/conductorone/baton-sdk/pkg/connectorbuilder"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z"
 	"github.com/conductorone/baton-sdk/pkg/dotc1z/c1zstore"
 	sdksync "github.com/conductorone/baton-sdk/pkg/sync"
@@ -489,4 +491,81 @@ func TestRefusedTokenListIsHarmless(t *testing.T) {
 			t.Error("a token list refused half way was taken as complete")
 		}
 	})
+}
+
+// TestTargetedAPITokenKeepsItsCreator: the targeted read ConductorOne makes after a change event describes a
+// token as the full sync does, its creator included: read from the create events of that token alone, and
+// the creator's user found in the users list. An audit log the token may not read leaves it without one.
+func TestTargetedAPITokenKeepsItsCreator(t *testing.T) {
+	acct := celigotest.Generate(11, 9, 2)
+	fake := celigotest.NewServer(token, acct)
+	defer fake.Close()
+	fake.SetPageSize(2) // the creator's record is on a later page of the users list
+	holder := acct.Shares[len(acct.Shares)-1]
+	member := holder["sharedWithUser"].(map[string]any)
+	user := celigotest.Person{ID: member["_id"].(string), Email: member["email"].(string), Name: member["name"].(string)}
+	byUser, byOwner, untold := str(acct.APITokens[0], "_id"), str(acct.APITokens[1], "_id"), str(acct.APITokens[2], "_id")
+	base := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	fake.AddAudit(
+		celigotest.TokenCreated(byUser, acct.Owner, base.Add(time.Hour)), // a later create does not make its author the creator
+		celigotest.TokenCreated(byUser, user, base),
+		celigotest.TokenCreated(byOwner, acct.Owner, base),
+	)
+	d, _, err := syncSecrets(t, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id string) *v2.Resource {
+		t.Helper()
+		ctx := context.Background()
+		for _, s := range secretsConnector(t, fake).ResourceSyncers(ctx) {
+			if s.ResourceType(ctx).GetId() == "api_token" {
+				r, _, err := s.(connectorbuilder.ResourceTargetedSyncerLimited).Get(ctx, &v2.ResourceId{ResourceType: "api_token", Resource: id}, nil)
+				if err != nil {
+					t.Fatalf("get %s: %v", id, err)
+				}
+				return r
+			}
+		}
+		t.Fatal("no api_token syncer")
+		return nil
+	}
+	creatorOf := func(r *v2.Resource) (string, map[string]any) {
+		st := &v2.SecretTrait{}
+		annos := annotations.Annotations(r.GetAnnotations())
+		if ok, err := annos.Pick(st); err != nil || !ok {
+			t.Fatalf("%s has no secret trait: %v", r.GetId().GetResource(), err)
+		}
+		p := rs.GetProfile(r).AsMap()
+		return st.GetCreatedById().GetResource(), map[string]any{"id": p["created_by_user_id"], "email": p["created_by_email"], "name": p["created_by_name"]}
+	}
+	for id, want := range map[string]struct {
+		record string
+		person celigotest.Person
+	}{byUser: {str(holder, "_id"), user}, byOwner: {"", acct.Owner}, untold: {"", celigotest.Person{}}} {
+		fake.ResetRequests()
+		record, person := creatorOf(get(id))
+		wantPerson := map[string]any{"id": want.person.ID, "email": want.person.Email, "name": want.person.Name}
+		if record != want.record || !reflect.DeepEqual(person, wantPerson) {
+			t.Errorf("token %s: created by user %q %v, want %q %v", id, record, person, want.record, wantPerson)
+		}
+		if fullRecord, fullPerson := creatorOf(d.Resources[synctest.Key("api_token", id)]); fullRecord != record || !reflect.DeepEqual(fullPerson, person) {
+			t.Errorf("token %s: the full sync says %q %v, the targeted read %q %v", id, fullRecord, fullPerson, record, person)
+		}
+		for _, r := range fake.Requests() {
+			if r.Path == "/v1/audit" && !strings.Contains(r.RawQuery, "_resourceId="+id) {
+				t.Errorf("token %s: the audit log was asked %q, not for this token alone", id, r.RawQuery)
+			}
+		}
+	}
+
+	fake.SetFault(func(r *http.Request, _ int) *celigotest.Fault {
+		if r.URL.Path == "/v1/audit" {
+			return &celigotest.Fault{Status: http.StatusForbidden}
+		}
+		return nil
+	})
+	if record, person := creatorOf(get(byUser)); record != "" || person["id"] != "" {
+		t.Errorf("with the audit log refused: created by %q %v", record, person)
+	}
 }

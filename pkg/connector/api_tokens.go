@@ -87,13 +87,18 @@ func (b *apiTokenBuilder) sayRefused(ctx context.Context, syncID string, err err
 		zap.Error(err))
 }
 
-// Get reads one token for a targeted sync, without its creator (the audit log is read by full syncs only).
+// Get reads one token for a targeted sync (after a change event), described as a full sync describes it,
+// its creator included.
 func (b *apiTokenBuilder) Get(ctx context.Context, id *v2.ResourceId, _ *v2.ResourceId) (*v2.Resource, annotations.Annotations, error) {
 	t, err := b.conn.client.GetAPIToken(ctx, id.GetResource())
 	if err != nil {
 		return nil, nil, wrapErr(err, "get API token "+id.GetResource())
 	}
-	r, err := apiTokenResource(&t.APIToken, celigo.AuditUser{}, "")
+	creator, record, err := b.conn.creatorOf(ctx, t.ID)
+	if err != nil {
+		return nil, nil, wrapErr(err, "read who created API token "+t.ID)
+	}
+	r, err := apiTokenResource(&t.APIToken, creator, record)
 	return r, nil, wrapErr(err, "describe API token "+t.ID)
 }
 
