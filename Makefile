@@ -31,7 +31,8 @@ BATON_CLI_ONLY := github.com/google/cel-go github.com/quic-go github.com/xuri go
 BATON_CLI_GCFLAGS := $(foreach m,$(BATON_CLI_ONLY),-gcflags='$(m)/...=-N -l')
 
 .PHONY: all help build build-all build-lambda generate check-generated test test-race vet \
-	fmt-check tidy-check lint actionlint ci clean demo bench bench-load fuzz fuzz-long build-windows deploy-check
+	fmt-check tidy-check lint actionlint ci clean demo bench bench-load fuzz fuzz-long build-windows deploy-check \
+	test-repeat
 
 all: build
 
@@ -87,6 +88,9 @@ check-generated: generate ## fail when the committed generated files are stale
 # The README's test command.
 test: ## the test suite
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+test-repeat: ## the suite three times on one and on two CPUs: a test that depends on timing shows up here
+	$(GO) test -count=3 -cpu 1,2 -timeout $(TEST_TIMEOUT) ./...
 
 test-race: ## the race detector on ./pkg/...
 	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) ./pkg/...
