@@ -117,8 +117,7 @@ func sized(key string, value []byte) session.SizedItem[[]byte] {
 // ClaimAccount ties the sync to account in its session store and returns another account the store names ("" with
 // no working store: page tokens carry the account too). It reads with Get, never failing on a batch read's limits.
 func (s Sync) ClaimAccount(ctx context.Context, account string) (other string) {
-	var v []byte
-	var found bool
+	v, found := []byte(nil), false
 	err := s.do(func(ss sessions.SessionStore) (err error) {
 		v, found, err = ss.Get(ctx, accountKey)
 		return err

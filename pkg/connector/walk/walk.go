@@ -1,11 +1,11 @@
-// Package walk keeps what grants need from each list a sync reads, so that every list is read from Celigo
-// once per sync, whichever process serves each call. Each page List reads is added to this process's memory
-// and to the sync's session store, which every process serving the sync shares. Grants take a list only when
-// it is complete: every page of one sweep (one reading, first page to last), each next link leading to the
-// page after it. A list found incomplete is read again rather than serve grants from half the data.
+// Package walk keeps what grants need from each list a sync reads, so that every list is read from Celigo once
+// per sync, whichever process serves each call: each page List reads goes to this process's memory and to the
+// sync's session store, which every process serving the sync shares. Grants take a list only complete (every
+// page of one sweep, first to last, each next link leading to the next page), else read it again.
 package walk
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,9 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// MaxPages and MaxRecords bound one list (variables so tests can lower them): ten million records at Celigo's
-// 1000 a page is more than any real account has, and half a million held (about 1 KB each) fails a list that
-// never ends long before it exhausts memory.
+// MaxPages and MaxRecords bound one list (tests lower them): ten million records at 1000 a page is more than
+// any account has, and half a million held (about 1 KB each) ends a list that never ends before memory does.
 var MaxPages, MaxRecords = 10_000, 500_000
 
 // Page is one page of a list as read: the token it was read with, its next link and its records.
@@ -50,7 +49,6 @@ type Trail struct {
 	at   map[string]int // token → the page number it was read at
 }
 
-// NewTrail starts following list.
 func NewTrail(list string) *Trail { return &Trail{list: list, at: map[string]int{}} }
 
 // Step notes that page n (counted from 0) was read with token and links to next.
@@ -90,7 +88,6 @@ type Walk[T any] struct {
 // New is the walk of list name (named in errors, logs and session-store keys), whose records key tells apart.
 func New[T any](name string, key func(T) string) *Walk[T] { return &Walk[T]{name: name, key: key} }
 
-// Name is the list's name.
 func (w *Walk[T]) Name() string { return w.name }
 
 // forSync switches the walk to syncID, dropping any other sync's data. Caller holds mu.
@@ -122,12 +119,7 @@ func (w *Walk[T]) Add(ctx context.Context, s Sync, sweep string, n int, page Pag
 		w.startSweep(sweep)
 	}
 	w.records += len(page.Items) - len(w.pages[n].Items)
-	err := w.trail.Step(n, page.Token, page.Next)
-	if err == nil && w.records > MaxRecords {
-		err = status.Errorf(codes.Internal,
-			"baton-celigo: list %s: Celigo has sent more than %d records, more than any real account has; stopping before they exhaust memory",
-			w.name, MaxRecords)
-	}
+	err := cmp.Or(w.trail.Step(n, page.Token, page.Next), w.tooMany(w.records))
 	if err == nil {
 		w.pages[n] = page
 		if l := w.assemble(w.pages, n); page.Next == "" && l != nil {
@@ -142,8 +134,7 @@ func (w *Walk[T]) Add(ctx context.Context, s Sync, sweep string, n int, page Pag
 	return err
 }
 
-// assemble joins pages 0 to last into the list, or returns nil when one is missing or they do not chain
-// from the first page to the last.
+// assemble joins pages 0 to last into the list: nil when one is missing or they do not chain first to last.
 func (w *Walk[T]) assemble(pages map[int]Page[T], last int) *List[T] {
 	if pages[last].Next != "" {
 		return nil // not the last page: checked first, as Add asks after every page
@@ -166,51 +157,61 @@ func (w *Walk[T]) assemble(pages map[int]Page[T], last int) *List[T] {
 	return l
 }
 
-// held returns the complete list held for syncID, if any (read in sweep, when one is named).
-func (w *Walk[T]) held(syncID, sweep string) *List[T] {
+func (w *Walk[T]) tooMany(records int) error {
+	if records <= MaxRecords {
+		return nil
+	}
+	return status.Errorf(codes.Internal,
+		"baton-celigo: list %s: Celigo has sent more than %d records, more than any real account has; stopping before they exhaust memory",
+		w.name, MaxRecords)
+}
+
+// held returns the complete list held for syncID, if any.
+func (w *Walk[T]) held(syncID string) *List[T] {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.syncID != syncID || (sweep != "" && w.doneSweep != sweep) {
+	if w.syncID != syncID {
 		return nil
 	}
 	return w.done
 }
 
-// Complete returns the sync's complete list: from this process's memory, else from the session store, else
-// read again with read (and stored, for the calls that follow).
+// Complete returns the sync's complete list: from memory, else the session store, else read again (and stored).
 func (w *Walk[T]) Complete(ctx context.Context, s Sync, read func(ctx context.Context, token string) ([]T, string, error)) (*List[T], error) {
-	if l := w.held(s.ID, ""); l != nil {
+	if l := w.held(s.ID); l != nil {
 		return l, nil
 	}
 	w.fill.Lock()
 	defer w.fill.Unlock()
-	if l := w.held(s.ID, ""); l != nil {
+	if l := w.held(s.ID); l != nil {
 		return l, nil
 	}
-	if sweep, l := w.load(ctx, s); l != nil {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.forSync(s.ID)
+	sweep, l := w.load(ctx, s)
+	if l == nil {
+		// Read again as a sweep of its own, apart from the one List may be reading in this process meanwhile
+		// (the SDK's parallel workers list and grant other types while a list is still being listed).
+		trail, pages, records := NewTrail(w.name), map[int]Page[T]{}, 0
+		sweep = NewSweepID()
+		for n, token := 0, ""; n == 0 || token != ""; n++ {
+			items, next, err := read(ctx, token)
+			if records += len(items); err == nil {
+				err = cmp.Or(trail.Step(n, token, next), w.tooMany(records))
+			}
+			if err != nil {
+				return nil, err
+			}
+			pages[n] = Page[T]{Token: token, Next: next, Items: items}
+			w.persist(ctx, s, sweep, n, pages[n])
+			token = next
+		}
+		l = w.assemble(pages, len(pages)-1) // never nil: the pages chain as they were read
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.forSync(s.ID); w.done == nil { // a sweep List completed meanwhile is as good
 		w.done, w.doneSweep = l, sweep
-		return l, nil
 	}
-	sweep := NewSweepID()
-	for n, token := 0, ""; n == 0 || token != ""; n++ {
-		items, next, err := read(ctx, token)
-		if err == nil {
-			err = w.Add(ctx, s, sweep, n, Page[T]{Token: token, Next: next, Items: items})
-		}
-		if err != nil {
-			return nil, err
-		}
-		token = next
-	}
-	if l := w.held(s.ID, sweep); l != nil {
-		return l, nil
-	}
-	// Another sync took the walk over meanwhile. Failing beats returning an empty list, which C1 would read as
-	// "nobody has access" and prune every grant.
-	return nil, status.Errorf(codes.Aborted, "baton-celigo: list %s: another sync replaced this sync's data while it was being read; retry the sync", w.name)
+	return l, nil
 }
 
 var logger = ctxzap.Extract

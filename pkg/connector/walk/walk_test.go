@@ -25,7 +25,7 @@ func TestWalkStoredInPartsUnderTheStoreLimits(t *testing.T) {
 	pages := []Page[rec]{pageN(0, 2, big), pageN(1, 2, someRecs(40_000, 3, 1)), pageN(2, 2, nil)}
 	writer := recs()
 	add(t, writer, store.sync("sync-1"), NewSweepID(), pages...)
-	if writer.held("sync-1", "") == nil {
+	if writer.held("sync-1") == nil {
 		t.Fatal("the process that read every page does not hold the list")
 	}
 	parts := 0
@@ -197,23 +197,32 @@ func TestWalkWithAFailingStore(t *testing.T) {
 	}
 }
 
-// TestReadAgainReplacedByAnotherSync: a re-read during which another sync takes the memory over fails; it
-// never answers with an empty list.
-func TestReadAgainReplacedByAnotherSync(t *testing.T) {
-	w := recs()
-	read := func(ctx context.Context, token string) ([]rec, string, error) {
-		if token == "" {
-			return someRecs(0, 2, 0), "https://h/v1/ashares?after=x", nil
-		}
-		// Another sync lists its first page in between.
-		if err := w.Add(ctx, Sync{ID: "other"}, NewSweepID(), 0, Page[rec]{Items: someRecs(9, 1, 0)}); err != nil {
-			return nil, "", err
-		}
-		return someRecs(2, 2, 0), "", nil
-	}
-	l, err := w.Complete(context.Background(), Sync{ID: "mine"}, read)
-	if l != nil || status.Code(err) != codes.Aborted {
-		t.Fatalf("%v %v", l, err)
+// TestReadAgainBesideAnotherSweep: a re-read is a sweep of its own. Pages List adds meanwhile, of this sync
+// or of another, neither cut it short nor end in its answer: it answers its own sync's whole list.
+func TestReadAgainBesideAnotherSweep(t *testing.T) {
+	for name, other := range map[string]string{"this sync": "mine", "another sync": "other"} {
+		t.Run(name, func(t *testing.T) {
+			w := recs()
+			listed := NewSweepID()
+			add(t, w, Sync{ID: "mine"}, listed, pageN(0, 2, someRecs(0, 2, 0))) // List is reading the list
+			read := func(ctx context.Context, token string) ([]rec, string, error) {
+				if token == "" {
+					return someRecs(0, 2, 0), "https://h/v1/ashares?after=x", nil
+				}
+				// List goes on meanwhile, in this sync or in another one.
+				if err := w.Add(ctx, Sync{ID: other}, listed, 1, pageN(1, 2, someRecs(9, 1, 0))); err != nil {
+					return nil, "", err
+				}
+				return someRecs(2, 2, 0), "", nil
+			}
+			l, err := w.Complete(context.Background(), Sync{ID: "mine"}, read)
+			if err != nil || l == nil || !reflect.DeepEqual(l.Items, someRecs(0, 4, 0)) {
+				t.Fatalf("%v %v", l, err)
+			}
+			if held := w.held("mine"); held == nil || !reflect.DeepEqual(held.Items, l.Items) {
+				t.Errorf("the re-read list is not kept for the calls that follow: %v", held)
+			}
+		})
 	}
 }
 
@@ -229,12 +238,12 @@ func TestListedAnewReplacesTheList(t *testing.T) {
 	second := []Page[rec]{pageN(0, 1, someRecs(0, 1, 0)), pageN(1, 1, someRecs(5, 1, 0))}
 	sweep := NewSweepID()
 	add(t, w, store.sync("s"), sweep, second[0])
-	if w.held("s", "") != nil {
+	if w.held("s") != nil {
 		t.Fatal("the old list is still served while the list is read anew")
 	}
 	add(t, w, store.sync("s"), sweep, second...)
 	want := []rec{second[0].Items[0], second[1].Items[0]}
-	if got := w.held("s", ""); got == nil || !reflect.DeepEqual(got.Items, want) {
+	if got := w.held("s"); got == nil || !reflect.DeepEqual(got.Items, want) {
 		t.Fatalf("in memory: %v", got)
 	}
 	if err := w.Add(context.Background(), store.sync("s"), sweep, 1, second[1]); err != nil {
