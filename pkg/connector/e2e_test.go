@@ -42,7 +42,7 @@ func syncFake(t *testing.T, fake *celigotest.Server) *synctest.Dump {
 	return syncClient(t, client)
 }
 
-func syncClient(t *testing.T, client *celigo.Client) *synctest.Dump {
+func syncClient(t *testing.T, client *celigo.Client, opts ...sdksync.SyncOpt) *synctest.Dump {
 	t.Helper()
 	ctx := context.Background()
 	cc, stop, err := synctest.Serve(ctx, connector.NewWithClient(client))
@@ -51,7 +51,7 @@ func syncClient(t *testing.T, client *celigo.Client) *synctest.Dump {
 	}
 	defer stop()
 	path := filepath.Join(t.TempDir(), "sync.c1z")
-	if err := synctest.Sync(ctx, cc, path); err != nil {
+	if err := synctest.Sync(ctx, cc, path, opts...); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	if id, err := synctest.FinishedSync(ctx, path); err != nil || id == "" {

@@ -2,7 +2,6 @@ package connector_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/conductorone/baton-celigo/internal/synctest"
 	"github.com/conductorone/baton-celigo/pkg/celigo"
 	"github.com/conductorone/baton-celigo/pkg/celigo/celigotest"
-	"github.com/conductorone/baton-celigo/pkg/connector"
 )
 
 // TestSyncWithParallelWorkersEqualsSequential: with the SDK's parallel workers (--workers), lists are read
@@ -24,25 +22,11 @@ func TestSyncWithParallelWorkersEqualsSequential(t *testing.T) {
 		fake := celigotest.NewServer(token, acct)
 		defer fake.Close()
 		fake.SetPageSize(7)
-		ctx := context.Background()
-		client, err := celigo.New(ctx, celigo.Config{BaseURL: fake.URL, Token: token})
+		client, err := celigo.New(context.Background(), celigo.Config{BaseURL: fake.URL, Token: token})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cc, stop, err := synctest.Serve(ctx, connector.NewWithClient(client))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer stop()
-		path := filepath.Join(t.TempDir(), "sync.c1z")
-		if err := synctest.Sync(ctx, cc, path, opts...); err != nil {
-			t.Fatalf("sync %v: %v", opts, err)
-		}
-		d, err := synctest.Read(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+		return syncClient(t, client, opts...)
 	}
 	keys := func(d *synctest.Dump) (resources, grants []string) {
 		for k := range d.Resources {

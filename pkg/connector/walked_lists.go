@@ -155,8 +155,9 @@ func checkNamed[T any](ctx context.Context, list string, l *walk.List[T], users 
 		}
 	}
 	var missing []string
+	listed := has(l)
 	for id := range ids {
-		if _, ok := l.ByKey[id]; !ok {
+		if !listed(id) {
 			missing = append(missing, id)
 		}
 	}
